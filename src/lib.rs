@@ -1,1 +1,10 @@
+//! apiconform: an API conformance test harness.
+//!
+//! The pipeline is plain data all the way: [`spec`] loads an OpenAPI document,
+//! [`suite`] loads case files, [`run`] executes them and emits
+//! [`report::Event`]s, [`check`] holds the automatic conformance checks, and
+//! reporters in [`report`] render the events.
 
+pub mod diag;
+pub mod spec;
+pub mod yaml;

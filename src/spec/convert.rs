@@ -1,0 +1,262 @@
+//! Turns OpenAPI schema objects into plain JSON Schema 2020-12, so one
+//! validator dialect serves both OpenAPI 3.0 and 3.1 documents.
+//!
+//! OpenAPI 3.0 schemas differ from JSON Schema in a few keywords:
+//! `nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`, and `$ref`
+//! siblings being ignored. Both versions use `format: int32/int64`, which
+//! JSON Schema does not know; we turn those into numeric bounds.
+//! `readOnly`/`writeOnly` properties must not be required in requests and
+//! responses respectively; [`relax_required`] makes the per-direction copies.
+
+use serde_json::{Map, Value};
+
+/// Keys whose values are data, not schemas: never rewritten.
+const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+
+/// Which OpenAPI dialect a document uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum OasVersion {
+    V3_0,
+    V3_1,
+}
+
+/// Rewrites a whole document in place.
+pub fn convert_document(doc: &mut Value, version: OasVersion) {
+    walk(doc, version);
+}
+
+fn walk(value: &mut Value, version: OasVersion) {
+    match value {
+        Value::Object(map) => {
+            rewrite_schema_object(map, version);
+            for (key, child) in map.iter_mut() {
+                if DATA_KEYS.contains(&key.as_str()) {
+                    continue;
+                }
+                walk(child, version);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                walk(item, version);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Applies the keyword rewrites to one object, if it looks like a schema.
+/// Each rewrite is guarded by value types (a `nullable` that is a boolean, a
+/// `format` that is a string beside `type: integer`), so a property that merely
+/// happens to be *named* `nullable` is left alone.
+fn rewrite_schema_object(map: &mut Map<String, Value>, version: OasVersion) {
+    if version == OasVersion::V3_0 {
+        // `$ref` siblings are ignored in 3.0 (but not in 3.1).
+        if map.get("$ref").is_some_and(Value::is_string) && map.len() > 1 {
+            map.retain(|k, _| k == "$ref");
+            return;
+        }
+        if let Some(Value::Bool(nullable)) = map.get("nullable").cloned() {
+            map.remove("nullable");
+            if nullable {
+                make_nullable(map);
+            }
+        }
+        for (flag, bound) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
+            if let Some(Value::Bool(exclusive)) = map.get(flag).cloned() {
+                map.remove(flag);
+                if exclusive && let Some(limit) = map.remove(bound) {
+                    map.insert(flag.to_string(), limit);
+                }
+            }
+        }
+    }
+    add_integer_format_bounds(map);
+}
+
+/// `nullable: true` adds `"null"` to `type` (OAS 3.0.3: without `type` it has
+/// no effect) and to `enum` when there is one.
+fn make_nullable(map: &mut Map<String, Value>) {
+    let Some(ty) = map.get_mut("type") else {
+        return;
+    };
+    match ty {
+        Value::String(s) => {
+            let single = std::mem::take(s);
+            *ty = Value::Array(vec![Value::String(single), Value::String("null".into())]);
+        }
+        Value::Array(types) => {
+            if !types.iter().any(|t| t == "null") {
+                types.push(Value::String("null".into()));
+            }
+        }
+        _ => return,
+    }
+    if let Some(Value::Array(values)) = map.get_mut("enum")
+        && !values.iter().any(Value::is_null)
+    {
+        values.push(Value::Null);
+    }
+}
+
+fn has_type(map: &Map<String, Value>, wanted: &str) -> bool {
+    match map.get("type") {
+        Some(Value::String(t)) => t == wanted,
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == wanted),
+        _ => false,
+    }
+}
+
+/// `format: int32` / `int64` become `minimum`/`maximum` (kept when the schema
+/// already has a stricter bound).
+fn add_integer_format_bounds(map: &mut Map<String, Value>) {
+    let (lo, hi): (i64, i64) = match map.get("format") {
+        Some(Value::String(f)) if f == "int32" => (i32::MIN.into(), i32::MAX.into()),
+        Some(Value::String(f)) if f == "int64" => (i64::MIN, i64::MAX),
+        _ => return,
+    };
+    if !(has_type(map, "integer") || has_type(map, "number")) {
+        return;
+    }
+    let tighter_min = map
+        .get("minimum")
+        .or_else(|| map.get("exclusiveMinimum"))
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m >= lo as f64);
+    if !tighter_min {
+        map.insert("minimum".into(), Value::from(lo));
+    }
+    let tighter_max = map
+        .get("maximum")
+        .or_else(|| map.get("exclusiveMaximum"))
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m <= hi as f64);
+    if !tighter_max {
+        map.insert("maximum".into(), Value::from(hi));
+    }
+}
+
+/// Removes from every `required` list the properties whose schema carries
+/// `marker: true` (`readOnly` for requests, `writeOnly` for responses).
+/// Returns whether anything changed, so callers can skip an identical copy.
+pub fn relax_required(value: &mut Value, marker: &str) -> bool {
+    let mut changed = false;
+    relax_walk(value, marker, &mut changed);
+    changed
+}
+
+fn relax_walk(value: &mut Value, marker: &str, changed: &mut bool) {
+    match value {
+        Value::Object(map) => {
+            let marked: Vec<String> = match map.get("properties") {
+                Some(Value::Object(props)) => props
+                    .iter()
+                    .filter(|(_, s)| s.get(marker) == Some(&Value::Bool(true)))
+                    .map(|(name, _)| name.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !marked.is_empty()
+                && let Some(Value::Array(required)) = map.get_mut("required")
+            {
+                let before = required.len();
+                required.retain(|r| !r.as_str().is_some_and(|r| marked.iter().any(|m| m == r)));
+                *changed |= required.len() != before;
+            }
+            for (key, child) in map.iter_mut() {
+                if !DATA_KEYS.contains(&key.as_str()) {
+                    relax_walk(child, marker, changed);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| relax_walk(i, marker, changed)),
+        _ => {}
+    }
+}
+
+/// Whether any schema in the document uses `marker: true`.
+pub fn mentions(value: &Value, marker: &str) -> bool {
+    match value {
+        Value::Object(map) => {
+            map.get(marker) == Some(&Value::Bool(true))
+                || map
+                    .iter()
+                    .any(|(k, v)| !DATA_KEYS.contains(&k.as_str()) && mentions(v, marker))
+        }
+        Value::Array(items) => items.iter().any(|i| mentions(i, marker)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn conv30(mut v: Value) -> Value {
+        convert_document(&mut v, OasVersion::V3_0);
+        v
+    }
+
+    #[test]
+    fn nullable_adds_null_to_type_and_enum() {
+        let v = conv30(json!({"type": "string", "nullable": true, "enum": ["a", "b"]}));
+        assert_eq!(v, json!({"type": ["string", "null"], "enum": ["a", "b", null]}));
+    }
+
+    #[test]
+    fn nullable_false_and_untyped_nullable_are_dropped() {
+        assert_eq!(conv30(json!({"type": "string", "nullable": false})), json!({"type": "string"}));
+        assert_eq!(conv30(json!({"nullable": true})), json!({}));
+    }
+
+    #[test]
+    fn boolean_exclusive_bounds_become_numeric() {
+        let v = conv30(json!({"type": "number", "minimum": 0, "exclusiveMinimum": true,
+                              "maximum": 10, "exclusiveMaximum": false}));
+        assert_eq!(v, json!({"type": "number", "exclusiveMinimum": 0, "maximum": 10}));
+    }
+
+    #[test]
+    fn ref_siblings_are_ignored_in_30_but_kept_in_31() {
+        let doc = json!({"$ref": "#/x", "description": "d", "type": "string"});
+        assert_eq!(conv30(doc.clone()), json!({"$ref": "#/x"}));
+        let mut v31 = doc.clone();
+        convert_document(&mut v31, OasVersion::V3_1);
+        assert_eq!(v31, doc);
+    }
+
+    #[test]
+    fn int32_format_gets_bounds_but_keeps_tighter_ones() {
+        let v = conv30(json!({"type": "integer", "format": "int32", "minimum": 1}));
+        assert_eq!(v["minimum"], json!(1));
+        assert_eq!(v["maximum"], json!(i32::MAX));
+        let v = conv30(json!({"type": "integer", "format": "int64"}));
+        assert_eq!(v["minimum"], json!(i64::MIN));
+    }
+
+    #[test]
+    fn property_named_nullable_is_not_a_keyword() {
+        let v = conv30(json!({"type": "object", "properties": {"nullable": {"type": "boolean"}}}));
+        assert_eq!(v["properties"]["nullable"], json!({"type": "boolean"}));
+    }
+
+    #[test]
+    fn examples_are_left_alone() {
+        let v = conv30(json!({"type": "object", "example": {"type": "x", "nullable": true}}));
+        assert_eq!(v["example"], json!({"type": "x", "nullable": true}));
+    }
+
+    #[test]
+    fn read_only_properties_are_not_required_in_requests() {
+        let mut v = json!({"type": "object", "required": ["id", "name"],
+            "properties": {"id": {"type": "string", "readOnly": true}, "name": {"type": "string"}}});
+        assert!(mentions(&v, "readOnly"));
+        assert!(relax_required(&mut v, "readOnly"));
+        assert_eq!(v["required"], json!(["name"]));
+        assert!(!relax_required(&mut v, "writeOnly"));
+    }
+}

@@ -1,0 +1,580 @@
+//! Loading a spec: read the root file and every file reached through `$ref`,
+//! convert schemas, build the registry and index the operations.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::convert::{self, OasVersion};
+use super::validators::{self, Validators};
+use super::{
+    Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody, Response, Spec,
+    escape_token, router::Router,
+};
+use crate::diag::{Diagnostic, Diagnostics, Pos};
+use crate::yaml;
+
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Characters escaped in the path part of a document's made-up URI.
+const URI_PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct RawDoc {
+    file: PathBuf,
+    canonical: PathBuf,
+    sha256: String,
+    value: Value,
+}
+
+/// Loads and indexes a spec. Every problem that makes it unusable is
+/// returned as a diagnostic (parse errors with line and column, structural
+/// problems with their JSON pointer).
+pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
+    let docs = read_documents(path)?;
+    let root = &docs[0].value;
+    let version = detect_version(path, root)?;
+    let title = root
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let api_version = root
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+
+    // Convert, then decide whether per-direction copies are needed.
+    let mut converted: Vec<Value> = Vec::with_capacity(docs.len());
+    let mut files = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let mut value = doc.value;
+        convert::convert_document(&mut value, version);
+        files.push((doc.file, doc.canonical, doc.sha256));
+        converted.push(value);
+    }
+    let needs_request = converted.iter().any(|v| convert::mentions(v, "readOnly"));
+    let needs_response = converted.iter().any(|v| convert::mentions(v, "writeOnly"));
+
+    let mut resources = Vec::new();
+    let mut documents = Vec::new();
+    let mut uris = Vec::new();
+    for (value, (file, canonical, sha256)) in converted.into_iter().zip(files) {
+        let path_part = utf8_percent_encode(&canonical.to_string_lossy(), URI_PATH).to_string();
+        let base = format!("https://spec.apiconform.local{path_part}");
+        let request = format!("https://request.apiconform.local{path_part}");
+        let response = format!("https://response.apiconform.local{path_part}");
+        if needs_request {
+            let mut copy = value.clone();
+            convert::relax_required(&mut copy, "readOnly");
+            resources.push((request.clone(), Arc::new(copy)));
+        }
+        if needs_response {
+            let mut copy = value.clone();
+            convert::relax_required(&mut copy, "writeOnly");
+            resources.push((response.clone(), Arc::new(copy)));
+        }
+        let value = Arc::new(value);
+        resources.push((base.clone(), value.clone()));
+        uris.push(DocUris {
+            request: if needs_request { request } else { base.clone() },
+            response: if needs_response { response } else { base },
+            canonical: canonical.clone(),
+        });
+        documents.push(Document { file, sha256, value });
+    }
+
+    let registry = validators::registry(resources)
+        .map_err(|e| Diagnostics::from(Diagnostic::new(path, Pos::UNKNOWN, e.message)))?;
+    let mut indexer = Indexer {
+        documents: &documents,
+        uris: &uris,
+        validators: Validators::new(registry),
+        diagnostics: Diagnostics::default(),
+    };
+    let operations = indexer.operations();
+    let Indexer {
+        validators,
+        diagnostics,
+        ..
+    } = indexer;
+
+    let mut router = Router::default();
+    let mut by_id = HashMap::new();
+    let mut diagnostics = diagnostics;
+    for (i, op) in operations.iter().enumerate() {
+        if op.kind == OperationKind::Path {
+            router.insert(&op.method, &op.path, i);
+        }
+        if let Some(id) = &op.id
+            && by_id.insert(id.clone(), i).is_some()
+        {
+            diagnostics.push(Diagnostic::new(
+                path,
+                Pos::UNKNOWN,
+                format!("{}: duplicate operationId `{id}`", op.pointer),
+            ));
+        }
+    }
+    diagnostics.into_result(Spec {
+        path: path.to_path_buf(),
+        version,
+        title,
+        api_version,
+        sha256: documents[0].sha256.clone(),
+        documents,
+        operations,
+        router,
+        by_id,
+        validators,
+    })
+}
+
+fn detect_version(path: &Path, root: &Value) -> Result<OasVersion, Diagnostics> {
+    let err = |m: String| Diagnostics::from(Diagnostic::new(path, Pos::UNKNOWN, m));
+    match root.get("openapi") {
+        Some(Value::String(v)) if v.starts_with("3.0") => Ok(OasVersion::V3_0),
+        Some(Value::String(v)) if v.starts_with("3.1") => Ok(OasVersion::V3_1),
+        Some(Value::String(v)) => Err(err(format!(
+            "/openapi: version {v} is not supported (use OpenAPI 3.0.x or 3.1.x)"
+        ))),
+        Some(other) => Err(err(format!("/openapi: expected a version string, found {other}"))),
+        None if root.get("swagger").is_some() => Err(err(
+            "Swagger 2.0 is not supported: convert the document to OpenAPI 3.x".into(),
+        )),
+        None => Err(err("not an OpenAPI document: no `openapi` field".into())),
+    }
+}
+
+/// Reads the root file and, breadth first, every file its `$ref`s name.
+fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
+    let mut docs: Vec<RawDoc> = Vec::new();
+    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
+    let mut queue: VecDeque<(PathBuf, Option<(PathBuf, String)>)> = VecDeque::new();
+    queue.push_back((path.to_path_buf(), None));
+    let mut diagnostics = Diagnostics::default();
+    while let Some((file, referrer)) = queue.pop_front() {
+        let canonical = match file.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                let d = match &referrer {
+                    Some((from, pointer)) => Diagnostic::new(
+                        from,
+                        Pos::UNKNOWN,
+                        format!("{pointer}: $ref to {}: {e}", file.display()),
+                    ),
+                    None => Diagnostic::new(&file, Pos::UNKNOWN, format!("cannot read file: {e}")),
+                };
+                diagnostics.push(d);
+                continue;
+            }
+        };
+        if seen.contains_key(&canonical) {
+            continue;
+        }
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                diagnostics.push(Diagnostic::new(&file, Pos::UNKNOWN, format!("cannot read file: {e}")));
+                continue;
+            }
+        };
+        let sha256 = sha256_hex(&bytes);
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                diagnostics.push(Diagnostic::new(&file, Pos::UNKNOWN, "file is not UTF-8 text"));
+                continue;
+            }
+        };
+        let value = match yaml::value_from_str(&file, &text) {
+            Ok(v) => v,
+            Err(d) => {
+                diagnostics.push(d);
+                continue;
+            }
+        };
+        let dir = canonical.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut refs = Vec::new();
+        collect_external_refs(&value, &mut String::new(), &mut refs);
+        for (pointer, target) in refs {
+            if target.starts_with("http://") || target.starts_with("https://") {
+                diagnostics.push(Diagnostic::new(
+                    &file,
+                    Pos::UNKNOWN,
+                    format!("{pointer}: remote $ref `{target}` is not supported; download the file and refer to it by a relative path"),
+                ));
+                continue;
+            }
+            let decoded = percent_decode_str(&target).decode_utf8_lossy().to_string();
+            queue.push_back((dir.join(decoded), Some((file.clone(), pointer))));
+        }
+        seen.insert(canonical.clone(), docs.len());
+        docs.push(RawDoc {
+            file,
+            canonical,
+            sha256,
+            value,
+        });
+    }
+    if docs.is_empty() || !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    Ok(docs)
+}
+
+/// Collects `(pointer, file)` for every `$ref` that names another file.
+fn collect_external_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                let file = r.split('#').next().unwrap_or("");
+                if !file.is_empty() {
+                    out.push((pointer.clone(), file.to_string()));
+                }
+            }
+            for (k, v) in map {
+                if matches!(k.as_str(), "example" | "examples" | "default" | "enum" | "const") {
+                    continue;
+                }
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape_token(k));
+                collect_external_refs(v, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                collect_external_refs(v, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+struct DocUris {
+    request: String,
+    response: String,
+    canonical: PathBuf,
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Request,
+    Response,
+}
+
+/// A position in the spec: document index and JSON pointer.
+#[derive(Clone)]
+struct At {
+    doc: usize,
+    pointer: String,
+}
+
+impl At {
+    fn child(&self, token: &str) -> At {
+        At {
+            doc: self.doc,
+            pointer: format!("{}/{}", self.pointer, escape_token(token)),
+        }
+    }
+}
+
+struct Indexer<'a> {
+    documents: &'a [Document],
+    uris: &'a [DocUris],
+    validators: Validators,
+    diagnostics: Diagnostics,
+}
+
+impl<'a> Indexer<'a> {
+    fn value(&self, at: &At) -> Option<&'a Value> {
+        if at.pointer.is_empty() {
+            return Some(&self.documents[at.doc].value);
+        }
+        self.documents[at.doc].value.pointer(&at.pointer)
+    }
+
+    fn problem(&mut self, at: &At, message: impl Into<String>) {
+        let pointer = if at.pointer.is_empty() { "/" } else { &at.pointer };
+        self.diagnostics.push(Diagnostic::new(
+            &self.documents[at.doc].file,
+            Pos::UNKNOWN,
+            format!("{pointer}: {}", message.into()),
+        ));
+    }
+
+    /// Follows `$ref` chains to the object they name.
+    fn deref(&mut self, at: At) -> Option<(At, &'a Value)> {
+        let mut at = at;
+        for _ in 0..32 {
+            let value = match self.value(&at) {
+                Some(v) => v,
+                None => {
+                    self.problem(&at, "nothing at this pointer");
+                    return None;
+                }
+            };
+            let Some(Value::String(reference)) = value.get("$ref") else {
+                return Some((at, value));
+            };
+            let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+            let doc = if file.is_empty() {
+                at.doc
+            } else {
+                let base = self.uris[at.doc].canonical.parent().map(Path::to_path_buf).unwrap_or_default();
+                let decoded = percent_decode_str(file).decode_utf8_lossy().to_string();
+                let target = base.join(decoded).canonicalize().ok();
+                match target.and_then(|t| self.uris.iter().position(|u| u.canonical == t)) {
+                    Some(d) => d,
+                    None => {
+                        self.problem(&at, format!("$ref `{reference}`: file not loaded"));
+                        return None;
+                    }
+                }
+            };
+            let pointer = percent_decode_str(fragment).decode_utf8_lossy().to_string();
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                self.problem(&at, format!("$ref `{reference}`: only JSON-pointer fragments are supported"));
+                return None;
+            }
+            let next = At { doc, pointer };
+            if self.value(&next).is_none() {
+                self.problem(&at, format!("$ref `{reference}` does not resolve"));
+                return None;
+            }
+            at = next;
+        }
+        self.problem(&at, "$ref chain too long (a cycle?)");
+        None
+    }
+
+    fn schema(&mut self, at: &At, direction: Direction) -> Option<usize> {
+        let uri = match direction {
+            Direction::Request => &self.uris[at.doc].request,
+            Direction::Response => &self.uris[at.doc].response,
+        };
+        Some(self.validators.add(at.doc, uri, &at.pointer))
+    }
+
+    fn operations(&mut self) -> Vec<Operation> {
+        let root = &self.documents[0].value;
+        let global_security = root.get("security");
+        let mut ops = Vec::new();
+        let sections: [(&str, bool); 2] = [("paths", false), ("webhooks", true)];
+        for (section, is_webhook) in sections {
+            let Some(Value::Object(items)) = root.get(section) else {
+                if section == "paths" && root.get("webhooks").is_none() {
+                    self.problem(&At { doc: 0, pointer: String::new() }, "no `paths`");
+                }
+                continue;
+            };
+            for (key, _) in items {
+                let item_at = At {
+                    doc: 0,
+                    pointer: format!("/{section}/{}", escape_token(key)),
+                };
+                let Some((item_at, item)) = self.deref(item_at) else {
+                    continue;
+                };
+                let shared = self.parameters(&item_at.child("parameters"), item.get("parameters"));
+                for method in METHODS {
+                    let Some(op) = item.get(*method) else { continue };
+                    let op_at = item_at.child(method);
+                    let kind = if is_webhook {
+                        OperationKind::Webhook(key.clone())
+                    } else {
+                        OperationKind::Path
+                    };
+                    if !is_webhook && !key.starts_with('/') {
+                        self.problem(&item_at, "path must start with `/`");
+                    }
+                    let op = self.operation(op_at, op, key, method, kind, &shared, global_security);
+                    ops.push(op);
+                }
+            }
+        }
+        ops
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn operation(
+        &mut self,
+        at: At,
+        op: &'a Value,
+        key: &str,
+        method: &str,
+        kind: OperationKind,
+        shared: &[Parameter],
+        global_security: Option<&Value>,
+    ) -> Operation {
+        let mut parameters = shared.to_vec();
+        for p in self.parameters(&at.child("parameters"), op.get("parameters")) {
+            parameters.retain(|q| !(q.name == p.name && q.location == p.location));
+            parameters.push(p);
+        }
+        if kind == OperationKind::Path {
+            for name in template_params(key) {
+                if !parameters.iter().any(|p| p.location == ParamIn::Path && p.name == name) {
+                    self.problem(&at, format!("path parameter `{name}` is not declared"));
+                }
+            }
+            for p in parameters.iter().filter(|p| p.location == ParamIn::Path) {
+                if !template_params(key).any(|n| n == p.name) {
+                    self.problem(&at, format!("path parameter `{}` is not in the path template", p.name));
+                }
+            }
+        }
+        let request_body = op.get("requestBody").and_then(|_| {
+            let (body_at, body) = self.deref(at.child("requestBody"))?;
+            let required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
+            let content = self.content(&body_at, body, Direction::Request);
+            Some(RequestBody { required, content })
+        });
+        let mut responses = Vec::new();
+        match op.get("responses") {
+            Some(Value::Object(map)) => {
+                for (status, _) in map {
+                    let valid = status == "default"
+                        || (status.len() == 3
+                            && status.chars().enumerate().all(|(i, c)| {
+                                c.is_ascii_digit() || (i > 0 && (c == 'X' || c == 'x'))
+                            }));
+                    let resp_at = at.child("responses").child(status);
+                    if !valid {
+                        self.problem(&resp_at, "response key must be a status code, a range like 4XX, or default");
+                        continue;
+                    }
+                    let Some((resp_at, resp)) = self.deref(resp_at) else { continue };
+                    let content = self.content(&resp_at, resp, Direction::Response);
+                    let headers = self.headers(&resp_at, resp);
+                    responses.push(Response {
+                        key: status.to_uppercase().replace("DEFAULT", "default"),
+                        content,
+                        headers,
+                    });
+                }
+            }
+            _ if kind == OperationKind::Path => self.problem(&at, "operation has no `responses`"),
+            _ => {}
+        }
+        let security = op.get("security").or(global_security);
+        let secured = match security {
+            Some(Value::Array(reqs)) => !reqs.is_empty() && !reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())),
+            _ => false,
+        };
+        Operation {
+            id: op.get("operationId").and_then(Value::as_str).map(str::to_string),
+            method: method.to_ascii_uppercase(),
+            path: key.to_string(),
+            kind,
+            pointer: at.pointer.clone(),
+            summary: op.get("summary").and_then(Value::as_str).map(str::to_string),
+            parameters,
+            request_body,
+            responses,
+            secured,
+        }
+    }
+
+    fn parameters(&mut self, at: &At, list: Option<&Value>) -> Vec<Parameter> {
+        let Some(Value::Array(items)) = list else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for i in 0..items.len() {
+            let Some((p_at, p)) = self.deref(at.child(&i.to_string())) else { continue };
+            let name = p.get("name").and_then(Value::as_str);
+            let location = p.get("in").and_then(Value::as_str).and_then(ParamIn::parse);
+            let (Some(name), Some(location)) = (name, location) else {
+                self.problem(&p_at, "parameter needs `name` and `in` (path, query, header or cookie)");
+                continue;
+            };
+            let schema = if p.get("schema").is_some() {
+                self.schema(&p_at.child("schema"), Direction::Request)
+            } else {
+                None
+            };
+            out.push(Parameter {
+                name: name.to_string(),
+                location,
+                required: p.get("required").and_then(Value::as_bool).unwrap_or(location == ParamIn::Path),
+                schema,
+            });
+        }
+        out
+    }
+
+    fn content(&mut self, at: &At, owner: &Value, direction: Direction) -> Vec<MediaType> {
+        let Some(Value::Object(content)) = owner.get("content") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (media, entry) in content {
+            let media_at = at.child("content").child(media);
+            let schema = if entry.get("schema").is_some() {
+                self.schema(&media_at.child("schema"), direction)
+            } else {
+                None
+            };
+            out.push(MediaType {
+                name: media.to_ascii_lowercase(),
+                schema,
+            });
+        }
+        out
+    }
+
+    fn headers(&mut self, at: &At, response: &Value) -> Vec<Header> {
+        let Some(Value::Object(headers)) = response.get("headers") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for name in headers.keys() {
+            let Some((h_at, h)) = self.deref(at.child("headers").child(name)) else { continue };
+            let schema = if h.get("schema").is_some() {
+                self.schema(&h_at.child("schema"), Direction::Response)
+            } else {
+                None
+            };
+            out.push(Header {
+                name: name.clone(),
+                required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
+                schema,
+            });
+        }
+        out
+    }
+}
+
+/// Names of `{params}` in a path template.
+pub fn template_params(template: &str) -> impl Iterator<Item = &str> {
+    template.split('{').skip(1).filter_map(|s| s.split_once('}').map(|(name, _)| name))
+}

@@ -1,0 +1,341 @@
+//! OpenAPI documents: loading (3.0 and 3.1, YAML or JSON, with `$ref`s to
+//! other files), an operation index, and validators compiled once, lazily.
+//!
+//! The raw document (converted to JSON Schema 2020-12 keywords) stays the
+//! single source of truth; no typed OpenAPI model is re-serialized.
+
+pub mod convert;
+pub mod lint;
+mod load;
+pub mod router;
+mod validators;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use convert::OasVersion;
+pub use load::load;
+pub use validators::{SchemaError, SchemaId, Validators};
+
+/// A loaded OpenAPI document and everything derived from it.
+pub struct Spec {
+    /// The root file, as given.
+    pub path: PathBuf,
+    pub version: OasVersion,
+    pub title: String,
+    pub api_version: String,
+    /// Hex SHA-256 of the root file's bytes.
+    pub sha256: String,
+    /// The root document first, then files reached through `$ref`.
+    pub documents: Vec<Document>,
+    pub operations: Vec<Operation>,
+    router: router::Router,
+    by_id: HashMap<String, usize>,
+    validators: Validators,
+}
+
+/// One file of a spec.
+pub struct Document {
+    pub file: PathBuf,
+    pub sha256: String,
+    /// The converted document (schemas as JSON Schema 2020-12).
+    pub value: Arc<Value>,
+}
+
+/// Whether an operation lives under `paths` or is a 3.1 webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperationKind {
+    Path,
+    /// A webhook: the API calls the client; the name is the `webhooks` key.
+    Webhook(String),
+}
+
+/// One operation, with its parameters, request body and responses resolved.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: Option<String>,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template, e.g. `/shares/{shareId}` (the webhook name for webhooks).
+    pub path: String,
+    pub kind: OperationKind,
+    /// JSON pointer of the operation in the root document.
+    pub pointer: String,
+    pub summary: Option<String>,
+    pub parameters: Vec<Parameter>,
+    pub request_body: Option<RequestBody>,
+    pub responses: Vec<Response>,
+    /// Whether a credential is required (security requirements with no empty alternative).
+    pub secured: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamIn {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl ParamIn {
+    fn parse(s: &str) -> Option<ParamIn> {
+        match s {
+            "path" => Some(ParamIn::Path),
+            "query" => Some(ParamIn::Query),
+            "header" => Some(ParamIn::Header),
+            "cookie" => Some(ParamIn::Cookie),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ParamIn::Path => "path",
+            ParamIn::Query => "query",
+            ParamIn::Header => "header",
+            ParamIn::Cookie => "cookie",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub name: String,
+    pub location: ParamIn,
+    pub required: bool,
+    pub schema: Option<SchemaId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    pub required: bool,
+    pub content: Vec<MediaType>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaType {
+    /// Lower-case media range as documented, e.g. `application/json`, `application/*`.
+    pub name: String,
+    pub schema: Option<SchemaId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// `200`, `4XX` or `default`.
+    pub key: String,
+    pub content: Vec<MediaType>,
+    pub headers: Vec<Header>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub name: String,
+    pub required: bool,
+    pub schema: Option<SchemaId>,
+}
+
+impl Operation {
+    /// `getShare` or `GET /shares/{shareId}` when it has no operationId.
+    pub fn label(&self) -> String {
+        match &self.id {
+            Some(id) => id.clone(),
+            None => self.method_path(),
+        }
+    }
+
+    /// `GET /shares/{shareId}`.
+    pub fn method_path(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The documented response for a status: exact code, then `4XX`-style
+    /// ranges, then `default`.
+    pub fn response_for(&self, status: u16) -> Option<&Response> {
+        let code = status.to_string();
+        if let Some(r) = self.responses.iter().find(|r| r.key == code) {
+            return Some(r);
+        }
+        let range = format!("{}XX", status / 100);
+        if let Some(r) = self.responses.iter().find(|r| r.key.eq_ignore_ascii_case(&range)) {
+            return Some(r);
+        }
+        self.responses.iter().find(|r| r.key == "default")
+    }
+
+    pub fn parameter(&self, location: ParamIn, name: &str) -> Option<&Parameter> {
+        self.parameters.iter().find(|p| {
+            p.location == location
+                && if location == ParamIn::Header {
+                    p.name.eq_ignore_ascii_case(name)
+                } else {
+                    p.name == name
+                }
+        })
+    }
+}
+
+impl Response {
+    /// The documented media type matching a response `Content-Type`
+    /// (parameters such as `charset` ignored; `type/*` and `*/*` ranges allowed).
+    pub fn media_type(&self, content_type: &str) -> Option<&MediaType> {
+        let essence = essence(content_type);
+        self.content
+            .iter()
+            .find(|m| m.name == essence)
+            .or_else(|| self.content.iter().find(|m| media_range_matches(&m.name, &essence)))
+    }
+}
+
+/// `Application/JSON; charset=utf-8` -> `application/json`.
+pub fn essence(content_type: &str) -> String {
+    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+fn media_range_matches(range: &str, essence: &str) -> bool {
+    if range == "*/*" {
+        return true;
+    }
+    match range.strip_suffix("/*") {
+        Some(top) => essence.split('/').next() == Some(top),
+        None => range == essence,
+    }
+}
+
+/// Whether a media type carries JSON (`application/json`, `application/problem+json`, ...).
+pub fn is_json(media: &str) -> bool {
+    let essence = essence(media);
+    essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+}
+
+impl Spec {
+    pub fn operation_by_id(&self, id: &str) -> Option<&Operation> {
+        self.by_id.get(id).map(|&i| &self.operations[i])
+    }
+
+    pub fn operation_index_by_id(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Finds the operation for a method and a concrete or template path.
+    pub fn find_operation(&self, method: &str, path: &str) -> Option<(usize, router::Match)> {
+        let m = self.router.find(method, path)?;
+        Some((m.route, m))
+    }
+
+    /// Methods documented at a concrete path.
+    pub fn methods_at(&self, path: &str) -> Vec<String> {
+        self.router.methods_at(path)
+    }
+
+    /// Webhook operations by their `webhooks` key.
+    pub fn webhook(&self, name: &str) -> Option<&Operation> {
+        self.operations
+            .iter()
+            .find(|o| o.kind == OperationKind::Webhook(name.to_string()))
+    }
+
+    /// The compiled validator for a schema, compiling it on first use.
+    pub fn validator(&self, id: SchemaId) -> Result<&jsonschema::Validator, &SchemaError> {
+        self.validators.get(id)
+    }
+
+    /// The JSON pointer (in its file) of a schema, for messages.
+    pub fn schema_pointer(&self, id: SchemaId) -> &str {
+        self.validators.pointer(id)
+    }
+
+    /// The file a schema lives in.
+    pub fn schema_file(&self, id: SchemaId) -> &Path {
+        &self.documents[self.validators.document(id)].file
+    }
+
+    pub fn schema_count(&self) -> usize {
+        self.validators.len()
+    }
+
+    /// Compiles every validator now (used by `check --spec` and benchmarks).
+    pub fn compile_all(&self) -> Vec<(SchemaId, &SchemaError)> {
+        self.validators.compile_all()
+    }
+}
+
+/// Escapes one JSON pointer token.
+pub fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Unescapes one JSON pointer token.
+pub fn unescape_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    }
+
+    fn validate(spec: &Spec, id: SchemaId, value: &Value) -> Vec<String> {
+        let v = spec.validator(id).expect("compiles");
+        v.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    }
+
+    #[test]
+    fn loads_30_with_external_refs_and_converts_schemas() {
+        let spec = load(&fixture("petstore-30.yaml")).expect("loads");
+        assert_eq!(spec.version, OasVersion::V3_0);
+        let get = spec.operation_by_id("getPet").expect("getPet");
+        assert_eq!(get.method_path(), "GET /pets/{petId}");
+        let ok = get.response_for(200).expect("200");
+        assert_eq!(ok.headers[0].name, "X-Rate-Limit");
+        assert!(ok.headers[0].required);
+        let schema = ok.media_type("application/json; charset=utf-8").and_then(|m| m.schema).expect("schema");
+        let good = json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": null, "age": 3, "born": "2020-01-31"});
+        assert!(validate(&spec, schema, &good).is_empty());
+        let bad = json!({"id": "nope", "name": 5, "age": 0, "born": "yesterday", "secret": "x"});
+        let errors = validate(&spec, schema, &bad);
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        // writeOnly `secret` is not required in responses; readOnly `id` not in requests.
+        let create = spec.operation_by_id("createPet").expect("createPet");
+        let req = create.request_body.as_ref().and_then(|b| b.content[0].schema).expect("request schema");
+        assert!(validate(&spec, req, &json!({"name": "rex", "age": 1, "born": "2020-01-01"})).is_empty());
+        assert_eq!(validate(&spec, schema, &json!({"name": "rex", "age": 1, "born": "2020-01-01"})).len(), 1);
+        // int32 bounds
+        let too_big = json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": "a", "age": 3_000_000_000u64, "born": "2020-01-31"});
+        assert_eq!(validate(&spec, schema, &too_big).len(), 1);
+        // default response via $ref
+        assert!(get.response_for(500).is_some_and(|r| r.key == "default"));
+        assert!(spec.find_operation("get", "/pets/abc").is_some());
+        assert!(lint::lint(&spec).is_empty());
+    }
+
+    #[test]
+    fn loads_31_with_webhooks() {
+        let spec = load(&fixture("petstore-31.yaml")).expect("loads");
+        assert_eq!(spec.version, OasVersion::V3_1);
+        let hook = spec.webhook("pet.created").expect("webhook");
+        assert_eq!(hook.id.as_deref(), Some("petCreated"));
+        let get = spec.operation_by_id("getPet").expect("getPet");
+        let schema = get.response_for(200).and_then(|r| r.content[0].schema).expect("schema");
+        assert!(validate(&spec, schema, &json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": null, "kind": "pet"})).is_empty());
+        assert_eq!(validate(&spec, schema, &json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": "x", "kind": "cat", "age": 0})).len(), 2);
+        assert!(lint::lint(&spec).is_empty());
+    }
+
+    #[test]
+    fn broken_spec_is_reported_with_pointers() {
+        let spec = load(&fixture("broken-30.yaml")).expect("structure loads");
+        let problems = lint::lint(&spec);
+        let text = problems.to_string();
+        assert_eq!(problems.len(), 2, "{text}");
+        assert!(text.contains("/paths/~1things/get/responses/200/content/application~1json/schema"), "{text}");
+        assert!(text.contains("/responses/400/"), "{text}");
+    }
+}
