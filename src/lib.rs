@@ -5,6 +5,13 @@
 //! [`report::Event`]s, [`check`] holds the automatic conformance checks, and
 //! reporters in [`report`] render the events.
 
+pub mod check;
 pub mod diag;
 pub mod spec;
+pub mod suite;
 pub mod yaml;
+
+/// Names of the bundled reference servers (`server:` in a suite file).
+pub fn serve_names() -> &'static [&'static str] {
+    &["enablenow", "mycloud"]
+}

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use convert::OasVersion;
-pub use load::load;
+pub use load::{load, sha256_hex};
 pub use validators::{SchemaError, SchemaId, Validators};
 
 /// A loaded OpenAPI document and everything derived from it.

@@ -1,0 +1,46 @@
+use super::{Exchange, Finding, Outcome};
+
+/// The Content-Type must be one of the media types documented for the
+/// status; a response documented without content must have no body type.
+pub fn content_type_conformance(x: &Exchange<'_>) -> Outcome {
+    let Some(response) = x.operation.response_for(x.status) else {
+        return Outcome::Skip("status not documented".into());
+    };
+    let documented: Vec<&str> = response.content.iter().map(|m| m.name.as_str()).collect();
+    match (x.content_type(), documented.is_empty()) {
+        (None, true) => Outcome::Pass,
+        (None, false) if x.json.is_none() => {
+            // No body at all while one is documented.
+            Outcome::Fail(vec![Finding::new(format!(
+                "no Content-Type and no body; documented: {}",
+                documented.join(", ")
+            ))])
+        }
+        (None, false) => Outcome::Fail(vec![Finding::new(format!(
+            "response has a body but no Content-Type; documented: {}",
+            documented.join(", ")
+        ))]),
+        (Some(ct), true) => {
+            if x.json.is_none() {
+                // A Content-Type on an empty body is harmless.
+                Outcome::Pass
+            } else {
+                Outcome::Fail(vec![Finding::new(format!(
+                    "status {} is documented without a body, but the response has `{ct}` content",
+                    x.status
+                ))])
+            }
+        }
+        (Some(ct), false) => {
+            if response.media_type(ct).is_some() {
+                Outcome::Pass
+            } else {
+                Outcome::Fail(vec![Finding::new(format!(
+                    "Content-Type `{ct}` is not documented for status {} (documented: {})",
+                    x.status,
+                    documented.join(", ")
+                ))])
+            }
+        }
+    }
+}

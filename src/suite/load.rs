@@ -1,0 +1,916 @@
+//! Loading suite files: parse with positions, resolve operations, compile
+//! templates and matchers, and report every problem with file:line:column
+//! before anything is sent.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use regex::Regex;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use super::model::{self, StatusPattern};
+use super::node::{Node, Sp};
+use super::template::{Template, ValueTemplate};
+use super::vars::{ExternalVars, resolve_globals};
+use super::{
+    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, Expect, Matcher, PathPart, RequestStep,
+    SnapshotSpec, Step, StepKind, Suite, WebhookStep,
+};
+use crate::check::{self, CheckSet, Outcome};
+use crate::diag::{Diagnostic, Diagnostics, Pos};
+use crate::spec::{self, ParamIn, Spec};
+use crate::yaml;
+
+/// What loading needs from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Variables from `--var`, `--vars-file` and the environment.
+    pub external: ExternalVars,
+}
+
+/// Expands folders into suite files (`*.yaml`, `*.yml`, sorted; names
+/// starting with `_` or `.` are skipped).
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
+    let mut files = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            collect_dir(path, &mut found);
+            if found.is_empty() {
+                diagnostics.push(Diagnostic::new(path, Pos::UNKNOWN, "no suite files (*.yaml, *.yml) in this folder"));
+            }
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            diagnostics.push(Diagnostic::new(path, Pos::UNKNOWN, "no such file or folder"));
+        }
+    }
+    let mut seen = HashSet::new();
+    files.retain(|f| seen.insert(f.canonicalize().unwrap_or_else(|_| f.clone())));
+    diagnostics.into_result(files)
+}
+
+fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        if path.is_dir() {
+            collect_dir(&path, out);
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// Loads suites from files and folders. Specs shared by several suites are
+/// loaded once.
+pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<Arc<Suite>>, Diagnostics> {
+    let files = expand_paths(paths)?;
+    let mut specs: HashMap<PathBuf, Arc<Spec>> = HashMap::new();
+    let mut suites = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for file in files {
+        match load_file(&file, options, &mut specs) {
+            Ok(s) => suites.push(Arc::new(s)),
+            Err(d) => diagnostics.0.extend(d.0),
+        }
+    }
+    diagnostics.into_result(suites)
+}
+
+/// Loads one suite file.
+pub fn load_file(
+    file: &Path,
+    options: &LoadOptions,
+    specs: &mut HashMap<PathBuf, Arc<Spec>>,
+) -> Result<Suite, Diagnostics> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| Diagnostics::from(Diagnostic::new(file, Pos::UNKNOWN, format!("cannot read file: {e}"))))?;
+    let sha256 = spec::sha256_hex(&bytes);
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Diagnostics::from(Diagnostic::new(file, Pos::UNKNOWN, "file is not UTF-8 text")))?;
+    let model: model::SuiteFile = yaml::from_str(file, &text)?;
+
+    let spec_path = file.parent().unwrap_or(Path::new(".")).join(&model.spec.value);
+    let key = spec_path.canonicalize().unwrap_or_else(|_| spec_path.clone());
+    let spec = match specs.get(&key) {
+        Some(s) => s.clone(),
+        None => {
+            let loaded = spec::load(&spec_path).map_err(|mut d| {
+                d.0.insert(
+                    0,
+                    Diagnostic::new(file, model.spec.pos, format!("cannot use spec {}", spec_path.display())),
+                );
+                d
+            })?;
+            let loaded = Arc::new(loaded);
+            specs.insert(key, loaded.clone());
+            loaded
+        }
+    };
+    let mut c = Compiler {
+        file,
+        spec: &spec,
+        diagnostics: Diagnostics::default(),
+        external: &options.external,
+    };
+    let suite = c.suite(model, file, sha256, spec.clone());
+    c.diagnostics.into_result(suite)
+}
+
+struct Compiler<'a> {
+    file: &'a Path,
+    spec: &'a Spec,
+    diagnostics: Diagnostics,
+    external: &'a ExternalVars,
+}
+
+/// Variables known at a point of a case, for "undefined variable" errors.
+struct Known<'a> {
+    globals: &'a HashSet<String>,
+    local: HashSet<String>,
+}
+
+impl Known<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.globals.contains(name) || self.local.contains(name)
+    }
+}
+
+fn expects_success(status: Option<&model::StatusSpec>) -> bool {
+    status.is_none_or(|s| {
+        s.0.iter().all(|p| match p {
+            StatusPattern::Code(c) => *c < 400,
+            StatusPattern::Class(d) => *d < 4,
+        })
+    })
+}
+
+impl<'a> Compiler<'a> {
+    fn error(&mut self, pos: Pos, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new(self.file, pos, message));
+    }
+
+    fn template(&mut self, s: &str, pos: Pos) -> Template {
+        match Template::parse(s) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(pos, format!("bad template: {}", e.message));
+                Template::empty()
+            }
+        }
+    }
+
+    fn value_template(&mut self, node: &Sp<Node>) -> ValueTemplate {
+        let vt = match &node.value {
+            Node::String(s) => {
+                let t = self.template(s, node.pos);
+                if t.is_static() {
+                    ValueTemplate::Static(Value::String(s.clone()))
+                } else {
+                    ValueTemplate::Text(t)
+                }
+            }
+            Node::Seq(items) => ValueTemplate::Array(items.iter().map(|i| self.value_template(i)).collect()),
+            Node::Map(entries) => {
+                ValueTemplate::Object(entries.iter().map(|(k, v)| (k.clone(), self.value_template(v))).collect())
+            }
+            other => ValueTemplate::Static(other.to_value()),
+        };
+        collapse(vt)
+    }
+
+    fn require_vars(&mut self, vt: &ValueTemplate, known: &Known<'_>, pos: Pos) {
+        let mut names = Vec::new();
+        vt.variables(&mut names);
+        for name in names {
+            if !known.has(&name) {
+                self.error(pos, format!("undefined variable `{name}`"));
+            }
+        }
+    }
+
+    fn require_template_vars(&mut self, t: &Template, known: &Known<'_>, pos: Pos) {
+        let names: Vec<String> = t.variables().map(str::to_string).collect();
+        for name in names {
+            if !known.has(&name) {
+                self.error(pos, format!("undefined variable `{name}`"));
+            }
+        }
+    }
+
+    fn checks(&mut self, base: CheckSet, checks: &model::Checks) -> CheckSet {
+        let mut set = base;
+        for (names, on) in [(&checks.disable, false), (&checks.enable, true)] {
+            for name in names {
+                match check::index_of(&name.value) {
+                    Some(i) => set = set.with(i, on),
+                    None => {
+                        let known: Vec<&str> = check::REGISTRY.iter().map(|c| c.name).collect();
+                        self.error(
+                            name.pos,
+                            format!("unknown check `{}` (known: {})", name.value, known.join(", ")),
+                        );
+                    }
+                }
+            }
+        }
+        set
+    }
+
+    fn suite(&mut self, model: model::SuiteFile, file: &Path, sha256: String, spec: Arc<Spec>) -> Suite {
+        let mut global_names: HashSet<String> = self.external.names();
+        let mut variables = Vec::new();
+        for (name, node) in &model.variables {
+            let vt = self.value_template(node);
+            let known = Known {
+                globals: &global_names,
+                local: HashSet::new(),
+            };
+            self.require_vars(&vt, &known, node.pos);
+            global_names.insert(name.clone());
+            variables.push((name.clone(), vt));
+        }
+        let known = Known {
+            globals: &global_names,
+            local: HashSet::new(),
+        };
+        let mut credentials = Vec::new();
+        for (name, cred) in &model.credentials {
+            if let Some(c) = self.credential(&cred.value, cred.pos, &known) {
+                credentials.push((name.clone(), c));
+            }
+        }
+        let default_credential = model.default_credential.as_ref().map(|d| d.value.clone());
+        if let Some(d) = &model.default_credential
+            && !model.credentials.contains_key(&d.value)
+        {
+            self.error(d.pos, format!("default_credential `{}` is not defined under `credentials`", d.value));
+        }
+        let suite_checks = self.checks(CheckSet::all(), &model.checks);
+
+        // Values usable at load time, to check static request bodies.
+        let probe = Suite {
+            file: file.to_path_buf(),
+            sha256: String::new(),
+            name: String::new(),
+            description: None,
+            spec: spec.clone(),
+            server: None,
+            variables: variables.clone(),
+            secrets: HashSet::new(),
+            credentials: Vec::new(),
+            cases: Vec::new(),
+        };
+        let static_scope = resolve_globals(&probe, self.external).unwrap_or_default();
+
+        let mut cases = Vec::new();
+        let mut names: HashMap<String, Pos> = HashMap::new();
+        for case in &model.cases {
+            if let Some(first) = names.get(&case.name.value) {
+                let first = *first;
+                self.error(
+                    case.name.pos,
+                    format!(
+                        "duplicate case name `{}` (first at line {}:{})",
+                        case.name.value, first.line, first.column
+                    ),
+                );
+                continue;
+            }
+            names.insert(case.name.value.clone(), case.name.pos);
+            let ctx = CaseCtx {
+                globals: &global_names,
+                credentials: &model.credentials,
+                default_credential: default_credential.as_deref(),
+                checks: suite_checks,
+                static_scope: &static_scope,
+            };
+            cases.push(self.case(case, &ctx));
+        }
+        if let Some(server) = &model.server
+            && !crate::serve_names().contains(&server.value.as_str())
+        {
+            self.error(
+                server.pos,
+                format!("unknown reference server `{}` (known: {})", server.value, crate::serve_names().join(", ")),
+            );
+        }
+        Suite {
+            file: file.to_path_buf(),
+            sha256,
+            name: model.name.clone().unwrap_or_else(|| suite_name_from_file(file)),
+            description: model.description.clone(),
+            spec,
+            server: model.server.as_ref().map(|s| s.value.clone()),
+            variables,
+            secrets: model.secrets.iter().cloned().collect(),
+            credentials,
+            cases,
+        }
+    }
+
+    fn credential(&mut self, c: &model::Credential, pos: Pos, known: &Known<'_>) -> Option<Credential> {
+        let given = usize::from(c.bearer.is_some()) + usize::from(c.basic.is_some()) + usize::from(c.header.is_some());
+        if given != 1 {
+            self.error(pos, "a credential needs exactly one of `bearer`, `basic`, `header`");
+            return None;
+        }
+        let mut t = |s: &Sp<String>| {
+            let t = self.template(&s.value, s.pos);
+            self.require_template_vars(&t, known, s.pos);
+            t
+        };
+        if let Some(b) = &c.bearer {
+            return Some(Credential::Bearer(t(b)));
+        }
+        if let Some(b) = &c.basic {
+            return Some(Credential::Basic(t(&b.username), t(&b.password)));
+        }
+        let h = c.header.as_ref()?;
+        let value = t(&h.value);
+        if reqwest::header::HeaderName::from_bytes(h.name.as_bytes()).is_err() {
+            self.error(pos, format!("`{}` is not a valid header name", h.name));
+        }
+        Some(Credential::Header(h.name.clone(), value))
+    }
+
+    fn case(&mut self, case: &model::Case, ctx: &CaseCtx<'_>) -> Case {
+        let checks = self.checks(ctx.checks, &case.checks);
+        let mut known = Known {
+            globals: ctx.globals,
+            local: HashSet::new(),
+        };
+        let mut variables = Vec::new();
+        for (name, node) in &case.variables {
+            let vt = self.value_template(node);
+            self.require_vars(&vt, &known, node.pos);
+            known.local.insert(name.clone());
+            variables.push((name.clone(), vt));
+        }
+        if case.steps.is_empty() {
+            self.error(case.name.pos, format!("case `{}` has no steps", case.name.value));
+        }
+        let steps: Vec<Step> = case
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.step(s, i, ctx, checks, &mut known))
+            .collect();
+        let cleanup: Vec<Step> = case
+            .cleanup
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.step(s, i, ctx, checks, &mut known))
+            .collect();
+        Case {
+            name: case.name.value.clone(),
+            pos: case.name.pos,
+            description: case.description.clone(),
+            requirement: case.requirement.clone(),
+            tags: case.tags.clone(),
+            serial: case.serial.clone(),
+            variables,
+            steps,
+            cleanup,
+        }
+    }
+
+    fn step(
+        &mut self,
+        step: &model::Step,
+        index: usize,
+        ctx: &CaseCtx<'_>,
+        case_checks: CheckSet,
+        known: &mut Known<'_>,
+    ) -> Option<Step> {
+        let checks = self.checks(case_checks, &step.checks);
+        let kinds = usize::from(step.operation.is_some())
+            + usize::from(step.request.is_some())
+            + usize::from(step.webhook.is_some());
+        let step_pos = step
+            .operation
+            .as_ref()
+            .or(step.request.as_ref())
+            .map(|s| s.pos)
+            .or(step.webhook.as_ref().map(|w| w.pos))
+            .unwrap_or(Pos::UNKNOWN);
+        if kinds != 1 {
+            let pos = if step_pos.is_known() {
+                step_pos
+            } else {
+                step.expect.status.as_ref().map_or(Pos::UNKNOWN, |s| s.pos)
+            };
+            self.error(
+                pos,
+                format!("step {} needs exactly one of `operation`, `request`, `webhook`", index + 1),
+            );
+            return None;
+        }
+        let (kind, name) = if let Some(hook) = &step.webhook {
+            let kind = self.webhook_step(&hook.value, hook.pos, known)?;
+            (kind, format!("webhook {}", hook.value.event.value))
+        } else {
+            let (req, label) = self.request_step(step, ctx, checks, known)?;
+            (StepKind::Request(Box::new(req)), label)
+        };
+        let mut captures = Vec::new();
+        for (cap_name, cap) in &step.capture {
+            let source = match (&cap.value.body, &cap.value.header) {
+                (Some(path), None) => match JsonPath::parse(&path.value) {
+                    Ok(p) => CaptureSource::Body(path.value.clone(), p),
+                    Err(e) => {
+                        self.error(path.pos, format!("bad JSON path `{}`: {e}", path.value));
+                        continue;
+                    }
+                },
+                (None, Some(h)) => CaptureSource::Header(h.clone()),
+                _ => {
+                    self.error(cap.pos, format!("capture `{cap_name}` needs exactly one of `body`, `header`"));
+                    continue;
+                }
+            };
+            captures.push(Capture {
+                name: cap_name.clone(),
+                pos: cap.pos,
+                source,
+                secret: cap.value.secret,
+            });
+            known.local.insert(cap_name.clone());
+        }
+        let snapshot = step.snapshot.as_ref().map(|s| {
+            let mut redact = Vec::new();
+            for (path, placeholder) in &s.value.redact {
+                let t = self.template(&placeholder.value, placeholder.pos);
+                match JsonPath::parse(path) {
+                    Ok(p) => redact.push((path.clone(), p, t)),
+                    Err(e) => self.error(placeholder.pos, format!("bad JSON path `{path}`: {e}")),
+                }
+            }
+            SnapshotSpec {
+                name: s.value.name.clone(),
+                pos: s.pos,
+                redact,
+            }
+        });
+        Some(Step {
+            name: step.name.clone().unwrap_or(name),
+            pos: step_pos,
+            kind,
+            checks,
+            captures,
+            snapshot,
+        })
+    }
+
+    fn request_step(
+        &mut self,
+        step: &model::Step,
+        ctx: &CaseCtx<'_>,
+        checks: CheckSet,
+        known: &Known<'_>,
+    ) -> Option<(RequestStep, String)> {
+        let mut concrete_params: Vec<(String, String)> = Vec::new();
+        let (op_index, pos) = if let Some(id) = &step.operation {
+            match self.spec.operation_index_by_id(&id.value) {
+                Some(i) => (i, id.pos),
+                None => {
+                    let ids: Vec<&str> = self.spec.operations.iter().filter_map(|o| o.id.as_deref()).collect();
+                    let hint = suggest(&id.value, &ids);
+                    self.error(id.pos, format!("unknown operationId `{}`{hint}", id.value));
+                    return None;
+                }
+            }
+        } else {
+            let req = step.request.as_ref()?;
+            let Some((method, path)) = req.value.trim().split_once(' ') else {
+                self.error(req.pos, format!("`{}` is not `METHOD /path`", req.value));
+                return None;
+            };
+            match self.spec.find_operation(method, path.trim()) {
+                Some((i, m)) => {
+                    // Concrete segments (`/shares/abc`) become parameter values.
+                    concrete_params = m.params.into_iter().filter(|(n, v)| &format!("{{{n}}}") != v).collect();
+                    (i, req.pos)
+                }
+                None => {
+                    self.error(req.pos, format!("`{}` is not an operation of {}", req.value, self.spec.path.display()));
+                    return None;
+                }
+            }
+        };
+        let op = &self.spec.operations[op_index];
+        let label = op.label();
+
+        // Path parameters.
+        let mut path = Vec::new();
+        let mut used: HashSet<&str> = HashSet::new();
+        for segment in split_template(&op.path) {
+            match segment {
+                TemplateSeg::Lit(s) => path.push(PathPart::Literal(s.to_string())),
+                TemplateSeg::Param(name) => {
+                    used.insert(name);
+                    if let Some((_, node)) = step.path.iter().find(|(k, _)| k.as_str() == name) {
+                        let vt = self.value_template(node);
+                        self.require_vars(&vt, known, node.pos);
+                        path.push(PathPart::Param(name.to_string(), vt));
+                    } else if let Some((_, v)) = concrete_params.iter().find(|(n, _)| n == name) {
+                        path.push(PathPart::Param(name.to_string(), ValueTemplate::Static(Value::String(v.clone()))));
+                    } else {
+                        self.error(pos, format!("path parameter `{name}` of {label} has no value (add `path: {{{name}: ...}}`)"));
+                    }
+                }
+            }
+        }
+        for (name, node) in &step.path {
+            if !used.contains(name.as_str()) {
+                self.error(node.pos, format!("unknown path parameter `{name}` for {label} ({})", op.path));
+            }
+        }
+
+        let mut query = Vec::new();
+        for (name, node) in &step.query {
+            if op.parameter(ParamIn::Query, name).is_none() {
+                let documented: Vec<&str> = op
+                    .parameters
+                    .iter()
+                    .filter(|p| p.location == ParamIn::Query)
+                    .map(|p| p.name.as_str())
+                    .collect();
+                self.error(
+                    node.pos,
+                    format!(
+                        "unknown query parameter `{name}` for {label} (documented: {})",
+                        if documented.is_empty() { "none".into() } else { documented.join(", ") }
+                    ),
+                );
+                continue;
+            }
+            let vt = self.value_template(node);
+            self.require_vars(&vt, known, node.pos);
+            query.push((name.clone(), vt));
+        }
+
+        let mut headers = Vec::new();
+        for (name, node) in &step.headers {
+            match reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
+                Ok(h) => {
+                    let vt = self.value_template(node);
+                    self.require_vars(&vt, known, node.pos);
+                    headers.push((h, vt));
+                }
+                Err(_) => self.error(node.pos, format!("`{name}` is not a valid header name")),
+            }
+        }
+
+        let content_type = step.content_type.clone().unwrap_or_else(|| "application/json".to_string());
+        let body = match (&step.body, &step.raw_body) {
+            (Some(_), Some(raw)) => {
+                self.error(raw.pos, "give `body` or `raw_body`, not both");
+                None
+            }
+            (Some(node), None) => {
+                let vt = self.value_template(node);
+                self.require_vars(&vt, known, node.pos);
+                self.check_static_body(&vt, node.pos, op_index, step, ctx, checks);
+                Some(Body::Json(vt, content_type))
+            }
+            (None, Some(raw)) => {
+                let t = self.template(&raw.value, raw.pos);
+                self.require_template_vars(&t, known, raw.pos);
+                Some(Body::Raw(t, content_type))
+            }
+            (None, None) => None,
+        };
+
+        let credential = match &step.credential {
+            Some(c) if c.value == "none" => None,
+            Some(c) => {
+                if !ctx.credentials.contains_key(&c.value) {
+                    let known: Vec<&str> = ctx.credentials.keys().map(String::as_str).collect();
+                    self.error(
+                        c.pos,
+                        format!("unknown credential `{}` (defined: {}; or `none`)", c.value, known.join(", ")),
+                    );
+                }
+                Some(c.value.clone())
+            }
+            None => ctx.default_credential.map(str::to_string),
+        };
+
+        let expect = self.expect(&step.expect, known);
+        Some((
+            RequestStep {
+                operation: op_index,
+                method: reqwest::Method::from_bytes(op.method.as_bytes()).unwrap_or(reqwest::Method::GET),
+                path,
+                query,
+                headers,
+                body,
+                credential,
+                expect,
+            },
+            label,
+        ))
+    }
+
+    /// Validates a body that can be rendered now against the request schema.
+    fn check_static_body(
+        &mut self,
+        vt: &ValueTemplate,
+        pos: Pos,
+        op_index: usize,
+        step: &model::Step,
+        ctx: &CaseCtx<'_>,
+        checks: CheckSet,
+    ) {
+        if !checks.is_enabled("request_schema_conformance")
+            || !expects_success(step.expect.status.as_ref().map(|s| &s.value))
+        {
+            return;
+        }
+        let mut names = Vec::new();
+        vt.variables(&mut names);
+        if names.iter().any(|n| !ctx.static_scope.contains_key(n)) {
+            return; // depends on captures: checked at run time
+        }
+        let Ok(body) = vt.render(ctx.static_scope) else { return };
+        let op = &self.spec.operations[op_index];
+        let Some(schema) = op
+            .request_body
+            .as_ref()
+            .and_then(|b| b.content.iter().find(|m| spec::is_json(&m.name)))
+            .and_then(|m| m.schema)
+        else {
+            return;
+        };
+        if let Outcome::Fail(findings) = check::validate_schema(self.spec, schema, &body, "request body") {
+            let detail: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
+            self.diagnostics.push(
+                Diagnostic::new(
+                    self.file,
+                    pos,
+                    format!(
+                        "request body breaks the request schema of {} (expect a 4xx status, or disable request_schema_conformance, to send it on purpose)",
+                        op.label()
+                    ),
+                )
+                .with_detail(detail.join("\n")),
+            );
+        }
+    }
+
+    fn expect(&mut self, e: &model::Expect, known: &Known<'_>) -> Expect {
+        let headers = e
+            .headers
+            .iter()
+            .map(|(name, m)| (name.clone(), self.matcher(&m.value, m.pos, known)))
+            .collect();
+        let body = self.assertions(&e.body, known);
+        Expect {
+            status: e.status.as_ref().map(|s| s.value.clone()),
+            status_pos: e.status.as_ref().map_or(Pos::UNKNOWN, |s| s.pos),
+            headers,
+            body,
+            max_time_ms: e.max_time_ms,
+        }
+    }
+
+    fn assertions(
+        &mut self,
+        map: &indexmap::IndexMap<String, Sp<model::Matcher>>,
+        known: &Known<'_>,
+    ) -> Vec<BodyAssertion> {
+        let mut out = Vec::new();
+        for (path, m) in map {
+            let matcher = self.matcher(&m.value, m.pos, known);
+            match JsonPath::parse(path) {
+                Ok(p) => out.push(BodyAssertion {
+                    source: path.clone(),
+                    path: p,
+                    matcher,
+                }),
+                Err(e) => self.error(m.pos, format!("bad JSON path `{path}`: {e}")),
+            }
+        }
+        out
+    }
+
+    fn matcher(&mut self, m: &model::Matcher, pos: Pos, known: &Known<'_>) -> Matcher {
+        let vt = |n: &Option<Sp<Node>>, this: &mut Self| {
+            n.as_ref().map(|n| {
+                let t = this.value_template(n);
+                this.require_vars(&t, known, n.pos);
+                t
+            })
+        };
+        let equals = vt(&m.equals, self);
+        let not_equals = vt(&m.not_equals, self);
+        let contains = vt(&m.contains, self);
+        let not_contains = vt(&m.not_contains, self);
+        let gt = vt(&m.gt, self);
+        let gte = vt(&m.gte, self);
+        let lt = vt(&m.lt, self);
+        let lte = vt(&m.lte, self);
+        let one_of = m.one_of.as_ref().map(|items| {
+            items
+                .iter()
+                .map(|n| {
+                    let t = self.value_template(n);
+                    self.require_vars(&t, known, n.pos);
+                    t
+                })
+                .collect()
+        });
+        let regex = m.regex.as_ref().and_then(|r| match Regex::new(&r.value) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.error(r.pos, format!("bad regex: {e}"));
+                None
+            }
+        });
+        let present = match (m.present, m.absent) {
+            (Some(p), Some(a)) if p == a => {
+                self.error(pos, "`present` and `absent` contradict each other");
+                None
+            }
+            (Some(p), _) => Some(p),
+            (None, Some(a)) => Some(!a),
+            (None, None) => None,
+        };
+        Matcher {
+            pos,
+            equals,
+            not_equals,
+            one_of,
+            type_: m.type_,
+            regex,
+            uuid: m.uuid,
+            date_time: m.date_time,
+            length: m.length,
+            min_length: m.min_length,
+            max_length: m.max_length,
+            contains,
+            not_contains,
+            present,
+            gt,
+            gte,
+            lt,
+            lte,
+            each: m.each.unwrap_or(false),
+        }
+    }
+
+    fn webhook_step(&mut self, hook: &model::WebhookExpect, pos: Pos, known: &Known<'_>) -> Option<StepKind> {
+        let operation = self
+            .spec
+            .operations
+            .iter()
+            .position(|o| o.kind == spec::OperationKind::Webhook(hook.event.value.clone()));
+        if operation.is_none() {
+            let names: Vec<String> = self
+                .spec
+                .operations
+                .iter()
+                .filter_map(|o| match &o.kind {
+                    spec::OperationKind::Webhook(n) => Some(n.clone()),
+                    spec::OperationKind::Path => None,
+                })
+                .collect();
+            self.error(
+                hook.event.pos,
+                format!(
+                    "webhook `{}` is not in the spec's `webhooks` (documented: {})",
+                    hook.event.value,
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                ),
+            );
+        }
+        if hook.match_.is_empty() {
+            self.error(pos, "a webhook step needs `match` to tell this case's delivery from others");
+        }
+        let matchers = self.assertions(&hook.match_, known);
+        let expect = self.assertions(&hook.expect, known);
+        Some(StepKind::Webhook(Box::new(WebhookStep {
+            event: hook.event.value.clone(),
+            operation,
+            matchers,
+            expect,
+            timeout_ms: hook.timeout_ms.unwrap_or(5000),
+        })))
+    }
+}
+
+struct CaseCtx<'a> {
+    globals: &'a HashSet<String>,
+    credentials: &'a indexmap::IndexMap<String, Sp<model::Credential>>,
+    default_credential: Option<&'a str>,
+    checks: CheckSet,
+    static_scope: &'a HashMap<String, Value>,
+}
+
+/// Collapses subtrees without templates into static values.
+fn collapse(vt: ValueTemplate) -> ValueTemplate {
+    match vt {
+        ValueTemplate::Array(items) if items.iter().all(ValueTemplate::is_static) => ValueTemplate::Static(
+            Value::Array(
+                items
+                    .into_iter()
+                    .map(|i| match i {
+                        ValueTemplate::Static(v) => v,
+                        _ => Value::Null,
+                    })
+                    .collect(),
+            ),
+        ),
+        ValueTemplate::Object(entries) if entries.iter().all(|(_, v)| v.is_static()) => ValueTemplate::Static(
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| match v {
+                        ValueTemplate::Static(v) => (k, v),
+                        _ => (k, Value::Null),
+                    })
+                    .collect(),
+            ),
+        ),
+        other => other,
+    }
+}
+
+enum TemplateSeg<'a> {
+    Lit(&'a str),
+    Param(&'a str),
+}
+
+/// `/shares/{id}/x` -> literal and parameter pieces.
+fn split_template(template: &str) -> Vec<TemplateSeg<'_>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            out.push(TemplateSeg::Lit(&rest[..open]));
+        }
+        match rest[open..].find('}') {
+            Some(close) => {
+                out.push(TemplateSeg::Param(&rest[open + 1..open + close]));
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                out.push(TemplateSeg::Lit(&rest[open..]));
+                rest = "";
+            }
+        }
+    }
+    if !rest.is_empty() {
+        out.push(TemplateSeg::Lit(rest));
+    }
+    out
+}
+
+/// ` (did you mean `x`?)` for a close name, or the list of known names.
+fn suggest(name: &str, known: &[&str]) -> String {
+    let lower = name.to_ascii_lowercase();
+    let close: Vec<&&str> = known
+        .iter()
+        .filter(|k| {
+            let k = k.to_ascii_lowercase();
+            k.contains(&lower) || lower.contains(&k) || edit_distance(&k, &lower) <= 2
+        })
+        .collect();
+    if let Some(best) = close.first() {
+        return format!(" (did you mean `{best}`?)");
+    }
+    if known.len() <= 15 {
+        return format!(" (known: {})", known.join(", "));
+    }
+    String::new()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// `cases/enablenow/shares.yaml` -> `shares`.
+pub fn suite_name_from_file(file: &Path) -> String {
+    file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+}

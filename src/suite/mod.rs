@@ -1,0 +1,154 @@
+//! Case files: the format ([`model`]), loading with positions and static
+//! checks ([`load`]), and the compiled form the runner executes.
+
+pub mod load;
+pub mod matcher;
+pub mod model;
+pub mod node;
+pub mod template;
+pub mod vars;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json_path::JsonPath;
+
+use crate::check::CheckSet;
+use crate::diag::Pos;
+use crate::spec::Spec;
+pub use load::{LoadOptions, load_paths};
+pub use matcher::Matcher;
+pub use model::{Requirement, StatusSpec};
+use template::{Template, ValueTemplate};
+
+/// A loaded, checked suite file.
+pub struct Suite {
+    pub file: PathBuf,
+    pub sha256: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub spec: Arc<Spec>,
+    /// Bundled reference server for the embedded default target.
+    pub server: Option<String>,
+    /// Default variables in definition order (later ones may use earlier ones).
+    pub variables: Vec<(String, ValueTemplate)>,
+    /// Names of secret variables.
+    pub secrets: HashSet<String>,
+    pub credentials: Vec<(String, Credential)>,
+    pub cases: Vec<Case>,
+}
+
+impl Suite {
+    pub fn credential(&self, name: &str) -> Option<&Credential> {
+        self.credentials.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Bearer(Template),
+    Basic(Template, Template),
+    Header(String, Template),
+}
+
+pub struct Case {
+    pub name: String,
+    pub pos: Pos,
+    pub description: Option<String>,
+    pub requirement: Option<Requirement>,
+    pub tags: Vec<String>,
+    /// Why this case must run alone, if it must.
+    pub serial: Option<String>,
+    pub variables: Vec<(String, ValueTemplate)>,
+    pub steps: Vec<Step>,
+    pub cleanup: Vec<Step>,
+}
+
+pub struct Step {
+    pub name: String,
+    pub pos: Pos,
+    pub kind: StepKind,
+    pub checks: CheckSet,
+    pub captures: Vec<Capture>,
+    pub snapshot: Option<SnapshotSpec>,
+}
+
+pub enum StepKind {
+    Request(Box<RequestStep>),
+    Webhook(Box<WebhookStep>),
+}
+
+pub struct RequestStep {
+    /// Index into `spec.operations`.
+    pub operation: usize,
+    pub method: reqwest::Method,
+    /// Path template with `{param}` segments, and values per parameter.
+    pub path: Vec<PathPart>,
+    pub query: Vec<(String, ValueTemplate)>,
+    pub headers: Vec<(reqwest::header::HeaderName, ValueTemplate)>,
+    pub body: Option<Body>,
+    /// Credential name; `None` sends none.
+    pub credential: Option<String>,
+    pub expect: Expect,
+}
+
+pub enum PathPart {
+    Literal(String),
+    Param(String, ValueTemplate),
+}
+
+pub enum Body {
+    Json(ValueTemplate, String),
+    Raw(Template, String),
+}
+
+pub struct Expect {
+    pub status: Option<StatusSpec>,
+    pub status_pos: Pos,
+    pub headers: Vec<(String, Matcher)>,
+    pub body: Vec<BodyAssertion>,
+    pub max_time_ms: Option<u64>,
+}
+
+pub struct BodyAssertion {
+    pub source: String,
+    pub path: JsonPath,
+    pub matcher: Matcher,
+}
+
+pub struct Capture {
+    pub name: String,
+    pub pos: Pos,
+    pub source: CaptureSource,
+    pub secret: bool,
+}
+
+pub enum CaptureSource {
+    Body(String, JsonPath),
+    Header(String),
+}
+
+pub struct SnapshotSpec {
+    pub name: String,
+    pub pos: Pos,
+    /// JSON path -> placeholder template.
+    pub redact: Vec<(String, JsonPath, Template)>,
+}
+
+pub struct WebhookStep {
+    pub event: String,
+    /// Index of the webhook operation in the spec, when documented.
+    pub operation: Option<usize>,
+    pub matchers: Vec<BodyAssertion>,
+    pub expect: Vec<BodyAssertion>,
+    pub timeout_ms: u64,
+}
+
+impl Case {
+    /// Every step, main then cleanup.
+    pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().chain(self.cleanup.iter())
+    }
+}
