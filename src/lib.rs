@@ -6,7 +6,12 @@
 //! reporters in [`report`] render the events.
 
 pub mod check;
+pub mod cli;
 pub mod diag;
+pub mod report;
+pub mod result;
+pub mod run;
+pub mod snapshot;
 pub mod spec;
 pub mod suite;
 pub mod yaml;

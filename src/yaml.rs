@@ -43,7 +43,8 @@ fn diagnostic(file: &Path, err: &serde_saphyr::Error) -> Diagnostic {
     let mut lines = rendered.lines();
     let first = lines.next().unwrap_or("invalid YAML").trim().to_string();
     let message = strip_position_prefix(&first).to_string();
-    let rest: Vec<&str> = lines.collect();
+    let shown = file.display().to_string();
+    let rest: Vec<String> = lines.map(|l| l.replace("<input>", &shown)).collect();
     let d = Diagnostic::new(file, position, message);
     if rest.iter().any(|l| !l.trim().is_empty()) {
         d.with_detail(rest.join("\n"))

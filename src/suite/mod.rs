@@ -152,3 +152,9 @@ impl Case {
         self.steps.iter().chain(self.cleanup.iter())
     }
 }
+
+/// The JSON Schema of the case-file format, generated from [`model::SuiteFile`].
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(model::SuiteFile);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}

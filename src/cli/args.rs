@@ -1,0 +1,142 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  apiconform run cases/enablenow                 # against the embedded reference server
+  apiconform run cases/enablenow --base-url https://staging.example.com \\
+      --var enablenow_token=$TOKEN --junit junit.xml
+  apiconform run cases --tag smoke --exclude-tag slow --jobs 16
+  apiconform run cases --partition slice:2/4 --json shard2.json
+  apiconform list cases --tag lifecycle
+  apiconform check cases specs/enablenow-sharing-v1.yaml
+  apiconform check --spec specs/mycloud-shares-v1.yaml
+
+Exit codes: 0 all cases passed, 1 a case failed, 2 usage or input error.";
+
+/// API conformance test harness: runs declarative YAML cases against any
+/// base URL and checks every response against the OpenAPI spec.
+#[derive(Debug, Parser)]
+#[command(name = "apiconform", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run suites against a target (or the embedded reference server).
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+    /// List the cases that would run (after filters and partition).
+    List(ListArgs),
+    /// Validate specs and suites offline: nothing is sent.
+    Check(CheckArgs),
+    /// List the automatic conformance checks.
+    Checks,
+    /// Print the JSON Schema of the case-file format.
+    Schema,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// Suite files or folders (default: `cases`).
+    pub paths: Vec<PathBuf>,
+    /// Only cases whose `suite › case` name contains this (repeatable).
+    #[arg(long = "name", short = 'n', value_name = "TEXT")]
+    pub name: Vec<String>,
+    /// Only cases whose `suite › case` name matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub name_regex: Option<String>,
+    /// Only cases with this tag (repeatable; any of them).
+    #[arg(long = "tag", short = 't', value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Skip cases with this tag (repeatable).
+    #[arg(long = "exclude-tag", value_name = "TAG")]
+    pub exclude_tag: Vec<String>,
+    /// Run one slice of the cases, e.g. `slice:1/4`; the N slices together are the whole suite.
+    #[arg(long, value_name = "slice:I/N")]
+    pub partition: Option<String>,
+    /// Set a variable (repeatable); overrides --vars-file, APICONFORM_VAR_* and suite defaults.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Read variables from a YAML or JSON mapping (repeatable; later files win).
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_file: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Target base URL. Without it, suites that name a bundled `server:` run
+    /// against that reference server started in-process.
+    #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Cases run concurrently (steps of a case run in order).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Per-request timeout: `10s`, `500ms`, `2m`.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Re-run a failed case up to N times; a later pass is reported as flaky.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub retries: u32,
+    /// Stop starting cases after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Largest response body accepted, in bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body_size: usize,
+    /// Only these automatic checks (comma-separated names; see `apiconform checks`).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub checks: Vec<String>,
+    /// Switch these automatic checks off (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub exclude_checks: Vec<String>,
+    /// Only failures and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Dump every request and response (secrets redacted).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Receive webhooks at this address (e.g. 127.0.0.1:9000) for webhook steps.
+    #[arg(long, value_name = "ADDR")]
+    pub webhook_listen: Option<String>,
+    /// Write pending `.snap.new` files for missing or changed snapshots.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Write snapshots straight into `.snap` files (implies --update-snapshots).
+    #[arg(long)]
+    pub accept_snapshots: bool,
+    /// Snapshot folder.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshot_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Suite files or folders, and/or OpenAPI files (default: `cases`).
+    pub paths: Vec<PathBuf>,
+    /// An OpenAPI document to validate (repeatable).
+    #[arg(long = "spec", value_name = "FILE")]
+    pub spec: Vec<PathBuf>,
+    /// Set a variable, as for `run`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Read variables from a file, as for `run`.
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_file: Vec<PathBuf>,
+}

@@ -1,0 +1,383 @@
+//! What each subcommand does.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::args::{CheckArgs, Cli, Command, ListArgs, RunArgs, SelectArgs};
+use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
+use crate::check::{self, CheckSet};
+use crate::diag::{Diagnostic, Diagnostics, Pos};
+use crate::report::console::{Console, Verbosity};
+use crate::report::{Event, Fanout, Reporter, RunInfo, SuiteInfo};
+use crate::run::{self, Filters, Partition, PlannedCase, Record, RunConfig, Runner, Target};
+use crate::suite::vars::{ExternalVars, parse_assignment};
+use crate::suite::{self, LoadOptions, Suite};
+
+pub fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::List(args) => list_command(args),
+        Command::Check(args) => check_command(args),
+        Command::Checks => {
+            for c in check::REGISTRY {
+                println!("{:<30} {}", c.name, c.description);
+            }
+            EXIT_OK
+        }
+        Command::Schema => {
+            println!("{}", crate::suite::schema_json());
+            EXIT_OK
+        }
+    }
+}
+
+/// Prints diagnostics to stderr and returns the input-error exit code.
+fn input_error(d: &Diagnostics) -> u8 {
+    eprintln!("{d}");
+    let n = d.len();
+    eprintln!("{n} problem{} found; nothing was run", if n == 1 { "" } else { "s" });
+    EXIT_INPUT
+}
+
+fn usage_error(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_INPUT
+}
+
+fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("cases")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+fn external_vars(var: &[String], files: &[PathBuf]) -> Result<ExternalVars, Diagnostics> {
+    let mut cli = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for v in var {
+        match parse_assignment(v) {
+            Ok(pair) => cli.push(pair),
+            Err(e) => diagnostics.push(Diagnostic::new("--var", Pos::UNKNOWN, e)),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    ExternalVars::collect(&cli, files)
+}
+
+struct Selection {
+    suites: Vec<Arc<Suite>>,
+    plan: Vec<PlannedCase>,
+    partition: Option<Partition>,
+    external: ExternalVars,
+}
+
+fn select(args: &SelectArgs) -> Result<Selection, u8> {
+    let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
+    let partition = match &args.partition {
+        Some(p) => Some(p.parse::<Partition>().map_err(|e| usage_error(&format!("--partition: {e}")))?),
+        None => None,
+    };
+    let name_regex = match &args.name_regex {
+        Some(r) => Some(regex::Regex::new(r).map_err(|e| usage_error(&format!("--name-regex: {e}")))?),
+        None => None,
+    };
+    let options = LoadOptions {
+        external: external.clone(),
+    };
+    let suites = suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;
+    let filters = Filters {
+        name: args.name.clone(),
+        name_regex,
+        tags: args.tag.clone(),
+        exclude_tags: args.exclude_tag.clone(),
+    };
+    let plan = run::plan(&suites, &filters, partition);
+    Ok(Selection {
+        suites,
+        plan,
+        partition,
+        external,
+    })
+}
+
+fn list_command(args: ListArgs) -> u8 {
+    let sel = match select(&args.select) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    for pc in &sel.plan {
+        let case = pc.case();
+        let tags = if case.tags.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", case.tags.join(", "))
+        };
+        println!("{} › {}{tags}", pc.suite.name, case.name);
+    }
+    let suites: std::collections::BTreeSet<&str> = sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
+    eprintln!("{} cases in {} suites", sel.plan.len(), suites.len());
+    EXIT_OK
+}
+
+fn check_command(args: CheckArgs) -> u8 {
+    let mut diagnostics = Diagnostics::default();
+    let mut spec_files = args.spec.clone();
+    let mut suite_paths = Vec::new();
+    for p in &args.paths {
+        if p.is_file() && looks_like_spec(p) {
+            spec_files.push(p.clone());
+        } else {
+            suite_paths.push(p.clone());
+        }
+    }
+    let mut report = Vec::new();
+    for file in &spec_files {
+        match crate::spec::load(file) {
+            Ok(spec) => {
+                let problems = crate::spec::lint::lint(&spec);
+                if problems.is_empty() {
+                    report.push(format!(
+                        "ok: {} ({} {}, OpenAPI {:?}): {} operations, {} schemas compiled",
+                        file.display(),
+                        spec.title,
+                        spec.api_version,
+                        spec.version,
+                        spec.operations.len(),
+                        spec.schema_count()
+                    ));
+                }
+                diagnostics.0.extend(problems.0);
+            }
+            Err(d) => diagnostics.0.extend(d.0),
+        }
+    }
+    if !suite_paths.is_empty() || spec_files.is_empty() {
+        let external = match external_vars(&args.var, &args.vars_file) {
+            Ok(e) => e,
+            Err(d) => return input_error(&d),
+        };
+        let paths = default_paths(&suite_paths);
+        match suite::load_paths(&paths, &LoadOptions { external }) {
+            Ok(suites) => {
+                for s in &suites {
+                    let lint = crate::spec::lint::lint(&s.spec);
+                    diagnostics.0.extend(lint.0);
+                    let steps: usize = s.cases.iter().map(|c| c.steps.len() + c.cleanup.len()).sum();
+                    report.push(format!(
+                        "ok: {} ({} cases, {steps} steps; spec {})",
+                        s.file.display(),
+                        s.cases.len(),
+                        s.spec.path.display()
+                    ));
+                }
+            }
+            Err(d) => diagnostics.0.extend(d.0),
+        }
+    }
+    if !diagnostics.is_empty() {
+        diagnostics.0.dedup();
+        eprintln!("{diagnostics}");
+        eprintln!("{} problem{} found", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+        return EXIT_INPUT;
+    }
+    for line in report {
+        println!("{line}");
+    }
+    EXIT_OK
+}
+
+/// An OpenAPI file (rather than a suite) given to `check`.
+fn looks_like_spec(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    text.lines().take(50).any(|l| {
+        let l = l.trim_start_matches(['{', ' ', '"']);
+        l.starts_with("openapi") || l.starts_with("swagger")
+    })
+}
+
+/// `10s`, `500ms`, `2m`, or plain seconds.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms.parse::<u64>().map(Duration::from_millis).map_err(|_| format!("`{s}` is not a duration"));
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs > 0.0 && secs.is_finite() {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("`{s}` must be positive"));
+    }
+    match crate::suite::template::parse_duration(s) {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs as u64)),
+        _ => Err(format!("`{s}` is not a duration like 10s, 500ms or 2m")),
+    }
+}
+
+fn check_mask(only: &[String], exclude: &[String]) -> Result<CheckSet, String> {
+    let mut mask = if only.is_empty() { CheckSet::all() } else { CheckSet::none() };
+    for (names, on) in [(only, true), (exclude, false)] {
+        for name in names.iter().filter(|n| !n.is_empty()) {
+            let i = check::index_of(name).ok_or_else(|| {
+                let known: Vec<&str> = check::REGISTRY.iter().map(|c| c.name).collect();
+                format!("unknown check `{name}` (known: {})", known.join(", "))
+            })?;
+            mask = mask.with(i, on);
+        }
+    }
+    Ok(mask)
+}
+
+fn run_command(args: RunArgs) -> u8 {
+    let sel = match select(&args.select) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if sel.plan.is_empty() && sel.partition.is_none() {
+        return usage_error("no cases match the given paths and filters");
+    }
+    let timeout = match parse_timeout(&args.timeout) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&format!("--timeout: {e}")),
+    };
+    let mask = match check_mask(&args.checks, &args.exclude_checks) {
+        Ok(m) => m,
+        Err(e) => return usage_error(&format!("--checks/--exclude-checks: {e}")),
+    };
+    let verbosity = if args.quiet {
+        Verbosity::Quiet
+    } else if args.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let config = RunConfig {
+        jobs: args.jobs.unwrap_or_else(run::default_jobs).max(1),
+        timeout,
+        retries: args.retries,
+        fail_fast: args.fail_fast,
+        max_body_size: args.max_body_size,
+        check_mask: mask,
+        record: if args.verbose { Record::Everything } else { Record::Failures },
+        snapshots: crate::snapshot::SnapshotConfig::new(
+            args.snapshot_dir.clone(),
+            args.update_snapshots,
+            args.accept_snapshots,
+        ),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    let mut reporters = Fanout::default();
+    reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
+    runtime.block_on(run_async(args, sel, config, reporters))
+}
+
+async fn run_async(args: RunArgs, sel: Selection, config: RunConfig, reporters: Fanout) -> u8 {
+    let mut embedded = super::embedded::Embedded::default();
+    let mut targets: HashMap<PathBuf, Target> = HashMap::new();
+    let listener = match &args.webhook_listen {
+        Some(addr) => match addr.parse() {
+            Ok(a) => match run::webhook::listen(a).await {
+                Ok(l) => Some(l),
+                Err(e) => return usage_error(&format!("--webhook-listen {addr}: {e}")),
+            },
+            Err(_) => return usage_error(&format!("--webhook-listen: `{addr}` is not an address like 127.0.0.1:9000")),
+        },
+        None => None,
+    };
+    let mut listener = listener;
+    for suite in &sel.suites {
+        let target = match &args.base_url {
+            Some(url) => Target {
+                base_url: url.trim_end_matches('/').to_string(),
+                note: None,
+            },
+            None => match embedded.target_for(suite, &sel.external, &mut listener).await {
+                Ok(t) => t,
+                Err(message) => return usage_error(&message),
+            },
+        };
+        targets.insert(suite.file.clone(), target);
+    }
+    let inbox = listener.as_ref().map(|l| l.inbox.clone());
+    let runner = match Runner::new(&sel.suites, &targets, &sel.external, config, inbox) {
+        Ok(r) => Arc::new(r),
+        Err(d) => return input_error(&d),
+    };
+    let info = RunInfo {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        started: SystemTime::now(),
+        suites: sel
+            .suites
+            .iter()
+            .filter(|s| sel.plan.iter().any(|p| Arc::ptr_eq(&p.suite, s)))
+            .map(|s| suite_info(s, &targets))
+            .collect(),
+        case_count: sel.plan.len(),
+        partition: sel.partition.map(|p| p.to_string()),
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<Event>();
+    let consumer = std::thread::spawn(move || {
+        let mut reporters = reporters;
+        let mut first_error = None;
+        for event in rx {
+            if let Err(e) = reporters.event(&event) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error
+    });
+    let summary = runner.run(sel.plan, info, tx).await;
+    let report_error = consumer.join().ok().flatten();
+    drop(listener);
+    embedded.shutdown().await;
+    if let Some(e) = report_error {
+        eprintln!("error: writing a report failed: {e}");
+        return EXIT_INPUT;
+    }
+    if summary.totals.failed > 0 { EXIT_FAILED } else { EXIT_OK }
+}
+
+fn suite_info(s: &Suite, targets: &HashMap<PathBuf, Target>) -> SuiteInfo {
+    let target = targets.get(&s.file);
+    SuiteInfo {
+        file: s.file.display().to_string(),
+        name: s.name.clone(),
+        sha256: s.sha256.clone(),
+        spec_file: s.spec.path.display().to_string(),
+        spec_title: s.spec.title.clone(),
+        spec_version: s.spec.api_version.clone(),
+        spec_sha256: s.spec.sha256.clone(),
+        base_url: target.map(|t| t.base_url.clone()).unwrap_or_default(),
+        target_note: target.and_then(|t| t.note.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("soon").is_err());
+    }
+
+    #[test]
+    fn check_masks() {
+        let m = check_mask(&[], &["response_schema_conformance".into()]).unwrap();
+        assert!(!m.is_enabled("response_schema_conformance"));
+        let m = check_mask(&["status_conformance".into()], &[]).unwrap();
+        assert_eq!(m.iter().count(), 1);
+        assert!(check_mask(&["nope".into()], &[]).is_err());
+    }
+}

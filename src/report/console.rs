@@ -1,0 +1,291 @@
+//! The console reporter: a line per case as it finishes, failure details
+//! after the list, and a closing `N passed, M failed` line. A progress bar
+//! on a terminal; plain lines otherwise. Colours follow NO_COLOR and the
+//! terminal (anstream).
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{Event, Reporter};
+use crate::check::Finding;
+use crate::result::{CaseResult, CaseStatus, CheckOutcome, StepOutcome, StepResult};
+
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    /// Request/response dumps for every step.
+    Verbose,
+}
+
+pub struct Console<W: Write + Send> {
+    out: W,
+    verbosity: Verbosity,
+    failed: Vec<Box<CaseResult>>,
+    flaky: Vec<Box<CaseResult>>,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Console<anstream::AutoStream<std::io::Stdout>> {
+    /// Console on stdout; a progress bar when stderr is a terminal.
+    pub fn stdout(verbosity: Verbosity, progress: bool) -> Self {
+        let mut c = Console::new(anstream::stdout(), verbosity);
+        if progress && verbosity != Verbosity::Quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} cases {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            c.progress = Some(bar);
+        }
+        c
+    }
+}
+
+impl<W: Write + Send> Console<W> {
+    pub fn new(out: W, verbosity: Verbosity) -> Self {
+        Console {
+            out,
+            verbosity,
+            failed: Vec::new(),
+            flaky: Vec::new(),
+            progress: None,
+        }
+    }
+
+    fn line(&mut self, text: &str) -> std::io::Result<()> {
+        match &self.progress {
+            // Keep the bar below the lines.
+            Some(bar) => {
+                bar.suspend(|| writeln!(self.out, "{text}"))?;
+                Ok(())
+            }
+            None => writeln!(self.out, "{text}"),
+        }
+    }
+
+    fn case_line(&mut self, r: &CaseResult) -> std::io::Result<()> {
+        let style = match r.status {
+            CaseStatus::Passed => GREEN,
+            CaseStatus::Failed => RED,
+            CaseStatus::Flaky | CaseStatus::Skipped => YELLOW,
+        };
+        let time = if r.status == CaseStatus::Skipped {
+            String::from("       ")
+        } else {
+            format!("{:>7}", format_ms(r.duration_ms))
+        };
+        let mut line = format!("{style}{:<5}{style:#} {DIM}{time}{DIM:#} {}", r.status.label(), r.full_name());
+        if r.status == CaseStatus::Flaky {
+            line.push_str(&format!(" {DIM}(passed on attempt {}){DIM:#}", r.attempts));
+        }
+        if let Some(reason) = &r.skip_reason {
+            line.push_str(&format!(" {DIM}({reason}){DIM:#}"));
+        } else if r.status == CaseStatus::Passed
+            && let Some(step) = r.steps.iter().find(|s| s.outcome == StepOutcome::Skipped)
+            && let Some(e) = &step.error
+        {
+            line.push_str(&format!(" {DIM}(step `{}` {e}){DIM:#}", step.name));
+        }
+        self.line(&line)
+    }
+
+    fn dump_step(&mut self, step: &StepResult) -> std::io::Result<()> {
+        let mut text = String::new();
+        if let Some(req) = &step.request {
+            text.push_str(&format!("    {DIM}>{DIM:#} {} {}\n", req.method, req.url));
+            for (k, v) in &req.headers {
+                text.push_str(&format!("    {DIM}> {k}: {v}{DIM:#}\n"));
+            }
+            if let Some(body) = &req.body {
+                text.push_str(&indent(body, "    > "));
+            }
+        }
+        if let Some(resp) = &step.response {
+            text.push_str(&format!("    {DIM}<{DIM:#} {} ({} bytes, {})\n", resp.status, resp.size, format_ms(step.duration_ms)));
+            for (k, v) in &resp.headers {
+                text.push_str(&format!("    {DIM}< {k}: {v}{DIM:#}\n"));
+            }
+            if let Some(body) = &resp.body {
+                text.push_str(&indent(body, "    < "));
+            }
+        }
+        self.line(text.trim_end())
+    }
+
+    fn failure_details(&mut self, r: &CaseResult) -> std::io::Result<()> {
+        let mut text = format!("{RED}──{RED:#} {BOLD}{}{BOLD:#}  {DIM}{}{DIM:#}\n", r.full_name(), r.location);
+        for step in &r.steps {
+            if step.outcome != StepOutcome::Failed {
+                continue;
+            }
+            let status = step.status().map(|s| format!(" → {s}")).unwrap_or_default();
+            text.push_str(&format!(
+                "  step `{}` ({}{status})  {DIM}{}{DIM:#}\n",
+                step.name, step.operation, step.location
+            ));
+            if let Some(req) = &step.request {
+                text.push_str(&format!("    {DIM}{} {}{DIM:#}\n", req.method, req.url));
+            }
+            if let Some(e) = &step.error {
+                text.push_str(&format!("    {RED}✗{RED:#} {e}\n"));
+            }
+            for c in step.checks.iter().filter(|c| c.outcome == CheckOutcome::Failed) {
+                let at = c.location.as_ref().map(|l| format!("  {DIM}{l}{DIM:#}")).unwrap_or_default();
+                if c.findings.is_empty() {
+                    let msg = c.message.as_deref().unwrap_or("failed");
+                    let mut lines = msg.lines();
+                    text.push_str(&format!("    {RED}✗{RED:#} {}: {}{at}\n", c.name, lines.next().unwrap_or("")));
+                    for l in lines {
+                        text.push_str(&format!("        {l}\n"));
+                    }
+                } else {
+                    text.push_str(&format!("    {RED}✗{RED:#} {}{at}\n", c.name));
+                    let mut last_excerpt = None;
+                    for f in &c.findings {
+                        // Several errors in one object: show the object once.
+                        let next_same = last_excerpt.is_some() && last_excerpt == f.excerpt.as_ref();
+                        text.push_str(&finding_text(f, !next_same));
+                        last_excerpt = f.excerpt.as_ref();
+                    }
+                }
+            }
+            if let Some(resp) = &step.response
+                && let Some(body) = &resp.body
+                && !step.checks.iter().any(|c| c.findings.iter().any(|f| f.excerpt.is_some()))
+            {
+                text.push_str(&format!("    {DIM}response body:{DIM:#}\n"));
+                text.push_str(&indent(&crate::check::truncate_text(body, 20, 2000), "      "));
+            }
+        }
+        for (i, a) in r.earlier_attempts.iter().enumerate() {
+            text.push_str(&format!("  {DIM}attempt {}: {}{DIM:#}\n", i + 1, a.failure));
+        }
+        self.line(&text)
+    }
+}
+
+fn finding_text(f: &Finding, with_excerpt: bool) -> String {
+    let mut s = format!("        {}\n", f.message);
+    if let Some(rule) = &f.rule {
+        s.push_str(&format!("        {DIM}rule: {rule}{DIM:#}\n"));
+    }
+    if let Some(ex) = f.excerpt.as_ref().filter(|_| with_excerpt) {
+        s.push_str(&indent(ex, "          "));
+    }
+    s
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    let mut s = String::new();
+    for line in text.lines() {
+        s.push_str(prefix);
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
+}
+
+pub fn format_ms(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2}s", ms / 1000.0)
+    } else {
+        format!("{ms:.0}ms")
+    }
+}
+
+impl<W: Write + Send> Reporter for Console<W> {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        match event {
+            Event::RunStarted(info) => {
+                if let Some(bar) = &self.progress {
+                    bar.set_length(info.case_count as u64);
+                }
+                if self.verbosity == Verbosity::Quiet {
+                    return Ok(());
+                }
+                let mut targets: Vec<String> = info
+                    .suites
+                    .iter()
+                    .map(|s| match &s.target_note {
+                        Some(n) => format!("{} ({n})", s.base_url),
+                        None => s.base_url.clone(),
+                    })
+                    .collect();
+                targets.dedup();
+                let partition = info.partition.as_ref().map(|p| format!(" · {p}")).unwrap_or_default();
+                self.line(&format!(
+                    "{BOLD}apiconform {}{BOLD:#} · {} suite{} · {} case{}{partition} · target {}",
+                    info.tool_version,
+                    info.suites.len(),
+                    if info.suites.len() == 1 { "" } else { "s" },
+                    info.case_count,
+                    if info.case_count == 1 { "" } else { "s" },
+                    targets.join(", ")
+                ))?;
+            }
+            Event::CaseStarted { .. } => {}
+            Event::StepFinished { step, .. } => {
+                if self.verbosity == Verbosity::Verbose {
+                    let line = format!("  {DIM}· {} ({}){DIM:#}", step.name, step.operation);
+                    self.line(&line)?;
+                    self.dump_step(step)?;
+                }
+            }
+            Event::CaseFinished(result) => {
+                if let Some(bar) = &self.progress {
+                    bar.inc(1);
+                }
+                let show = match self.verbosity {
+                    Verbosity::Quiet => result.status == CaseStatus::Failed,
+                    _ => true,
+                };
+                if show {
+                    self.case_line(result)?;
+                }
+                match result.status {
+                    CaseStatus::Failed => self.failed.push(result.clone()),
+                    CaseStatus::Flaky => self.flaky.push(result.clone()),
+                    _ => {}
+                }
+            }
+            Event::RunFinished(summary) => {
+                if let Some(bar) = self.progress.take() {
+                    bar.finish_and_clear();
+                }
+                let mut failed = std::mem::take(&mut self.failed);
+                failed.sort_by_key(|r| r.index);
+                if !failed.is_empty() {
+                    self.line(&format!("\n{BOLD}Failures:{BOLD:#}\n"))?;
+                    for r in &failed {
+                        self.failure_details(r)?;
+                    }
+                }
+                let flaky = std::mem::take(&mut self.flaky);
+                if !flaky.is_empty() && self.verbosity != Verbosity::Quiet {
+                    let names: Vec<String> = flaky.iter().map(|r| r.full_name()).collect();
+                    self.line(&format!("{YELLOW}flaky{YELLOW:#} (passed on retry): {}", names.join(", ")))?;
+                }
+                let t = summary.totals;
+                let style = if t.failed > 0 { RED } else { GREEN };
+                let early = if summary.stopped_early { " (stopped early: --fail-fast)" } else { "" };
+                self.line(&format!(
+                    "{DIM}{} case{} in {}{early}{DIM:#}",
+                    t.total(),
+                    if t.total() == 1 { "" } else { "s" },
+                    format_ms(summary.duration_ms)
+                ))?;
+                self.line(&format!("{style}{}{style:#}", t.closing_line()))?;
+                self.out.flush()?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,252 @@
+//! Run results as plain data. The runner produces them; reporters render
+//! them (console, JUnit, JSON, HTML...). Secrets are redacted before a value
+//! lands here, so every report is safe to share.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::check::Finding;
+use crate::suite::Requirement;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseStatus {
+    Passed,
+    Failed,
+    /// Failed, then passed on a retry.
+    Flaky,
+    Skipped,
+}
+
+impl CaseStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            CaseStatus::Passed => "PASS",
+            CaseStatus::Failed => "FAIL",
+            CaseStatus::Flaky => "FLAKY",
+            CaseStatus::Skipped => "SKIP",
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        matches!(self, CaseStatus::Passed | CaseStatus::Flaky)
+    }
+}
+
+/// The result of one case (after retries).
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// Position of the case in the plan (stable across shards).
+    pub index: usize,
+    /// Suite file as given on the command line.
+    pub suite_file: String,
+    pub suite_name: String,
+    pub name: String,
+    /// `file:line:column` of the case.
+    pub location: String,
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<Requirement>,
+    pub status: CaseStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    /// How many times the case ran (1 unless retried).
+    pub attempts: u32,
+    pub duration_ms: f64,
+    /// Steps of the last attempt.
+    pub steps: Vec<StepResult>,
+    /// Failure summaries of earlier, failed attempts (flaky or failed cases).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier_attempts: Vec<Attempt>,
+}
+
+impl CaseResult {
+    /// `suite › case`.
+    pub fn full_name(&self) -> String {
+        format!("{} › {}", self.suite_name, self.name)
+    }
+
+    /// Every failed check of the last attempt, with its step.
+    pub fn failures(&self) -> impl Iterator<Item = (&StepResult, &CheckResult)> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.checks.iter().filter(|c| c.outcome == CheckOutcome::Failed).map(move |c| (s, c)))
+    }
+
+    /// One-line failure summary (first failure).
+    pub fn failure_summary(&self) -> Option<String> {
+        if let Some(step) = self.steps.iter().find(|s| s.error.is_some()) {
+            return Some(format!("{}: {}", step.name, step.error.as_deref().unwrap_or_default()));
+        }
+        self.failures()
+            .next()
+            .map(|(s, c)| format!("{}: {}: {}", s.name, c.name, c.message.as_deref().unwrap_or("failed")))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub duration_ms: f64,
+    pub failure: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Main,
+    Cleanup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepOutcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// One step: the request sent, the response, and every check.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub name: String,
+    pub phase: Phase,
+    /// `file:line:column` of the step.
+    pub location: String,
+    /// Operation label (operationId or `METHOD /template`).
+    pub operation: String,
+    /// Documented `METHOD /template`, for coverage.
+    pub method_path: String,
+    pub outcome: StepOutcome,
+    /// Why the step could not complete (transport error, render error) or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseRecord>,
+    pub duration_ms: f64,
+    pub checks: Vec<CheckResult>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub captures: Vec<(String, Value)>,
+}
+
+impl StepResult {
+    pub fn status(&self) -> Option<u16> {
+        self.response.as_ref().map(|r| r.status)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseRecord {
+    pub status: u16,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// The body, truncated for reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckOutcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// One automatic check or expectation on one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// Check name (`response_schema_conformance`) or expectation
+    /// (`expect.status`, `expect.body $.data.id`).
+    pub name: String,
+    pub outcome: CheckOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// `file:line:column` of the expectation in the case file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl CheckResult {
+    pub fn passed(name: impl Into<String>) -> Self {
+        CheckResult {
+            name: name.into(),
+            outcome: CheckOutcome::Passed,
+            message: None,
+            findings: Vec::new(),
+            location: None,
+        }
+    }
+
+    pub fn failed(name: impl Into<String>, message: impl Into<String>) -> Self {
+        CheckResult {
+            name: name.into(),
+            outcome: CheckOutcome::Failed,
+            message: Some(message.into()),
+            findings: Vec::new(),
+            location: None,
+        }
+    }
+
+    pub fn skipped(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        CheckResult {
+            name: name.into(),
+            outcome: CheckOutcome::Skipped,
+            message: Some(reason.into()),
+            findings: Vec::new(),
+            location: None,
+        }
+    }
+
+    pub fn at(mut self, location: Option<String>) -> Self {
+        self.location = location;
+        self
+    }
+}
+
+/// Counts for the closing line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub passed: usize,
+    pub failed: usize,
+    pub flaky: usize,
+    pub skipped: usize,
+}
+
+impl Totals {
+    pub fn add(&mut self, status: CaseStatus) {
+        match status {
+            CaseStatus::Passed => self.passed += 1,
+            CaseStatus::Failed => self.failed += 1,
+            CaseStatus::Flaky => self.flaky += 1,
+            CaseStatus::Skipped => self.skipped += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.flaky + self.skipped
+    }
+
+    /// `N passed, M failed` (`, K skipped` when any): flaky cases passed.
+    pub fn closing_line(&self) -> String {
+        let mut line = format!("{} passed, {} failed", self.passed + self.flaky, self.failed);
+        if self.skipped > 0 {
+            line.push_str(&format!(", {} skipped", self.skipped));
+        }
+        line
+    }
+}

@@ -1,0 +1,107 @@
+//! One pooled HTTP client for the whole run, and sending with a body-size
+//! limit and errors a person can act on.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+
+/// A received response, body fully read.
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub elapsed: Duration,
+}
+
+/// Builds the shared client: connection pooling, no redirects (a
+/// conformance run checks the status the API sends), no proxies.
+pub fn client(jobs: usize, connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .user_agent(concat!("apiconform/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .tcp_nodelay(true)
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(jobs.max(1) * 2)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// Sends a request and reads the body up to `max_body` bytes.
+pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, max_body: usize) -> Result<HttpResponse, String> {
+    let started = Instant::now();
+    let mut response = request
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| describe(&e, timeout))?;
+    let status = response.status().as_u16();
+    if let Some(len) = response.content_length()
+        && len > max_body as u64
+    {
+        return Err(format!(
+            "response body of {len} bytes exceeds --max-body-size ({max_body} bytes)"
+        ));
+    }
+    let headers = std::mem::take(response.headers_mut());
+    if response.content_length().is_some() {
+        // Length known and within the limit: read it in one go.
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the body failed: {}", describe(&e, timeout)))?;
+        return Ok(HttpResponse { status, headers, body, elapsed: started.elapsed() });
+    }
+    let mut body: Vec<u8> = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max_body {
+                    return Err(format!("response body exceeds --max-body-size ({max_body} bytes)"));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(format!("reading the body failed: {}", describe(&e, timeout))),
+        }
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: Bytes::from(body),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Turns a reqwest error into one line naming the cause.
+pub fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("no response within {} ms (--timeout)", timeout.as_millis());
+    }
+    let mut causes = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        // hyper-util's wrapper adds nothing a person needs.
+        if !text.starts_with("client error (") && !causes.contains(&text) {
+            causes.push(text);
+        }
+        source = s.source();
+    }
+    let what = if e.is_connect() {
+        "cannot connect"
+    } else if e.is_request() {
+        "request failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the response failed"
+    } else {
+        "HTTP error"
+    };
+    let url = e.url().map(|u| format!(" to {u}")).unwrap_or_default();
+    if causes.is_empty() {
+        format!("{what}{url}: {e}")
+    } else {
+        format!("{what}{url}: {}", causes.join(": "))
+    }
+}

@@ -1,0 +1,176 @@
+//! Running suites: choose the cases ([`plan`]), then execute them
+//! concurrently with one pooled client ([`exec`]), emitting events.
+
+pub mod exec;
+pub mod http;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::check::CheckSet;
+use crate::suite::Suite;
+
+pub use exec::{Runner, Target};
+
+/// Which cases to run.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Case name must contain one of these (case-insensitive), if any.
+    pub name: Vec<String>,
+    /// Case name (or `suite › case`) must match this regex.
+    pub name_regex: Option<Regex>,
+    /// Case must have one of these tags, if any.
+    pub tags: Vec<String>,
+    /// Case must have none of these tags.
+    pub exclude_tags: Vec<String>,
+}
+
+impl Filters {
+    pub fn accepts(&self, suite: &Suite, case: &crate::suite::Case) -> bool {
+        let full = format!("{} › {}", suite.name, case.name);
+        if !self.name.is_empty() {
+            let lower = full.to_lowercase();
+            if !self.name.iter().any(|n| lower.contains(&n.to_lowercase())) {
+                return false;
+            }
+        }
+        if let Some(re) = &self.name_regex
+            && !re.is_match(&full)
+        {
+            return false;
+        }
+        if !self.tags.is_empty() && !case.tags.iter().any(|t| self.tags.contains(t)) {
+            return false;
+        }
+        !case.tags.iter().any(|t| self.exclude_tags.contains(t))
+    }
+}
+
+/// `slice:I/N`: this machine runs every N-th case starting at the I-th.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Partition, String> {
+        let bad = || format!("`{s}` is not slice:I/N with 1 <= I <= N");
+        let spec = s.strip_prefix("slice:").ok_or_else(bad)?;
+        let (i, n) = spec.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Partition { index, count })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "slice:{}/{}", self.index, self.count)
+    }
+}
+
+/// One case to run. `index` is its position among all cases that pass
+/// the filters (before partitioning), so shards' results merge in order.
+#[derive(Clone)]
+pub struct PlannedCase {
+    pub index: usize,
+    pub suite: Arc<Suite>,
+    pub case: usize,
+}
+
+impl PlannedCase {
+    pub fn case(&self) -> &crate::suite::Case {
+        &self.suite.cases[self.case]
+    }
+}
+
+/// Filters, then keeps this machine's partition. Deterministic: the same
+/// files, filters and partition always give the same cases.
+pub fn plan(suites: &[Arc<Suite>], filters: &Filters, partition: Option<Partition>) -> Vec<PlannedCase> {
+    let mut out = Vec::new();
+    let mut index = 0;
+    for suite in suites {
+        for (i, case) in suite.cases.iter().enumerate() {
+            if !filters.accepts(suite, case) {
+                continue;
+            }
+            let mine = partition.is_none_or(|p| index % p.count == p.index - 1);
+            if mine {
+                out.push(PlannedCase {
+                    index,
+                    suite: suite.clone(),
+                    case: i,
+                });
+            }
+            index += 1;
+        }
+    }
+    out
+}
+
+/// How much of each exchange the results keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// Method, URL and status for passing steps; everything for failing ones.
+    Failures,
+    /// Headers and bodies of every step (JSON/HTML reports, `-v`).
+    Everything,
+}
+
+/// Run settings from the command line.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub jobs: usize,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub fail_fast: bool,
+    pub max_body_size: usize,
+    /// Checks forced off (`--exclude-checks`) or the only ones on (`--checks`).
+    pub check_mask: CheckSet,
+    pub record: Record,
+    pub snapshots: crate::snapshot::SnapshotConfig,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            jobs: default_jobs(),
+            timeout: Duration::from_secs(10),
+            retries: 0,
+            fail_fast: false,
+            max_body_size: 10 * 1024 * 1024,
+            check_mask: CheckSet::all(),
+            record: Record::Failures,
+            snapshots: crate::snapshot::SnapshotConfig::default(),
+        }
+    }
+}
+
+/// Requests mostly wait on the network, so run several per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 4).clamp(4, 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_parse() {
+        assert_eq!("slice:2/3".parse(), Ok(Partition { index: 2, count: 3 }));
+        assert!("slice:0/3".parse::<Partition>().is_err());
+        assert!("slice:4/3".parse::<Partition>().is_err());
+        assert!("2/3".parse::<Partition>().is_err());
+        assert_eq!(Partition { index: 1, count: 4 }.to_string(), "slice:1/4");
+    }
+}
