@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod diag;
 pub mod report;
 pub mod result;

@@ -118,6 +118,15 @@ pub struct RunArgs {
     /// Snapshot folder.
     #[arg(long, default_value = "snapshots", value_name = "DIR")]
     pub snapshot_dir: PathBuf,
+    /// Print which operation × documented status pairs the run exercised.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Write the coverage table as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub coverage_json: Option<PathBuf>,
+    /// Fail the run (exit 1) when a spec's coverage is below this percentage.
+    #[arg(long, value_name = "PERCENT")]
+    pub min_coverage: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -275,10 +275,53 @@ fn run_command(args: RunArgs) -> u8 {
     };
     let mut reporters = Fanout::default();
     reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
-    runtime.block_on(run_async(args, sel, config, reporters))
+    let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(&sel.suites)));
+    reporters.add(Box::new(Shared(coverage.clone())));
+    let code = runtime.block_on(run_async(&args, sel, config, reporters));
+    if code == EXIT_INPUT {
+        return code;
+    }
+    let table = match coverage.lock() {
+        Ok(c) => c.coverage(),
+        Err(_) => return usage_error("coverage collector failed"),
+    };
+    coverage_outputs(&args, &table, code)
 }
 
-async fn run_async(args: RunArgs, sel: Selection, config: RunConfig, reporters: Fanout) -> u8 {
+/// Prints/writes coverage and applies `--min-coverage`.
+fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8) -> u8 {
+    if args.coverage {
+        print!("{}", crate::coverage::render_table(table));
+    }
+    if let Some(path) = &args.coverage_json {
+        let json = serde_json::to_string_pretty(table).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, json) {
+            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    if let Some(min) = args.min_coverage {
+        let got = table.min_percent();
+        if got < min {
+            eprintln!("coverage {got:.1}% is below --min-coverage {min}%");
+            return EXIT_FAILED;
+        }
+    }
+    code
+}
+
+/// A reporter shared with the caller (to read its state after the run).
+struct Shared<R: Reporter>(Arc<std::sync::Mutex<R>>);
+
+impl<R: Reporter> Reporter for Shared<R> {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        match self.0.lock() {
+            Ok(mut r) => r.event(event),
+            Err(_) => Err(std::io::Error::other("reporter poisoned")),
+        }
+    }
+}
+
+async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters: Fanout) -> u8 {
     let mut embedded = super::embedded::Embedded::default();
     let mut targets: HashMap<PathBuf, Target> = HashMap::new();
     let listener = match &args.webhook_listen {

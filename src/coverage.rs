@@ -1,0 +1,207 @@
+//! Spec coverage: which operation × documented status pairs a run
+//! exercised. Statuses a client cannot provoke (5xx) are listed as excluded,
+//! with the reason, instead of counting as missing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::report::{Event, Reporter};
+use crate::spec::{OperationKind, Spec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PairState {
+    Covered,
+    Missing,
+    Excluded,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    /// operationId, or `METHOD /path`.
+    pub operation: String,
+    pub method_path: String,
+    /// Documented response key: `200`, `4XX`, `default`.
+    pub status: String,
+    pub state: PairState,
+    /// How many steps got this status.
+    pub hits: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SpecCoverage {
+    pub spec_file: String,
+    pub title: String,
+    pub rows: Vec<CoverageRow>,
+    pub covered: usize,
+    /// Pairs that count (all but excluded).
+    pub coverable: usize,
+    /// `covered / coverable` in percent (100 when nothing is coverable).
+    pub percent: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    pub specs: Vec<SpecCoverage>,
+}
+
+impl Coverage {
+    /// The lowest percentage over all specs.
+    pub fn min_percent(&self) -> f64 {
+        self.specs.iter().map(|s| s.percent).fold(100.0, f64::min)
+    }
+}
+
+/// Why a documented status is not expected to be provoked by a client.
+pub fn exclusion_reason(status: &str) -> Option<&'static str> {
+    if status.starts_with('5') {
+        Some("server errors cannot be provoked by a conforming client")
+    } else if status == "default" {
+        Some("`default` documents unexpected errors, not a specific status")
+    } else {
+        None
+    }
+}
+
+/// Collects coverage from finished cases; use as a reporter.
+pub struct Collector {
+    /// Suite file -> spec.
+    specs_by_suite: HashMap<String, Arc<Spec>>,
+    /// Spec path -> (operation index, response key) -> hits.
+    hits: HashMap<String, HashMap<(usize, String), usize>>,
+    /// Specs in first-seen order.
+    specs: Vec<Arc<Spec>>,
+}
+
+impl Collector {
+    pub fn new(suites: &[Arc<crate::suite::Suite>]) -> Collector {
+        let mut specs: Vec<Arc<Spec>> = Vec::new();
+        let mut specs_by_suite = HashMap::new();
+        for s in suites {
+            specs_by_suite.insert(s.file.display().to_string(), s.spec.clone());
+            if !specs.iter().any(|x| Arc::ptr_eq(x, &s.spec)) {
+                specs.push(s.spec.clone());
+            }
+        }
+        Collector {
+            specs_by_suite,
+            hits: HashMap::new(),
+            specs,
+        }
+    }
+
+    /// Records one exercised (operation, status).
+    pub fn observe(&mut self, suite_file: &str, method_path: &str, status: u16) {
+        let Some(spec) = self.specs_by_suite.get(suite_file) else { return };
+        let Some(op_index) = spec.operations.iter().position(|o| match &o.kind {
+            OperationKind::Path => o.method_path() == method_path,
+            OperationKind::Webhook(name) => method_path == format!("WEBHOOK {name}"),
+        }) else {
+            return;
+        };
+        let op = &spec.operations[op_index];
+        let Some(resp) = op.response_for(status) else { return };
+        *self
+            .hits
+            .entry(spec.path.display().to_string())
+            .or_default()
+            .entry((op_index, resp.key.clone()))
+            .or_default() += 1;
+    }
+
+    pub fn coverage(&self) -> Coverage {
+        let mut out = Coverage::default();
+        for spec in &self.specs {
+            let key = spec.path.display().to_string();
+            let hits = self.hits.get(&key);
+            let mut rows = Vec::new();
+            for (i, op) in spec.operations.iter().enumerate() {
+                for resp in &op.responses {
+                    let n = hits.and_then(|h| h.get(&(i, resp.key.clone()))).copied().unwrap_or(0);
+                    let reason = exclusion_reason(&resp.key);
+                    let state = match (n > 0, reason) {
+                        (true, _) => PairState::Covered,
+                        (false, Some(_)) => PairState::Excluded,
+                        (false, None) => PairState::Missing,
+                    };
+                    rows.push(CoverageRow {
+                        operation: op.label(),
+                        method_path: match &op.kind {
+                            OperationKind::Path => op.method_path(),
+                            OperationKind::Webhook(name) => format!("WEBHOOK {name}"),
+                        },
+                        status: resp.key.clone(),
+                        state,
+                        hits: n,
+                        reason: if state == PairState::Excluded { reason.map(str::to_string) } else { None },
+                    });
+                }
+            }
+            let covered = rows.iter().filter(|r| r.state == PairState::Covered).count();
+            let coverable = rows.iter().filter(|r| r.state != PairState::Excluded).count();
+            let percent = if coverable == 0 { 100.0 } else { covered as f64 * 100.0 / coverable as f64 };
+            out.specs.push(SpecCoverage {
+                spec_file: key,
+                title: spec.title.clone(),
+                rows,
+                covered,
+                coverable,
+                percent,
+            });
+        }
+        out
+    }
+}
+
+impl Reporter for Collector {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Event::CaseFinished(case) = event {
+            for step in &case.steps {
+                if let Some(status) = step.status() {
+                    self.observe(&case.suite_file, &step.method_path, status);
+                } else if step.method_path.starts_with("WEBHOOK ")
+                    && step.outcome == crate::result::StepOutcome::Passed
+                {
+                    // A received webhook counts as its documented 2xx reply.
+                    let method_path = step.method_path.clone();
+                    if let Some(spec) = self.specs_by_suite.get(&case.suite_file).cloned()
+                        && let Some(op) = spec
+                            .operations
+                            .iter()
+                            .find(|o| matches!(&o.kind, OperationKind::Webhook(n) if method_path == format!("WEBHOOK {n}")))
+                        && let Some(ok) = op.responses.iter().find(|r| r.key.starts_with('2'))
+                        && let Ok(code) = ok.key.parse::<u16>()
+                    {
+                        self.observe(&case.suite_file, &method_path, code);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A plain-text table of a coverage result.
+pub fn render_table(c: &Coverage) -> String {
+    let mut s = String::new();
+    for spec in &c.specs {
+        s.push_str(&format!(
+            "Coverage of {} ({}): {}/{} pairs ({:.0}%)\n",
+            spec.title, spec.spec_file, spec.covered, spec.coverable, spec.percent
+        ));
+        let width = spec.rows.iter().map(|r| r.operation.len()).max().unwrap_or(9).max(9);
+        for r in &spec.rows {
+            let state = match r.state {
+                PairState::Covered => format!("covered ({}x)", r.hits),
+                PairState::Missing => "MISSING".to_string(),
+                PairState::Excluded => format!("excluded: {}", r.reason.as_deref().unwrap_or("")),
+            };
+            s.push_str(&format!("  {:<width$}  {:<7}  {state}\n", r.operation, r.status));
+        }
+    }
+    s
+}
