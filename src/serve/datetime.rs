@@ -41,8 +41,9 @@ impl Stamp {
         Stamp::days_from_now(0)
     }
 
-    /// Parses RFC 3339 (`Z` or `±HH:MM`) and the naive `YYYY-MM-DDTHH:MM:SS[.f]`
-    /// form, which is taken as UTC because the API's field is defined in UTC.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.f]` followed by `Z`, `±HH:MM` or nothing
+    /// (the spec's pattern); the naive form is taken as UTC because the
+    /// field is defined in UTC. Impossible dates and times are refused.
     pub fn parse(s: &str) -> Option<Stamp> {
         let b = s.as_bytes();
         if b.len() < 19 {
@@ -54,7 +55,7 @@ impl Stamp {
         let hour = digits(b, 11, 13)?;
         let minute = digits(b, 14, 16)?;
         let second = digits(b, 17, 19)?;
-        if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+        if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
             return None;
         }
         if b[13] != b':' || b[16] != b':' {
@@ -64,16 +65,17 @@ impl Stamp {
         let (mut nanos, mut frac_digits) = (0u32, 0u8);
         if let Some((b'.', after)) = rest.split_first() {
             let n = after.iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 || n > 9 {
+            if n == 0 {
                 return None;
             }
-            let frac = digits(after, 0, n)?;
-            nanos = frac * 10u32.pow(9 - n as u32);
-            frac_digits = n as u8;
+            // Nanoseconds are the finest we keep; further digits are dropped.
+            let kept = n.min(9);
+            nanos = digits(after, 0, kept)? * 10u32.pow(9 - kept as u32);
+            frac_digits = kept as u8;
             rest = &after[n..];
         }
         let offset_secs: i32 = match rest {
-            [] | [b'Z'] | [b'z'] => 0,
+            [] | [b'Z'] => 0,
             [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
                 let oh = digits(&[*h1, *h2], 0, 2)?;
                 let om = digits(&[*m1, *m2], 0, 2)?;
@@ -210,6 +212,8 @@ mod tests {
             "2026-04-30T12:00:00.Z",
             "2026-04-30T12:00:00+0200",
             "2026-04-30T12:00:00Zjunk",
+            "2026-04-30t12:00:00Z",
+            "2026-04-30T12:00:00z",
             "9999-12-31T23:59:59-01:00",
             "tomorrow",
         ] {

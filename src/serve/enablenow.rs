@@ -194,6 +194,12 @@ async fn item(
             return Err(EnError::MethodNotAllowed("GET, PUT, DELETE"));
         }
         let caller = authenticate(&state, &headers)?;
+        // The body is checked before the id: a 400 outranks a 404.
+        let new_expiration = if method == Method::PUT {
+            Some(update_body(&headers, body).await?)
+        } else {
+            None
+        };
         let id = match path.ok().and_then(|Path(raw)| canonical_uuid(&raw)) {
             Some(id) => id,
             None if method == Method::GET && state.fault(FaultId::EnGetMalformedId400) => {
@@ -201,9 +207,9 @@ async fn item(
             }
             None => return Err(EnError::NotFound),
         };
-        match method {
-            Method::PUT => update(&state, &caller, &id, &headers, body).await,
-            Method::DELETE => delete(&state, &caller, &id).await,
+        match (method, new_expiration) {
+            (_, Some(expiration)) => update(&state, &caller, &id, expiration).await,
+            (Method::DELETE, _) => delete(&state, &caller, &id).await,
             _ => get(&state, &caller, &id).await,
         }
     }
@@ -257,8 +263,9 @@ fn id_list(value: Option<&Value>, field: &str, errors: &mut FieldErrors) -> Vec<
     };
     let mut ids = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        match item.as_str().and_then(canonical_uuid) {
-            Some(id) => ids.push(id),
+        // Kept as sent (case, order, duplicates): the contract echoes the arrays.
+        match item.as_str().filter(|s| canonical_uuid(s).is_some()) {
+            Some(id) => ids.push(id.to_owned()),
             None => add(errors, field, format!("{field}[{i}] is not a valid UUID.")),
         }
     }
@@ -299,7 +306,7 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
     let mut errors = FieldErrors::new();
 
     let client_id = match obj.get("clientId") {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         None | Some(Value::Null) | Some(Value::String(_)) => {
             add(&mut errors, "clientId", "The clientId field is required.");
             None
@@ -534,13 +541,8 @@ async fn get(state: &AppState, caller: &str, id: &str) -> Result<Response, EnErr
     ))
 }
 
-async fn update(
-    state: &AppState,
-    caller: &str,
-    id: &str,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Response, EnError> {
+/// The PUT body: a required, valid `expirationDateUtc`.
+async fn update_body(headers: &HeaderMap, body: Body) -> Result<Stamp, EnError> {
     let bytes = read_body(headers, body).await?;
     let obj = parse_object(&bytes)?;
     let mut errors = FieldErrors::new();
@@ -553,9 +555,17 @@ async fn update(
         );
     }
     let stamp = expiration(value, &mut errors);
-    let Some(stamp) = stamp.filter(|_| errors.is_empty()) else {
-        return Err(EnError::Invalid(errors));
-    };
+    stamp
+        .filter(|_| errors.is_empty())
+        .ok_or(EnError::Invalid(errors))
+}
+
+async fn update(
+    state: &AppState,
+    caller: &str,
+    id: &str,
+    stamp: Stamp,
+) -> Result<Response, EnError> {
     let found = if state.fault(FaultId::EnUpdateLost) {
         state.store.get_en(id, Some(caller)).await?.is_some()
     } else {

@@ -243,7 +243,7 @@ fn required_string(
     name: &str,
 ) -> Result<String, McError> {
     match obj.get(name) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(insufficient(state, name)),
     }
 }
@@ -275,21 +275,13 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
         return Err(insufficient(state, "body"));
     };
 
+    // Every "not present, invalid or empty" check comes before every list
+    // check, and both before the owner check.
     let device_id = required_string(state, &obj, "deviceId")?;
     let owner_id = required_string(state, &obj, "ownerId")?;
     let file_ids = match obj.get("fileIds") {
         None | Some(Value::Null) => return Err(insufficient(state, "fileIds")),
-        Some(Value::Array(items))
-            if !items.is_empty() || state.fault(FaultId::McEmptyFileIdsAccepted) =>
-        {
-            string_list(items).ok_or_else(|| invalid_list("fileIds"))?
-        }
-        Some(_) => return Err(invalid_list("fileIds")),
-    };
-    let user_ids = match obj.get("userIds") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => string_list(items).ok_or_else(|| invalid_list("userIds"))?,
-        Some(_) => return Err(invalid_list("userIds")),
+        Some(value) => value,
     };
     let use_cache = match obj.get("useCache") {
         None | Some(Value::Null) => false,
@@ -300,6 +292,19 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
         None | Some(Value::Null) => None,
         Some(m @ Value::Object(_)) => Some(m.clone()),
         Some(_) => return Err(insufficient(state, "metadata")),
+    };
+    let file_ids = match file_ids {
+        Value::Array(items)
+            if !items.is_empty() || state.fault(FaultId::McEmptyFileIdsAccepted) =>
+        {
+            string_list(items).ok_or_else(|| invalid_list("fileIds"))?
+        }
+        _ => return Err(invalid_list("fileIds")),
+    };
+    let user_ids = match obj.get("userIds") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => string_list(items).ok_or_else(|| invalid_list("userIds"))?,
+        Some(_) => return Err(invalid_list("userIds")),
     };
     if owner_id != caller && !state.fault(FaultId::McOwnerMismatchAccepted) {
         return Err(McError::new(
