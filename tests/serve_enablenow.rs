@@ -631,6 +631,19 @@ async fn bodies_over_one_mib_are_413() {
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let r = post("x".repeat(3 * limit)).await.expect("send");
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Without Content-Length (chunked), the limit holds as the body streams in.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..20).map(|_| Ok(vec![b' '; 64 * 1024])).collect();
+    let r = c
+        .post(format!("{}/shares", s.base_url()))
+        .bearer_auth(TOKEN)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // PUT has the same limit.
     let id = create(&c, &s, TOKEN, &share_body("r")).await;
     let r = c

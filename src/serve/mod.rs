@@ -44,6 +44,9 @@ use fault::FaultId;
 use store::Store;
 use webhook::Webhooks;
 
+/// How long [`RunningServer::shutdown`] waits for in-flight requests.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Which API a server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Api {
@@ -151,13 +154,24 @@ impl RunningServer {
     }
 
     /// Stops accepting, lets in-flight requests finish, then returns.
+    ///
+    /// Requests still running after [`SHUTDOWN_GRACE`] are dropped, so a
+    /// stalled client cannot keep the server alive.
     pub async fn shutdown(self) -> Result<(), ServeError> {
         let RunningServer {
-            shutdown, handle, ..
+            shutdown,
+            mut handle,
+            ..
         } = self;
         // An error only means the server already stopped by itself.
         let _ = shutdown.send(());
-        handle.await?
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut handle).await {
+            Ok(joined) => joined?,
+            Err(_) => {
+                handle.abort();
+                Ok(())
+            }
+        }
     }
 }
 
