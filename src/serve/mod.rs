@@ -6,9 +6,10 @@
 //! `/v1/shares...` is mycloud Shares v1; the paths do not clash, so `all`
 //! serves both on one address.
 //!
-//! Storage is SQLite: a `--db` file in WAL mode, or by default a private
-//! `:memory:` database that lives exactly as long as the server (see
-//! [`store`]).
+//! Storage is SQLite: a `--db` file in WAL mode with `synchronous=FULL`,
+//! committed before each answer so acknowledged writes survive `kill -9`; or,
+//! by default, a private `:memory:` database behind the single connection,
+//! which lives exactly as long as the server and leaves no file behind.
 
 mod auth;
 mod body;
