@@ -12,6 +12,7 @@ pub mod diag;
 pub mod report;
 pub mod result;
 pub mod run;
+pub mod serve;
 pub mod snapshot;
 pub mod spec;
 pub mod suite;

@@ -39,6 +39,8 @@ pub enum Command {
     Checks,
     /// Print the JSON Schema of the case-file format.
     Schema,
+    /// Run a bundled reference server (enablenow, mycloud or all).
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Debug, Args, Clone)]

@@ -26,10 +26,22 @@ pub fn dispatch(cli: Cli) -> u8 {
             }
             EXIT_OK
         }
+        Command::Serve(args) => serve_command(args),
         Command::Schema => {
             println!("{}", crate::suite::schema_json());
             EXIT_OK
         }
+    }
+}
+
+fn serve_command(args: crate::serve::ServeArgs) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(crate::serve::run_cli(args)) {
+        Ok(()) => EXIT_OK,
+        Err(e) => usage_error(&e.to_string()),
     }
 }
 
@@ -142,7 +154,7 @@ fn check_command(args: CheckArgs) -> u8 {
                 let problems = crate::spec::lint::lint(&spec);
                 if problems.is_empty() {
                     report.push(format!(
-                        "ok: {} ({} {}, OpenAPI {:?}): {} operations, {} schemas compiled",
+                        "ok: {} ({} {}, OpenAPI {}): {} operations, {} schemas compiled",
                         file.display(),
                         spec.title,
                         spec.api_version,

@@ -20,6 +20,15 @@ pub enum OasVersion {
     V3_1,
 }
 
+impl std::fmt::Display for OasVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OasVersion::V3_0 => "3.0",
+            OasVersion::V3_1 => "3.1",
+        })
+    }
+}
+
 /// Rewrites a whole document in place.
 pub fn convert_document(doc: &mut Value, version: OasVersion) {
     walk(doc, version);

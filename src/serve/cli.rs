@@ -1,0 +1,134 @@
+//! `apiconform serve`: the reference servers from the command line.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use super::{Api, ServeConfig, ServeError, faults, start};
+
+/// Flags of `apiconform serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Which API to serve: enablenow (/shares), mycloud (/v1/shares) or all.
+    #[arg(value_enum, required_unless_present = "list_faults")]
+    pub api: Option<Api>,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// SQLite database file (WAL mode) keeping shares across restarts; by
+    /// default shares live in memory until the server stops.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Accept bearer TOKEN as IDENTITY (EnableNow clientId or mycloud
+    /// userId); repeatable; replaces the development tokens.
+    #[arg(long = "token", value_name = "TOKEN=IDENTITY", value_parser = parse_pair)]
+    pub tokens: Vec<(String, String)>,
+
+    /// Deliver databridge.share.created events for shares sent to CLIENTID
+    /// to URL; repeatable.
+    #[arg(long = "webhook", value_name = "CLIENTID=URL", value_parser = parse_pair)]
+    pub webhooks: Vec<(String, String)>,
+
+    /// Switch on one deliberate deviation (see --list-faults).
+    #[arg(long, value_name = "NAME")]
+    pub fault: Option<String>,
+
+    /// Print the known faults ("NAME  API  description") and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+}
+
+/// Splits `KEY=VALUE`; both sides must be non-empty.
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got `{s}`")),
+    }
+}
+
+/// The `--list-faults` lines, limited to the faults `api` can serve.
+fn fault_lines(api: Option<Api>) -> Vec<String> {
+    let shown: Vec<_> = faults()
+        .iter()
+        .filter(|f| api.is_none_or(|a| a.serves(f.api)))
+        .collect();
+    let width = shown.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    shown
+        .iter()
+        .map(|f| format!("{:width$}  {:9}  {}", f.name, f.api.name(), f.description))
+        .collect()
+}
+
+/// Runs `apiconform serve`: prints `listening on http://ADDR`, then serves
+/// until Ctrl-C (or SIGTERM) and shuts down cleanly.
+pub async fn run_cli(args: ServeArgs) -> Result<(), ServeError> {
+    if args.list_faults {
+        let mut out = std::io::stdout().lock();
+        for line in fault_lines(args.api) {
+            // A closed stdout (e.g. `| head`) is not worth an error.
+            if writeln!(out, "{line}").is_err() {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let api = args.api.ok_or(ServeError::MissingApi)?;
+    let config = ServeConfig {
+        api,
+        addr: args.addr,
+        db: args.db,
+        tokens: args.tokens,
+        webhooks: args.webhooks,
+        fault: args.fault,
+    };
+    let server = start(config).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        // Flushed at once: scripts and tests wait for this line.
+        let _ = writeln!(out, "listening on {}", server.base_url());
+        let _ = out.flush();
+    }
+    let signal = wait_for_signal().await;
+    let stopped = server.shutdown().await;
+    signal.and(stopped)
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> Result<(), ServeError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(ServeError::Signal)?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map_err(ServeError::Signal),
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> Result<(), ServeError> {
+    tokio::signal::ctrl_c().await.map_err(ServeError::Signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_split_on_first_equals() {
+        assert_eq!(
+            parse_pair("tok=a=b"),
+            Ok(("tok".to_owned(), "a=b".to_owned()))
+        );
+        assert!(parse_pair("novalue").is_err());
+        assert!(parse_pair("=x").is_err());
+    }
+
+    #[test]
+    fn fault_lines_filter_by_api() {
+        let en = fault_lines(Some(Api::EnableNow));
+        assert!(en.iter().all(|l| l.contains("  enablenow  ")));
+        assert_eq!(fault_lines(None).len(), faults().len());
+    }
+}
