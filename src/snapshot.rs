@@ -170,7 +170,10 @@ pub fn check(
             }
         }
         UpdateMode::Accept => match write_to(&path) {
-            Ok(()) => (true, format!("accepted into {}", path.display())),
+            Ok(()) => {
+                let _ = std::fs::remove_file(path.with_extension("snap.new"));
+                (true, format!("accepted into {}", path.display()))
+            }
             Err(e) => (false, format!("cannot write {}: {e}", path.display())),
         },
     };

@@ -12,6 +12,9 @@ use axum::http::{StatusCode, Uri};
 use serde_json::Value;
 use tokio::sync::Notify;
 
+/// What the receiver answers to every well-formed delivery.
+pub const RECEIVER_STATUS: u16 = 204;
+
 /// One received delivery.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -75,7 +78,7 @@ async fn receive(State(inbox): State<Arc<Inbox>>, uri: Uri, body: Bytes) -> Stat
         return StatusCode::BAD_REQUEST;
     };
     inbox.push(uri.path().to_string(), value);
-    StatusCode::NO_CONTENT
+    StatusCode::from_u16(RECEIVER_STATUS).unwrap_or(StatusCode::NO_CONTENT)
 }
 
 impl Inbox {
