@@ -75,13 +75,20 @@ pub struct Collector {
     hits: HashMap<String, HashMap<(usize, String), usize>>,
     /// Specs in first-seen order.
     specs: Vec<Arc<Spec>>,
+    /// Spec path -> (operation index, response key) -> reason, from suites.
+    exclusions: HashMap<String, HashMap<(usize, String), String>>,
 }
 
 impl Collector {
     pub fn new(suites: &[Arc<crate::suite::Suite>]) -> Collector {
         let mut specs: Vec<Arc<Spec>> = Vec::new();
         let mut specs_by_suite = HashMap::new();
+        let mut exclusions: HashMap<String, HashMap<(usize, String), String>> = HashMap::new();
         for s in suites {
+            let key = s.spec.path.display().to_string();
+            for (op, status, reason) in &s.coverage_exclusions {
+                exclusions.entry(key.clone()).or_default().insert((*op, status.clone()), reason.clone());
+            }
             specs_by_suite.insert(s.file.display().to_string(), s.spec.clone());
             if !specs.iter().any(|x| Arc::ptr_eq(x, &s.spec)) {
                 specs.push(s.spec.clone());
@@ -91,6 +98,7 @@ impl Collector {
             specs_by_suite,
             hits: HashMap::new(),
             specs,
+            exclusions,
         }
     }
 
@@ -118,17 +126,20 @@ impl Collector {
         for spec in &self.specs {
             let key = spec.path.display().to_string();
             let hits = self.hits.get(&key);
+            let declared = self.exclusions.get(&key);
             let mut rows = Vec::new();
             for (i, op) in spec.operations.iter().enumerate() {
                 for resp in &op.responses {
                     let n = hits.and_then(|h| h.get(&(i, resp.key.clone()))).copied().unwrap_or(0);
-                    let reason = match op.kind {
+                    let reason: Option<String> = match op.kind {
                         OperationKind::Webhook(_) => Some(
-                            "a webhook's responses are the receiver's reply; the harness's receiver answers 204",
+                            "a webhook's responses are the receiver's reply; the harness's receiver answers 204".into(),
                         ),
-                        OperationKind::Path => exclusion_reason(&resp.key),
+                        OperationKind::Path => declared
+                            .and_then(|d| d.get(&(i, resp.key.clone())).cloned())
+                            .or_else(|| exclusion_reason(&resp.key).map(str::to_string)),
                     };
-                    let state = match (n > 0, reason) {
+                    let state = match (n > 0, &reason) {
                         (true, _) => PairState::Covered,
                         (false, Some(_)) => PairState::Excluded,
                         (false, None) => PairState::Missing,
@@ -142,7 +153,7 @@ impl Collector {
                         status: resp.key.clone(),
                         state,
                         hits: n,
-                        reason: if state == PairState::Excluded { reason.map(str::to_string) } else { None },
+                        reason: if state == PairState::Excluded { reason } else { None },
                     });
                 }
             }

@@ -269,6 +269,7 @@ impl<'a> Compiler<'a> {
             variables: variables.clone(),
             secrets: HashSet::new(),
             credentials: Vec::new(),
+            coverage_exclusions: Vec::new(),
             cases: Vec::new(),
         };
         let static_scope = resolve_globals(&probe, self.external).unwrap_or_default();
@@ -305,6 +306,7 @@ impl<'a> Compiler<'a> {
                 format!("unknown reference server `{}` (known: {})", server.value, crate::serve_names().join(", ")),
             );
         }
+        let coverage_exclusions = self.coverage_exclusions(&model.coverage);
         Suite {
             file: file.to_path_buf(),
             sha256,
@@ -315,8 +317,37 @@ impl<'a> Compiler<'a> {
             variables,
             secrets: model.secrets.iter().cloned().collect(),
             credentials,
+            coverage_exclusions,
             cases,
         }
+    }
+
+    fn coverage_exclusions(&mut self, config: &model::CoverageConfig) -> Vec<(usize, String, String)> {
+        let mut out = Vec::new();
+        for ex in &config.exclude {
+            let e = &ex.value;
+            let status = match &e.status.value {
+                Node::String(s) => s.to_uppercase().replace("DEFAULT", "default"),
+                Node::Number(n) => n.to_string(),
+                _ => {
+                    self.error(e.status.pos, "status must be a code, a range like 5XX, or default");
+                    continue;
+                }
+            };
+            let op = self.spec.operations.iter().position(|o| {
+                o.id.as_deref() == Some(e.operation.as_str()) || o.method_path() == e.operation
+            });
+            let Some(op) = op else {
+                self.error(ex.pos, format!("coverage exclusion: unknown operation `{}`", e.operation));
+                continue;
+            };
+            if !self.spec.operations[op].responses.iter().any(|r| r.key == status) {
+                self.error(e.status.pos, format!("coverage exclusion: {} documents no `{status}` response", e.operation));
+                continue;
+            }
+            out.push((op, status, e.reason.clone()));
+        }
+        out
     }
 
     fn credential(&mut self, c: &model::Credential, pos: Pos, known: &Known<'_>) -> Option<Credential> {

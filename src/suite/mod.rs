@@ -36,6 +36,8 @@ pub struct Suite {
     /// Names of secret variables.
     pub secrets: HashSet<String>,
     pub credentials: Vec<(String, Credential)>,
+    /// (operation index, response key, reason) left out of coverage.
+    pub coverage_exclusions: Vec<(usize, String, String)>,
     pub cases: Vec<Case>,
 }
 

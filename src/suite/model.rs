@@ -43,7 +43,28 @@ pub struct SuiteFile {
     /// Checks switched off (or back on) for the whole suite.
     #[serde(default)]
     pub checks: Checks,
+    /// Documented responses a client cannot provoke, excluded from coverage.
+    #[serde(default)]
+    pub coverage: CoverageConfig,
     pub cases: Vec<Case>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageConfig {
+    #[serde(default)]
+    pub exclude: Vec<Sp<CoverageExclusion>>,
+}
+
+/// One operation × status pair left out of coverage, and why.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageExclusion {
+    /// operationId (or `METHOD /path`).
+    pub operation: String,
+    /// Documented response key: `500`, `4XX`, `default`.
+    pub status: Sp<Node>,
+    pub reason: String,
 }
 
 /// How a request authenticates. Exactly one of the fields.
