@@ -87,7 +87,10 @@ impl Collector {
         for s in suites {
             let key = s.spec.path.display().to_string();
             for (op, status, reason) in &s.coverage_exclusions {
-                exclusions.entry(key.clone()).or_default().insert((*op, status.clone()), reason.clone());
+                exclusions
+                    .entry(key.clone())
+                    .or_default()
+                    .insert((*op, status.clone()), reason.clone());
             }
             specs_by_suite.insert(s.file.display().to_string(), s.spec.clone());
             if !specs.iter().any(|x| Arc::ptr_eq(x, &s.spec)) {
@@ -104,7 +107,9 @@ impl Collector {
 
     /// Records one exercised (operation, status).
     pub fn observe(&mut self, suite_file: &str, method_path: &str, status: u16) {
-        let Some(spec) = self.specs_by_suite.get(suite_file) else { return };
+        let Some(spec) = self.specs_by_suite.get(suite_file) else {
+            return;
+        };
         let Some(op_index) = spec.operations.iter().position(|o| match &o.kind {
             OperationKind::Path => o.method_path() == method_path,
             OperationKind::Webhook(name) => method_path == format!("WEBHOOK {name}"),
@@ -112,7 +117,9 @@ impl Collector {
             return;
         };
         let op = &spec.operations[op_index];
-        let Some(resp) = op.response_for(status) else { return };
+        let Some(resp) = op.response_for(status) else {
+            return;
+        };
         *self
             .hits
             .entry(spec.path.display().to_string())
@@ -130,7 +137,10 @@ impl Collector {
             let mut rows = Vec::new();
             for (i, op) in spec.operations.iter().enumerate() {
                 for resp in &op.responses {
-                    let n = hits.and_then(|h| h.get(&(i, resp.key.clone()))).copied().unwrap_or(0);
+                    let n = hits
+                        .and_then(|h| h.get(&(i, resp.key.clone())))
+                        .copied()
+                        .unwrap_or(0);
                     let reason: Option<String> = match op.kind {
                         OperationKind::Webhook(_) => Some(
                             "a webhook's responses are the receiver's reply; the harness's receiver answers 204".into(),
@@ -153,13 +163,27 @@ impl Collector {
                         status: resp.key.clone(),
                         state,
                         hits: n,
-                        reason: if state == PairState::Excluded { reason } else { None },
+                        reason: if state == PairState::Excluded {
+                            reason
+                        } else {
+                            None
+                        },
                     });
                 }
             }
-            let covered = rows.iter().filter(|r| r.state == PairState::Covered).count();
-            let coverable = rows.iter().filter(|r| r.state != PairState::Excluded).count();
-            let percent = if coverable == 0 { 100.0 } else { covered as f64 * 100.0 / coverable as f64 };
+            let covered = rows
+                .iter()
+                .filter(|r| r.state == PairState::Covered)
+                .count();
+            let coverable = rows
+                .iter()
+                .filter(|r| r.state != PairState::Excluded)
+                .count();
+            let percent = if coverable == 0 {
+                100.0
+            } else {
+                covered as f64 * 100.0 / coverable as f64
+            };
             out.specs.push(SpecCoverage {
                 spec_file: key,
                 title: spec.title.clone(),
@@ -183,7 +207,11 @@ impl Reporter for Collector {
                     && step.outcome == crate::result::StepOutcome::Passed
                 {
                     // A received webhook counts as the reply our receiver sends.
-                    self.observe(&case.suite_file, &step.method_path, crate::run::webhook::RECEIVER_STATUS);
+                    self.observe(
+                        &case.suite_file,
+                        &step.method_path,
+                        crate::run::webhook::RECEIVER_STATUS,
+                    );
                 }
             }
         }
@@ -199,14 +227,23 @@ pub fn render_table(c: &Coverage) -> String {
             "Coverage of {} ({}): {}/{} pairs ({:.0}%)\n",
             spec.title, spec.spec_file, spec.covered, spec.coverable, spec.percent
         ));
-        let width = spec.rows.iter().map(|r| r.operation.len()).max().unwrap_or(9).max(9);
+        let width = spec
+            .rows
+            .iter()
+            .map(|r| r.operation.len())
+            .max()
+            .unwrap_or(9)
+            .max(9);
         for r in &spec.rows {
             let state = match r.state {
                 PairState::Covered => format!("covered ({}x)", r.hits),
                 PairState::Missing => "MISSING".to_string(),
                 PairState::Excluded => format!("excluded: {}", r.reason.as_deref().unwrap_or("")),
             };
-            s.push_str(&format!("  {:<width$}  {:<7}  {state}\n", r.operation, r.status));
+            s.push_str(&format!(
+                "  {:<width$}  {:<7}  {state}\n",
+                r.operation, r.status
+            ));
         }
     }
     s

@@ -68,19 +68,31 @@ impl CaseResult {
 
     /// Every failed check of the last attempt, with its step.
     pub fn failures(&self) -> impl Iterator<Item = (&StepResult, &CheckResult)> {
-        self.steps
-            .iter()
-            .flat_map(|s| s.checks.iter().filter(|c| c.outcome == CheckOutcome::Failed).map(move |c| (s, c)))
+        self.steps.iter().flat_map(|s| {
+            s.checks
+                .iter()
+                .filter(|c| c.outcome == CheckOutcome::Failed)
+                .map(move |c| (s, c))
+        })
     }
 
     /// One-line failure summary (first failure).
     pub fn failure_summary(&self) -> Option<String> {
         if let Some(step) = self.steps.iter().find(|s| s.error.is_some()) {
-            return Some(format!("{}: {}", step.name, step.error.as_deref().unwrap_or_default()));
+            return Some(format!(
+                "{}: {}",
+                step.name,
+                step.error.as_deref().unwrap_or_default()
+            ));
         }
-        self.failures()
-            .next()
-            .map(|(s, c)| format!("{}: {}: {}", s.name, c.name, c.message.as_deref().unwrap_or("failed")))
+        self.failures().next().map(|(s, c)| {
+            format!(
+                "{}: {}: {}",
+                s.name,
+                c.name,
+                c.message.as_deref().unwrap_or("failed")
+            )
+        })
     }
 }
 
@@ -243,7 +255,11 @@ impl Totals {
 
     /// `N passed, M failed` (`, K skipped` when any): flaky cases passed.
     pub fn closing_line(&self) -> String {
-        let mut line = format!("{} passed, {} failed", self.passed + self.flaky, self.failed);
+        let mut line = format!(
+            "{} passed, {} failed",
+            self.passed + self.flaky,
+            self.failed
+        );
         if self.skipped > 0 {
             line.push_str(&format!(", {} skipped", self.skipped));
         }

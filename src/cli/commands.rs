@@ -17,7 +17,7 @@ use crate::suite::{self, LoadOptions, Suite};
 
 pub fn dispatch(cli: Cli) -> u8 {
     match cli.command {
-        Command::Run(args) => run_command(args),
+        Command::Run(args) => run_command(*args),
         Command::List(args) => list_command(args),
         Command::Check(args) => check_command(args),
         Command::Checks => {
@@ -35,7 +35,10 @@ pub fn dispatch(cli: Cli) -> u8 {
 }
 
 fn serve_command(args: crate::serve::ServeArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
     };
@@ -49,7 +52,10 @@ fn serve_command(args: crate::serve::ServeArgs) -> u8 {
 fn input_error(d: &Diagnostics) -> u8 {
     eprintln!("{d}");
     let n = d.len();
-    eprintln!("{n} problem{} found; nothing was run", if n == 1 { "" } else { "s" });
+    eprintln!(
+        "{n} problem{} found; nothing was run",
+        if n == 1 { "" } else { "s" }
+    );
     EXIT_INPUT
 }
 
@@ -91,17 +97,23 @@ struct Selection {
 fn select(args: &SelectArgs) -> Result<Selection, u8> {
     let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
-        Some(p) => Some(p.parse::<Partition>().map_err(|e| usage_error(&format!("--partition: {e}")))?),
+        Some(p) => Some(
+            p.parse::<Partition>()
+                .map_err(|e| usage_error(&format!("--partition: {e}")))?,
+        ),
         None => None,
     };
     let name_regex = match &args.name_regex {
-        Some(r) => Some(regex::Regex::new(r).map_err(|e| usage_error(&format!("--name-regex: {e}")))?),
+        Some(r) => {
+            Some(regex::Regex::new(r).map_err(|e| usage_error(&format!("--name-regex: {e}")))?)
+        }
         None => None,
     };
     let options = LoadOptions {
         external: external.clone(),
     };
-    let suites = suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;
+    let suites =
+        suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;
     let filters = Filters {
         name: args.name.clone(),
         name_regex,
@@ -131,7 +143,8 @@ fn list_command(args: ListArgs) -> u8 {
         };
         println!("{} › {}{tags}", pc.suite.name, case.name);
     }
-    let suites: std::collections::BTreeSet<&str> = sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
+    let suites: std::collections::BTreeSet<&str> =
+        sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
     eprintln!("{} cases in {} suites", sel.plan.len(), suites.len());
     EXIT_OK
 }
@@ -179,7 +192,11 @@ fn check_command(args: CheckArgs) -> u8 {
                 for s in &suites {
                     let lint = crate::spec::lint::lint(&s.spec);
                     diagnostics.0.extend(lint.0);
-                    let steps: usize = s.cases.iter().map(|c| c.steps.len() + c.cleanup.len()).sum();
+                    let steps: usize = s
+                        .cases
+                        .iter()
+                        .map(|c| c.steps.len() + c.cleanup.len())
+                        .sum();
                     report.push(format!(
                         "ok: {} ({} cases, {steps} steps; spec {})",
                         s.file.display(),
@@ -194,7 +211,11 @@ fn check_command(args: CheckArgs) -> u8 {
     if !diagnostics.is_empty() {
         diagnostics.0.dedup();
         eprintln!("{diagnostics}");
-        eprintln!("{} problem{} found", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+        eprintln!(
+            "{} problem{} found",
+            diagnostics.len(),
+            if diagnostics.len() == 1 { "" } else { "s" }
+        );
         return EXIT_INPUT;
     }
     for line in report {
@@ -205,7 +226,9 @@ fn check_command(args: CheckArgs) -> u8 {
 
 /// An OpenAPI file (rather than a suite) given to `check`.
 fn looks_like_spec(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
     text.lines().take(50).any(|l| {
         let l = l.trim_start_matches(['{', ' ', '"']);
         l.starts_with("openapi") || l.starts_with("swagger")
@@ -216,7 +239,10 @@ fn looks_like_spec(path: &Path) -> bool {
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if let Some(ms) = s.strip_suffix("ms") {
-        return ms.parse::<u64>().map(Duration::from_millis).map_err(|_| format!("`{s}` is not a duration"));
+        return ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("`{s}` is not a duration"));
     }
     if let Ok(secs) = s.parse::<f64>() {
         if secs > 0.0 && secs.is_finite() {
@@ -231,7 +257,11 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
 }
 
 fn check_mask(only: &[String], exclude: &[String]) -> Result<CheckSet, String> {
-    let mut mask = if only.is_empty() { CheckSet::all() } else { CheckSet::none() };
+    let mut mask = if only.is_empty() {
+        CheckSet::all()
+    } else {
+        CheckSet::none()
+    };
     for (names, on) in [(only, true), (exclude, false)] {
         for name in names.iter().filter(|n| !n.is_empty()) {
             let i = check::index_of(name).ok_or_else(|| {
@@ -274,20 +304,29 @@ fn run_command(args: RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         max_body_size: args.max_body_size,
         check_mask: mask,
-        record: if args.verbose { Record::Everything } else { Record::Failures },
+        record: if args.verbose {
+            Record::Everything
+        } else {
+            Record::Failures
+        },
         snapshots: crate::snapshot::SnapshotConfig::new(
             args.snapshot_dir.clone(),
             args.update_snapshots,
             args.accept_snapshots,
         ),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
     };
     let mut reporters = Fanout::default();
     reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
-    let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(&sel.suites)));
+    let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(
+        &sel.suites,
+    )));
     reporters.add(Box::new(Shared(coverage.clone())));
     let code = runtime.block_on(run_async(&args, sel, config, reporters));
     if code == EXIT_INPUT {
@@ -342,7 +381,11 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
                 Ok(l) => Some(l),
                 Err(e) => return usage_error(&format!("--webhook-listen {addr}: {e}")),
             },
-            Err(_) => return usage_error(&format!("--webhook-listen: `{addr}` is not an address like 127.0.0.1:9000")),
+            Err(_) => {
+                return usage_error(&format!(
+                    "--webhook-listen: `{addr}` is not an address like 127.0.0.1:9000"
+                ));
+            }
         },
         None => None,
     };
@@ -353,7 +396,10 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
                 base_url: url.trim_end_matches('/').to_string(),
                 note: None,
             },
-            None => match embedded.target_for(suite, &sel.external, &mut listener).await {
+            None => match embedded
+                .target_for(suite, &sel.external, &mut listener)
+                .await
+            {
                 Ok(t) => t,
                 Err(message) => return usage_error(&message),
             },
@@ -396,7 +442,11 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
         eprintln!("error: writing a report failed: {e}");
         return EXIT_INPUT;
     }
-    if summary.totals.failed > 0 { EXIT_FAILED } else { EXIT_OK }
+    if summary.totals.failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
 }
 
 fn suite_info(s: &Suite, targets: &HashMap<PathBuf, Target>) -> SuiteInfo {

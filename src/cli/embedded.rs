@@ -48,8 +48,12 @@ impl Embedded {
         };
         let mut config = ServeConfig::new(api);
         if api == Api::EnableNow {
-            let globals = resolve_globals(suite, external).map_err(|e| format!("{}: {e}", suite.file.display()))?;
-            if let Some(partner) = globals.get(ENABLENOW_PARTNER_VARIABLE).and_then(|v| v.as_str()) {
+            let globals = resolve_globals(suite, external)
+                .map_err(|e| format!("{}: {e}", suite.file.display()))?;
+            if let Some(partner) = globals
+                .get(ENABLENOW_PARTNER_VARIABLE)
+                .and_then(|v| v.as_str())
+            {
                 if listener.is_none() {
                     let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
                     *listener = Some(
@@ -59,7 +63,9 @@ impl Embedded {
                     );
                 }
                 if let Some(l) = listener {
-                    config.webhooks.push((partner.to_string(), l.url("/enablenow")));
+                    config
+                        .webhooks
+                        .push((partner.to_string(), l.url("/enablenow")));
                 }
             }
         }

@@ -97,7 +97,8 @@ pub mod time_serde {
 
     pub fn format(t: SystemTime) -> String {
         let odt = time::OffsetDateTime::from(t);
-        odt.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+        odt.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
     }
 
     pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
