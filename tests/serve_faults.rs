@@ -320,12 +320,10 @@ async fn probe(fault: &str, cx: &mut Ctx) -> bool {
             .headers
             .get("correlationid")
             .is_none(),
-        "no-cors-header" => cx
-            .mc_get(&unknown, None)
-            .await
-            .headers
-            .get("access-control-allow-origin")
-            .is_none(),
+        "public-share-needs-token" => {
+            let (_, id) = cx.mc_share(json!([]), json!({})).await;
+            cx.mc_get(&id, None).await.status == StatusCode::UNAUTHORIZED
+        }
         "put-allowed" => {
             let (_, id) = cx.mc_share(json!([]), json!({})).await;
             let r = cx

@@ -22,13 +22,13 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Check(args) => check_command(args),
         Command::Checks => {
             for c in check::REGISTRY {
-                println!("{:<30} {}", c.name, c.description);
+                out(&format!("{:<30} {}", c.name, c.description));
             }
             EXIT_OK
         }
         Command::Serve(args) => serve_command(args),
         Command::Schema => {
-            println!("{}", crate::suite::schema_json());
+            out(&crate::suite::schema_json());
             EXIT_OK
         }
     }
@@ -46,6 +46,13 @@ fn serve_command(args: crate::serve::ServeArgs) -> u8 {
         Ok(()) => EXIT_OK,
         Err(e) => usage_error(&e.to_string()),
     }
+}
+
+/// Prints a line to stdout; `false` when stdout is gone (e.g. `| head`),
+/// which is not an error worth a panic.
+fn out(line: &str) -> bool {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").is_ok()
 }
 
 /// Prints diagnostics to stderr and returns the input-error exit code.
@@ -141,7 +148,9 @@ fn list_command(args: ListArgs) -> u8 {
         } else {
             format!("  [{}]", case.tags.join(", "))
         };
-        println!("{} › {}{tags}", pc.suite.name, case.name);
+        if !out(&format!("{} › {}{tags}", pc.suite.name, case.name)) {
+            return EXIT_OK;
+        }
     }
     let suites: std::collections::BTreeSet<&str> =
         sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
@@ -219,7 +228,7 @@ fn check_command(args: CheckArgs) -> u8 {
         return EXIT_INPUT;
     }
     for line in report {
-        println!("{line}");
+        out(&line);
     }
     EXIT_OK
 }
@@ -342,7 +351,7 @@ fn run_command(args: RunArgs) -> u8 {
 /// Prints/writes coverage and applies `--min-coverage`.
 fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8) -> u8 {
     if args.coverage {
-        print!("{}", crate::coverage::render_table(table));
+        out(crate::coverage::render_table(table).trim_end());
     }
     if let Some(path) = &args.coverage_json {
         let json = serde_json::to_string_pretty(table).unwrap_or_default();

@@ -441,11 +441,8 @@ impl Runner {
             });
         }
 
-        let scope = Layered {
-            local: &state.locals,
-            shared: &ctx.globals,
-        };
-        expectations(&mut result, suite, req, &response, json.as_ref(), &scope);
+        // Captures first, so this step's own expectations and snapshot can
+        // relate two fields of the response (e.g. a url containing the id).
         let mut new_captures = Vec::new();
         capture(
             &mut result,
@@ -455,6 +452,13 @@ impl Runner {
             Some(&response.headers),
             &mut new_captures,
         );
+        state.apply(new_captures, &ctx.redactor);
+        let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
+        let scope = Layered {
+            local: &state.locals,
+            shared: &ctx.globals,
+        };
+        expectations(&mut result, suite, req, &response, json.as_ref(), &scope);
         if let Some(snap) = &step.snapshot {
             let value = match json.as_ref() {
                 Some(Ok(v)) => Some(v),
@@ -470,8 +474,6 @@ impl Runner {
                 redactor,
             ));
         }
-        state.apply(new_captures, &ctx.redactor);
-        let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
 
         let failed = result
             .checks
@@ -846,7 +848,7 @@ fn parse_json(response: &HttpResponse, needed: bool) -> Option<Result<Value, Str
 }
 
 fn assertion(a: &BodyAssertion, body: &Value, scope: &dyn Scope) -> Result<(), String> {
-    let selected = a.path.query(body).all();
+    let selected = a.path.select(body, scope)?;
     a.matcher.check_selection(&a.source, &selected, scope)
 }
 

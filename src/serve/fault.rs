@@ -97,8 +97,8 @@ faults! {
         "dateCreated and lastModified are RFC 3339 strings instead of epoch milliseconds";
     McCorrelationIdNotEchoed = "correlation-id-not-echoed", MyCloud,
         "the correlationID request header is not echoed back";
-    McNoCorsHeader = "no-cors-header", MyCloud,
-        "responses lack Access-Control-Allow-Origin";
+    McPublicNeedsToken = "public-share-needs-token", MyCloud,
+        "GET of a public share without a token answers 401 instead of 200";
     McPutAllowed = "put-allowed", MyCloud,
         "PUT /v1/shares/{id} answers 200 with the share instead of 405";
     McNoAllowHeader = "method-not-allowed-no-allow-header", MyCloud,

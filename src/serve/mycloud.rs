@@ -190,12 +190,10 @@ pub(crate) async fn response_headers(
     let correlation = request.headers().get(&CORRELATION_ID).cloned();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if !state.fault(FaultId::McNoCorsHeader) {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    }
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     if let Some(value) = correlation
         && !state.fault(FaultId::McCorrelationIdNotEchoed)
     {
@@ -375,6 +373,12 @@ async fn get(state: &AppState, headers: &HeaderMap, share_id: &str) -> Result<Re
         return Err(share_not_found());
     };
     let private = !share.user_ids.is_empty() && !state.fault(FaultId::McPrivateSharePublic);
+    if !private
+        && state.fault(FaultId::McPublicNeedsToken)
+        && matches!(state.identify(headers), Caller::Anonymous)
+    {
+        return Err(invalid_token());
+    }
     if private {
         match state.identify(headers) {
             Caller::Known(user) if user == share.owner_id || share.user_ids.contains(&user) => {}

@@ -11,11 +11,12 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 
 use super::model::{self, StatusPattern};
+use super::matcher::RegexExpr;
 use super::node::{Node, Sp};
 use super::template::{Template, ValueTemplate};
 use super::vars::{ExternalVars, resolve_globals};
 use super::{
-    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, Expect, Matcher, PathPart,
+    Body, BodyAssertion, Capture, PathExpr, CaptureSource, Case, Credential, Expect, Matcher, PathPart,
     RequestStep, SnapshotSpec, Step, StepKind, Suite, WebhookStep,
 };
 use crate::check::{self, CheckSet, Outcome};
@@ -574,6 +575,7 @@ impl<'a> Compiler<'a> {
                 pos: cap.pos,
                 source,
                 secret: cap.value.secret,
+                optional: cap.value.optional,
             });
             known.local.insert(cap_name.clone());
         }
@@ -861,14 +863,24 @@ impl<'a> Compiler<'a> {
         let mut out = Vec::new();
         for (path, m) in map {
             let matcher = self.matcher(&m.value, m.pos, known);
-            match JsonPath::parse(path) {
-                Ok(p) => out.push(BodyAssertion {
-                    source: path.clone(),
-                    path: p,
-                    matcher,
-                }),
-                Err(e) => self.error(m.pos, format!("bad JSON path `{path}`: {e}")),
-            }
+            let expr = if path.contains("{{") {
+                let t = self.template(path, m.pos);
+                self.require_template_vars(&t, known, m.pos);
+                PathExpr::Templated(t)
+            } else {
+                match JsonPath::parse(path) {
+                    Ok(p) => PathExpr::Static(p),
+                    Err(e) => {
+                        self.error(m.pos, format!("bad JSON path `{path}`: {e}"));
+                        continue;
+                    }
+                }
+            };
+            out.push(BodyAssertion {
+                source: path.clone(),
+                path: expr,
+                matcher,
+            });
         }
         out
     }
@@ -899,11 +911,18 @@ impl<'a> Compiler<'a> {
                 })
                 .collect()
         });
-        let regex = m.regex.as_ref().and_then(|r| match Regex::new(&r.value) {
-            Ok(re) => Some(re),
-            Err(e) => {
-                self.error(r.pos, format!("bad regex: {e}"));
-                None
+        let regex = m.regex.as_ref().and_then(|r| {
+            if r.value.contains("{{") {
+                let t = self.template(&r.value, r.pos);
+                self.require_template_vars(&t, known, r.pos);
+                return Some(RegexExpr::Templated(t));
+            }
+            match Regex::new(&r.value) {
+                Ok(re) => Some(RegexExpr::Static(re)),
+                Err(e) => {
+                    self.error(r.pos, format!("bad regex: {e}"));
+                    None
+                }
             }
         });
         let present = match (m.present, m.absent) {

@@ -18,7 +18,7 @@ pub struct Matcher {
     pub not_equals: Option<ValueTemplate>,
     pub one_of: Option<Vec<ValueTemplate>>,
     pub type_: Option<JsonType>,
-    pub regex: Option<Regex>,
+    pub regex: Option<RegexExpr>,
     pub uuid: Option<bool>,
     pub date_time: Option<bool>,
     pub length: Option<usize>,
@@ -33,6 +33,28 @@ pub struct Matcher {
     pub lt: Option<ValueTemplate>,
     pub lte: Option<ValueTemplate>,
     pub each: bool,
+}
+
+/// A regex, compiled at load time unless it contains templates.
+#[derive(Debug)]
+pub enum RegexExpr {
+    Static(Regex),
+    /// Compiled per use, after rendering (e.g. `^{{ base }}/shares/`).
+    Templated(super::template::Template),
+}
+
+impl RegexExpr {
+    fn get(&self, scope: &dyn Scope) -> Result<std::borrow::Cow<'_, Regex>, Failure> {
+        match self {
+            RegexExpr::Static(r) => Ok(std::borrow::Cow::Borrowed(r)),
+            RegexExpr::Templated(t) => {
+                let text = t.render_string(scope).map_err(|e| e.to_string())?;
+                Regex::new(&text)
+                    .map(std::borrow::Cow::Owned)
+                    .map_err(|e| format!("regex `{text}`: {e}"))
+            }
+        }
+    }
 }
 
 /// Why an assertion failed (or could not be evaluated).
@@ -159,10 +181,11 @@ impl Matcher {
             _ => {}
         }
         if selected.is_empty() {
-            if self.has_value_conditions() {
-                return Err(format!("{what} is missing"));
+            // `each` holds vacuously, and so do purely negative conditions.
+            if self.each || !self.has_positive_conditions() {
+                return Ok(());
             }
-            return Ok(());
+            return Err(format!("{what} is missing"));
         }
         if self.each {
             for (i, v) in selected.iter().enumerate() {
@@ -177,9 +200,9 @@ impl Matcher {
         self.check_value(what, &all, scope)
     }
 
-    fn has_value_conditions(&self) -> bool {
+    /// Conditions that need a value to hold (all but `not_equals`/`not_contains`).
+    fn has_positive_conditions(&self) -> bool {
         self.equals.is_some()
-            || self.not_equals.is_some()
             || self.one_of.is_some()
             || self.type_.is_some()
             || self.regex.is_some()
@@ -189,7 +212,6 @@ impl Matcher {
             || self.min_length.is_some()
             || self.max_length.is_some()
             || self.contains.is_some()
-            || self.not_contains.is_some()
             || self.gt.is_some()
             || self.gte.is_some()
             || self.lt.is_some()
@@ -241,6 +263,7 @@ impl Matcher {
             ));
         }
         if let Some(re) = &self.regex {
+            let re = re.get(scope)?;
             match v.as_str() {
                 Some(s) if re.is_match(s) => {}
                 Some(_) => {

@@ -119,8 +119,29 @@ pub struct Expect {
 
 pub struct BodyAssertion {
     pub source: String,
-    pub path: JsonPath,
+    pub path: PathExpr,
     pub matcher: Matcher,
+}
+
+/// A JSON path, parsed at load time unless it contains templates
+/// (e.g. `$.data[?@.reference == '{{ ref }}']`).
+pub enum PathExpr {
+    Static(JsonPath),
+    Templated(Template),
+}
+
+impl PathExpr {
+    /// The nodes the path selects in `value`.
+    pub fn select<'v>(&self, value: &'v serde_json::Value, scope: &dyn template::Scope) -> Result<Vec<&'v serde_json::Value>, String> {
+        match self {
+            PathExpr::Static(p) => Ok(p.query(value).all()),
+            PathExpr::Templated(t) => {
+                let text = t.render_string(scope).map_err(|e| e.to_string())?;
+                let path = JsonPath::parse(&text).map_err(|e| format!("JSON path `{text}`: {e}"))?;
+                Ok(path.query(value).all())
+            }
+        }
+    }
 }
 
 pub struct Capture {
@@ -128,6 +149,8 @@ pub struct Capture {
     pub pos: Pos,
     pub source: CaptureSource,
     pub secret: bool,
+    /// A missing value leaves the variable unset instead of failing the step.
+    pub optional: bool,
 }
 
 pub enum CaptureSource {

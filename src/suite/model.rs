@@ -203,7 +203,7 @@ pub struct Expect {
     /// Header name -> matcher.
     #[serde(default)]
     pub headers: IndexMap<String, Sp<Matcher>>,
-    /// JSON path (RFC 9535, e.g. `$.data[0].id`) -> matcher.
+    /// JSON path (RFC 9535, e.g. `$.data[0].id`; templates allowed) -> matcher.
     #[serde(default)]
     pub body: IndexMap<String, Sp<Matcher>>,
     /// Fail when the response takes longer (milliseconds).
@@ -367,7 +367,8 @@ pub struct Matcher {
     pub one_of: Option<Vec<Sp<Node>>>,
     #[serde(default, rename = "type")]
     pub type_: Option<JsonType>,
-    /// A string matching this regular expression (unanchored; use ^...$).
+    /// A string matching this regular expression (unanchored; use ^...$;
+    /// templates allowed).
     #[serde(default)]
     pub regex: Option<Sp<String>>,
     /// A UUID string (`true`) or not (`false`).
@@ -423,6 +424,10 @@ pub struct Capture {
     /// Redact this value in reports.
     #[serde(default)]
     pub secret: bool,
+    /// When the value is missing, leave the variable unset (later steps
+    /// using it are skipped in cleanup) instead of failing the step.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// A snapshot comparison of the response body.

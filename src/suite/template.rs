@@ -3,7 +3,8 @@
 //!
 //! Expressions: a variable (`{{ share_id }}`), an environment variable
 //! (`{{ env.HOME }}`), or a built-in: `{{ uuid() }}`, `{{ now() }}`,
-//! `{{ now(+1d) }}`, `{{ now(-90m) }}`, `{{ random(12) }}`,
+//! `{{ now(+1d) }}`, `{{ now(-90m) }}`, `{{ now_ms(-1h) }}` (epoch
+//! milliseconds), `{{ random(12) }}`,
 //! `{{ random_int(1, 100) }}`. A string that is exactly one expression keeps
 //! the value's JSON type (a captured number stays a number).
 
@@ -22,6 +23,8 @@ pub enum Expr {
     Uuid,
     /// Now plus an offset in seconds, as RFC 3339 UTC.
     Now(i64),
+    /// Now plus an offset in seconds, as integer epoch milliseconds.
+    NowMs(i64),
     Random(usize),
     RandomInt(i64, i64),
 }
@@ -175,6 +178,10 @@ fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, RenderError> {
         }
         Expr::Uuid => Value::String(uuid::Uuid::new_v4().to_string()),
         Expr::Now(offset) => Value::String(now_rfc3339(*offset)),
+        Expr::NowMs(offset) => {
+            let t = OffsetDateTime::now_utc() + time::Duration::seconds(*offset);
+            Value::from(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+        }
         Expr::Random(len) => Value::String(
             std::iter::repeat_with(fastrand::alphanumeric)
                 .take(*len)
@@ -214,6 +221,8 @@ fn parse_expr(src: &str) -> Result<Expr, String> {
             ("uuid", []) => Ok(Expr::Uuid),
             ("now", []) => Ok(Expr::Now(0)),
             ("now", [offset]) => parse_duration(offset).map(Expr::Now),
+            ("now_ms", []) => Ok(Expr::NowMs(0)),
+            ("now_ms", [offset]) => parse_duration(offset).map(Expr::NowMs),
             ("random", []) => Ok(Expr::Random(16)),
             ("random", [n]) => n
                 .parse::<usize>()
@@ -228,7 +237,7 @@ fn parse_expr(src: &str) -> Result<Expr, String> {
                 )),
             },
             _ => Err(format!(
-                "unknown function `{src}` (known: uuid(), now(), now(+1d), random(N), random_int(LO, HI))"
+                "unknown function `{src}` (known: uuid(), now(), now(+1d), now_ms(), now_ms(-1h), random(N), random_int(LO, HI))"
             )),
         };
     }
@@ -428,6 +437,9 @@ mod tests {
         let delta = parsed - OffsetDateTime::now_utc();
         assert!((delta.whole_seconds() - 86_400).abs() <= 2, "{later}");
         assert!(later.ends_with('Z'));
+        let ms = Template::parse("{{ now_ms(-1s) }}").unwrap().render_value(&s).unwrap();
+        let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        assert!(ms.as_i64().is_some_and(|m| (now_ms - m - 1000).abs() < 2000), "{ms}");
     }
 
     #[test]
