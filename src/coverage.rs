@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::{Event, Reporter};
 use crate::spec::{OperationKind, Spec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PairState {
     Covered,
@@ -18,7 +18,7 @@ pub enum PairState {
     Excluded,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CoverageRow {
     /// operationId, or `METHOD /path`.
     pub operation: String,
@@ -32,7 +32,7 @@ pub struct CoverageRow {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SpecCoverage {
     pub spec_file: String,
     pub title: String,
@@ -44,7 +44,7 @@ pub struct SpecCoverage {
     pub percent: f64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Coverage {
     pub specs: Vec<SpecCoverage>,
 }
@@ -96,7 +96,9 @@ impl Collector {
 
     /// Records one exercised (operation, status).
     pub fn observe(&mut self, suite_file: &str, method_path: &str, status: u16) {
-        let Some(spec) = self.specs_by_suite.get(suite_file) else { return };
+        let Some(spec) = self.specs_by_suite.get(suite_file) else {
+            return;
+        };
         let Some(op_index) = spec.operations.iter().position(|o| match &o.kind {
             OperationKind::Path => o.method_path() == method_path,
             OperationKind::Webhook(name) => method_path == format!("WEBHOOK {name}"),
@@ -104,7 +106,9 @@ impl Collector {
             return;
         };
         let op = &spec.operations[op_index];
-        let Some(resp) = op.response_for(status) else { return };
+        let Some(resp) = op.response_for(status) else {
+            return;
+        };
         *self
             .hits
             .entry(spec.path.display().to_string())
@@ -121,13 +125,10 @@ impl Collector {
             let mut rows = Vec::new();
             for (i, op) in spec.operations.iter().enumerate() {
                 for resp in &op.responses {
-                    let n = hits.and_then(|h| h.get(&(i, resp.key.clone()))).copied().unwrap_or(0);
-                    let reason = exclusion_reason(&resp.key);
-                    let state = match (n > 0, reason) {
-                        (true, _) => PairState::Covered,
-                        (false, Some(_)) => PairState::Excluded,
-                        (false, None) => PairState::Missing,
-                    };
+                    let n = hits
+                        .and_then(|h| h.get(&(i, resp.key.clone())))
+                        .copied()
+                        .unwrap_or(0);
                     rows.push(CoverageRow {
                         operation: op.label(),
                         method_path: match &op.kind {
@@ -135,25 +136,89 @@ impl Collector {
                             OperationKind::Webhook(name) => format!("WEBHOOK {name}"),
                         },
                         status: resp.key.clone(),
-                        state,
+                        // Set by `tally`.
+                        state: PairState::Missing,
                         hits: n,
-                        reason: if state == PairState::Excluded { reason.map(str::to_string) } else { None },
+                        reason: None,
                     });
                 }
             }
-            let covered = rows.iter().filter(|r| r.state == PairState::Covered).count();
-            let coverable = rows.iter().filter(|r| r.state != PairState::Excluded).count();
-            let percent = if coverable == 0 { 100.0 } else { covered as f64 * 100.0 / coverable as f64 };
-            out.specs.push(SpecCoverage {
-                spec_file: key,
-                title: spec.title.clone(),
-                rows,
-                covered,
-                coverable,
-                percent,
-            });
+            out.specs
+                .push(SpecCoverage::tally(key, spec.title.clone(), rows));
         }
         out
+    }
+}
+
+impl SpecCoverage {
+    /// Derives each row's state from its hits, then the counts.
+    pub fn tally(spec_file: String, title: String, mut rows: Vec<CoverageRow>) -> SpecCoverage {
+        for r in &mut rows {
+            let reason = exclusion_reason(&r.status);
+            r.state = match (r.hits > 0, reason) {
+                (true, _) => PairState::Covered,
+                (false, Some(_)) => PairState::Excluded,
+                (false, None) => PairState::Missing,
+            };
+            r.reason = if r.state == PairState::Excluded {
+                reason.map(str::to_string)
+            } else {
+                None
+            };
+        }
+        let covered = rows
+            .iter()
+            .filter(|r| r.state == PairState::Covered)
+            .count();
+        let coverable = rows
+            .iter()
+            .filter(|r| r.state != PairState::Excluded)
+            .count();
+        let percent = if coverable == 0 {
+            100.0
+        } else {
+            covered as f64 * 100.0 / coverable as f64
+        };
+        SpecCoverage {
+            spec_file,
+            title,
+            rows,
+            covered,
+            coverable,
+            percent,
+        }
+    }
+}
+
+impl Coverage {
+    /// Sums the hits of several runs' tables (shards of one plan): a pair is
+    /// covered when any shard covered it.
+    pub fn merge<'a>(tables: impl IntoIterator<Item = &'a Coverage>) -> Coverage {
+        let mut specs: Vec<SpecCoverage> = Vec::new();
+        for table in tables {
+            for spec in &table.specs {
+                let Some(into) = specs.iter_mut().find(|s| s.spec_file == spec.spec_file) else {
+                    specs.push(spec.clone());
+                    continue;
+                };
+                for row in &spec.rows {
+                    match into
+                        .rows
+                        .iter_mut()
+                        .find(|r| r.method_path == row.method_path && r.status == row.status)
+                    {
+                        Some(r) => r.hits += row.hits,
+                        None => into.rows.push(row.clone()),
+                    }
+                }
+            }
+        }
+        Coverage {
+            specs: specs
+                .into_iter()
+                .map(|s| SpecCoverage::tally(s.spec_file, s.title, s.rows))
+                .collect(),
+        }
     }
 }
 
@@ -193,14 +258,23 @@ pub fn render_table(c: &Coverage) -> String {
             "Coverage of {} ({}): {}/{} pairs ({:.0}%)\n",
             spec.title, spec.spec_file, spec.covered, spec.coverable, spec.percent
         ));
-        let width = spec.rows.iter().map(|r| r.operation.len()).max().unwrap_or(9).max(9);
+        let width = spec
+            .rows
+            .iter()
+            .map(|r| r.operation.len())
+            .max()
+            .unwrap_or(9)
+            .max(9);
         for r in &spec.rows {
             let state = match r.state {
                 PairState::Covered => format!("covered ({}x)", r.hits),
                 PairState::Missing => "MISSING".to_string(),
                 PairState::Excluded => format!("excluded: {}", r.reason.as_deref().unwrap_or("")),
             };
-            s.push_str(&format!("  {:<width$}  {:<7}  {state}\n", r.operation, r.status));
+            s.push_str(&format!(
+                "  {:<width$}  {:<7}  {state}\n",
+                r.operation, r.status
+            ));
         }
     }
     s

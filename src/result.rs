@@ -2,13 +2,13 @@
 //! them (console, JUnit, JSON, HTML...). Secrets are redacted before a value
 //! lands here, so every report is safe to share.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::check::Finding;
 use crate::suite::Requirement;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseStatus {
     Passed,
@@ -34,7 +34,7 @@ impl CaseStatus {
 }
 
 /// The result of one case (after retries).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseResult {
     /// Position of the case in the plan (stable across shards).
     pub index: usize,
@@ -56,7 +56,7 @@ pub struct CaseResult {
     /// Steps of the last attempt.
     pub steps: Vec<StepResult>,
     /// Failure summaries of earlier, failed attempts (flaky or failed cases).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub earlier_attempts: Vec<Attempt>,
 }
 
@@ -68,36 +68,48 @@ impl CaseResult {
 
     /// Every failed check of the last attempt, with its step.
     pub fn failures(&self) -> impl Iterator<Item = (&StepResult, &CheckResult)> {
-        self.steps
-            .iter()
-            .flat_map(|s| s.checks.iter().filter(|c| c.outcome == CheckOutcome::Failed).map(move |c| (s, c)))
+        self.steps.iter().flat_map(|s| {
+            s.checks
+                .iter()
+                .filter(|c| c.outcome == CheckOutcome::Failed)
+                .map(move |c| (s, c))
+        })
     }
 
     /// One-line failure summary (first failure).
     pub fn failure_summary(&self) -> Option<String> {
         if let Some(step) = self.steps.iter().find(|s| s.error.is_some()) {
-            return Some(format!("{}: {}", step.name, step.error.as_deref().unwrap_or_default()));
+            return Some(format!(
+                "{}: {}",
+                step.name,
+                step.error.as_deref().unwrap_or_default()
+            ));
         }
-        self.failures()
-            .next()
-            .map(|(s, c)| format!("{}: {}: {}", s.name, c.name, c.message.as_deref().unwrap_or("failed")))
+        self.failures().next().map(|(s, c)| {
+            format!(
+                "{}: {}: {}",
+                s.name,
+                c.name,
+                c.message.as_deref().unwrap_or("failed")
+            )
+        })
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attempt {
     pub duration_ms: f64,
     pub failure: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     Main,
     Cleanup,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepOutcome {
     Passed,
@@ -106,7 +118,7 @@ pub enum StepOutcome {
 }
 
 /// One step: the request sent, the response, and every check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
     pub name: String,
     pub phase: Phase,
@@ -126,7 +138,7 @@ pub struct StepResult {
     pub response: Option<ResponseRecord>,
     pub duration_ms: f64,
     pub checks: Vec<CheckResult>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub captures: Vec<(String, Value)>,
 }
 
@@ -136,20 +148,20 @@ impl StepResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub method: String,
     pub url: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub headers: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResponseRecord {
     pub status: u16,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub headers: Vec<(String, String)>,
     /// The body, truncated for reports.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,7 +169,7 @@ pub struct ResponseRecord {
     pub size: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckOutcome {
     Passed,
@@ -166,7 +178,7 @@ pub enum CheckOutcome {
 }
 
 /// One automatic check or expectation on one step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
     /// Check name (`response_schema_conformance`) or expectation
     /// (`expect.status`, `expect.body $.data.id`).
@@ -174,7 +186,7 @@ pub struct CheckResult {
     pub outcome: CheckOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub findings: Vec<Finding>,
     /// `file:line:column` of the expectation in the case file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,7 +231,7 @@ impl CheckResult {
 }
 
 /// Counts for the closing line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub passed: usize,
     pub failed: usize,
@@ -243,7 +255,11 @@ impl Totals {
 
     /// `N passed, M failed` (`, K skipped` when any): flaky cases passed.
     pub fn closing_line(&self) -> String {
-        let mut line = format!("{} passed, {} failed", self.passed + self.flaky, self.failed);
+        let mut line = format!(
+            "{} passed, {} failed",
+            self.passed + self.flaky,
+            self.failed
+        );
         if self.skipped > 0 {
             line.push_str(&format!(", {} skipped", self.skipped));
         }

@@ -58,12 +58,21 @@ impl SnapshotConfig {
 
 /// `snapshots/<suite>/<name>.snap`.
 pub fn snapshot_path(config: &SnapshotConfig, suite: &Suite, name: &str) -> PathBuf {
-    config.dir.join(slug(&suite.name)).join(format!("{}.snap", slug(name)))
+    config
+        .dir
+        .join(slug(&suite.name))
+        .join(format!("{}.snap", slug(name)))
 }
 
 fn slug(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -81,7 +90,9 @@ pub fn redact(spec: &SnapshotSpec, body: &Value, scope: &dyn Scope, redactor: &R
             .collect();
         let vars: Vec<&str> = placeholder.variables().collect();
         for pointer in pointers {
-            let Some(slot) = out.pointer_mut(&pointer) else { continue };
+            let Some(slot) = out.pointer_mut(&pointer) else {
+                continue;
+            };
             let replacement = match vars.as_slice() {
                 [var] if placeholder.render_value(scope).is_ok_and(|v| v == *slot) => {
                     Value::String(format!("[{var}]"))
@@ -103,7 +114,11 @@ pub fn canonical_json(value: &Value) -> String {
             Value::Object(map) => {
                 let mut keys: Vec<&String> = map.keys().collect();
                 keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&map[k]))).collect())
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&map[k])))
+                        .collect(),
+                )
             }
             Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
             other => other.clone(),
@@ -120,7 +135,13 @@ pub fn read(path: &Path) -> Option<String> {
 }
 
 /// Writes a snapshot file in insta's format (insta has no public writer).
-pub fn write(path: &Path, source: &str, line: u32, expression: &str, contents: &str) -> std::io::Result<()> {
+pub fn write(
+    path: &Path,
+    source: &str,
+    line: u32,
+    expression: &str,
+    contents: &str,
+) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -145,7 +166,8 @@ pub fn check(
     let name = format!("snapshot {}", spec.name);
     let loc = Some(crate::diag::location(&suite.file, spec.pos));
     let Some(body) = body else {
-        return CheckResult::failed(name, "the response body is not JSON; nothing to snapshot").at(loc);
+        return CheckResult::failed(name, "the response body is not JSON; nothing to snapshot")
+            .at(loc);
     };
     let actual = canonical_json(&redact(spec, body, scope, redactor));
     let path = snapshot_path(config, suite, &spec.name);
@@ -158,13 +180,19 @@ pub fn check(
     let source = suite.file.display().to_string();
     let write_to = |p: &Path| write(p, &source, spec.pos.line, &step.name, &actual);
     let (outcome_pass, note) = match config.mode {
-        UpdateMode::No => (false, "run with --update-snapshots to write it for review".to_string()),
+        UpdateMode::No => (
+            false,
+            "run with --update-snapshots to write it for review".to_string(),
+        ),
         UpdateMode::Pending => {
             let pending = path.with_extension("snap.new");
             match write_to(&pending) {
                 Ok(()) => (
                     false,
-                    format!("wrote {} (review with `cargo insta review`)", pending.display()),
+                    format!(
+                        "wrote {} (review with `cargo insta review`)",
+                        pending.display()
+                    ),
                 ),
                 Err(e) => (false, format!("cannot write {}: {e}", pending.display())),
             }
@@ -181,7 +209,11 @@ pub fn check(
     }
     let message = match expected {
         None => format!("no snapshot at {}; {note}", path.display()),
-        Some(old) => format!("differs from {}; {note}\n{}", path.display(), diff(&old, &actual)),
+        Some(old) => format!(
+            "differs from {}; {note}\n{}",
+            path.display(),
+            diff(&old, &actual)
+        ),
     };
     CheckResult::failed(name, message).at(loc)
 }
@@ -206,14 +238,23 @@ mod tests {
         let path = dir.join("s").join("created.snap");
         let contents = canonical_json(&serde_json::json!({"b": 1, "a": {"d": [1, 2], "c": null}}));
         write(&path, "cases/x.yaml", 12, "create", &contents).expect("write");
-        assert_eq!(read(&path).as_deref().map(str::trim_end), Some(contents.as_str()));
-        assert!(contents.find("\"a\"") < contents.find("\"b\""), "keys sorted: {contents}");
+        assert_eq!(
+            read(&path).as_deref().map(str::trim_end),
+            Some(contents.as_str())
+        );
+        assert!(
+            contents.find("\"a\"") < contents.find("\"b\""),
+            "keys sorted: {contents}"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
     fn diff_shows_changed_lines() {
         let d = diff("{\n  \"a\": 1\n}", "{\n  \"a\": 2\n}");
-        assert!(d.contains("-  \"a\": 1") && d.contains("+  \"a\": 2"), "{d}");
+        assert!(
+            d.contains("-  \"a\": 1") && d.contains("+  \"a\": 2"),
+            "{d}"
+        );
     }
 }

@@ -74,7 +74,9 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Diagn
 /// Parses any YAML or JSON document into a JSON value. JSON goes through
 /// serde_json (faster and exact for large specs); YAML through serde-saphyr.
 pub fn value_from_str(file: &Path, text: &str) -> Result<serde_json::Value, Diagnostic> {
-    let looks_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    let looks_json = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('{');
     if looks_json {
         return serde_json::from_str(text).map_err(|e| {
@@ -88,7 +90,8 @@ pub fn value_from_str(file: &Path, text: &str) -> Result<serde_json::Value, Diag
             )
         });
     }
-    serde_saphyr::from_str_with_options(text, options_unbudgeted()).map_err(|e| diagnostic(file, &e))
+    serde_saphyr::from_str_with_options(text, options_unbudgeted())
+        .map_err(|e| diagnostic(file, &e))
 }
 
 /// Reads a file, turning I/O errors into diagnostics.

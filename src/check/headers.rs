@@ -18,28 +18,43 @@ pub fn response_headers_conformance(x: &Exchange<'_>) -> Outcome {
         }
         let Some(value) = x.headers.get(header.name.as_str()) else {
             if header.required {
-                findings.push(Finding::new(format!("required header `{}` is missing", header.name)));
+                findings.push(Finding::new(format!(
+                    "required header `{}` is missing",
+                    header.name
+                )));
             }
             continue;
         };
-        let Some(schema) = header.schema else { continue };
-        let Ok(validator) = x.spec.validator(schema) else { continue };
+        let Some(schema) = header.schema else {
+            continue;
+        };
+        let Ok(validator) = x.spec.validator(schema) else {
+            continue;
+        };
         let text = String::from_utf8_lossy(value.as_bytes()).to_string();
         let string_value = Value::String(text.clone());
         let coerced: Option<Value> = serde_json::from_str::<Value>(&text)
             .ok()
             .filter(|v| v.is_number() || v.is_boolean());
-        let ok = validator.is_valid(&string_value) || coerced.as_ref().is_some_and(|v| validator.is_valid(v));
+        let ok = validator.is_valid(&string_value)
+            || coerced.as_ref().is_some_and(|v| validator.is_valid(v));
         if !ok {
             let reason = validator
                 .iter_errors(&string_value)
                 .next()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
-            let mut f = Finding::new(format!("header `{}: {text}` breaks its schema: {reason}", header.name));
+            let mut f = Finding::new(format!(
+                "header `{}: {text}` breaks its schema: {reason}",
+                header.name
+            ));
             f.rule = Some(x.spec.schema_pointer(schema).to_string());
             findings.push(f);
         }
     }
-    if findings.is_empty() { Outcome::Pass } else { Outcome::Fail(findings) }
+    if findings.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(findings)
+    }
 }

@@ -38,7 +38,7 @@ impl Exchange<'_> {
 }
 
 /// One problem a check found.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     pub message: String,
     /// Where in the body, as a JSON path (`$.data[0].id`).
@@ -208,7 +208,10 @@ mod tests {
     fn pointer_paths_read_naturally() {
         assert_eq!(pointer_to_path(""), "$");
         assert_eq!(pointer_to_path("/data/0/id"), "$.data[0].id");
-        assert_eq!(pointer_to_path("/_pagination/total Count"), "$._pagination['total Count']");
+        assert_eq!(
+            pointer_to_path("/_pagination/total Count"),
+            "$._pagination['total Count']"
+        );
         assert_eq!(pointer_to_path("/a~1b"), "$['a/b']");
     }
 
@@ -226,7 +229,10 @@ mod tests {
 
     #[test]
     fn truncation_says_what_is_missing() {
-        let text = (0..30).map(|i| format!("line {i}")).collect::<Vec<_>>().join("\n");
+        let text = (0..30)
+            .map(|i| format!("line {i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let cut = truncate_text(&text, 3, 1000);
         assert!(cut.ends_with("… (27 more lines)"), "{cut}");
     }

@@ -88,14 +88,19 @@ pub fn validate(spec: &Spec, schema: SchemaId, value: &Value, what: &str) -> Out
         findings.push(Finding {
             message: format!("{what} at {path}: {error}"),
             json_path: Some(path),
-            rule: Some(format!("{} at {}", error.kind().keyword(), error.schema_path().as_str())),
+            rule: Some(format!(
+                "{} at {}",
+                error.kind().keyword(),
+                error.schema_path().as_str()
+            )),
             excerpt: Some(excerpt(context, 12, 800)),
         });
     }
     if extra > 0
         && let Some(last) = findings.last_mut()
     {
-        last.message.push_str(&format!(" (and {extra} more errors)"));
+        last.message
+            .push_str(&format!(" (and {extra} more errors)"));
     }
     Outcome::Fail(findings)
 }

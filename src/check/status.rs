@@ -5,11 +5,20 @@ pub fn status_conformance(x: &Exchange<'_>) -> Outcome {
     if x.operation.response_for(x.status).is_some() {
         return Outcome::Pass;
     }
-    let documented: Vec<&str> = x.operation.responses.iter().map(|r| r.key.as_str()).collect();
+    let documented: Vec<&str> = x
+        .operation
+        .responses
+        .iter()
+        .map(|r| r.key.as_str())
+        .collect();
     Outcome::Fail(vec![Finding::new(format!(
         "status {} is not documented for {} (documented: {})",
         x.status,
         x.operation.label(),
-        if documented.is_empty() { "none".to_string() } else { documented.join(", ") }
+        if documented.is_empty() {
+            "none".to_string()
+        } else {
+            documented.join(", ")
+        }
     ))])
 }

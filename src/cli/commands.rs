@@ -1,17 +1,17 @@
 //! What each subcommand does.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::args::{CheckArgs, Cli, Command, ListArgs, RunArgs, SelectArgs};
+use super::session::{self, SessionError, TargetOptions};
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::check::{self, CheckSet};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::report::console::{Console, Verbosity};
-use crate::report::{Event, Fanout, Reporter, RunInfo, SuiteInfo};
-use crate::run::{self, Filters, Partition, PlannedCase, Record, RunConfig, Runner, Target};
+use crate::report::{Event, Fanout, Reporter};
+use crate::run::{self, Filters, Partition, PlannedCase, Record, RunConfig};
 use crate::suite::vars::{ExternalVars, parse_assignment};
 use crate::suite::{self, LoadOptions, Suite};
 
@@ -30,18 +30,25 @@ pub fn dispatch(cli: Cli) -> u8 {
             println!("{}", crate::suite::schema_json());
             EXIT_OK
         }
+        Command::Certify(args) => super::certify::certify_command(args),
+        Command::Report(super::args::ReportCommand::Merge(args)) => {
+            super::reports::merge_command(args)
+        }
     }
 }
 
 /// Prints diagnostics to stderr and returns the input-error exit code.
-fn input_error(d: &Diagnostics) -> u8 {
+pub(super) fn input_error(d: &Diagnostics) -> u8 {
     eprintln!("{d}");
     let n = d.len();
-    eprintln!("{n} problem{} found; nothing was run", if n == 1 { "" } else { "s" });
+    eprintln!(
+        "{n} problem{} found; nothing was run",
+        if n == 1 { "" } else { "s" }
+    );
     EXIT_INPUT
 }
 
-fn usage_error(message: &str) -> u8 {
+pub(super) fn usage_error(message: &str) -> u8 {
     eprintln!("error: {message}");
     EXIT_INPUT
 }
@@ -69,27 +76,33 @@ fn external_vars(var: &[String], files: &[PathBuf]) -> Result<ExternalVars, Diag
     ExternalVars::collect(&cli, files)
 }
 
-struct Selection {
-    suites: Vec<Arc<Suite>>,
-    plan: Vec<PlannedCase>,
-    partition: Option<Partition>,
-    external: ExternalVars,
+pub(super) struct Selection {
+    pub suites: Vec<Arc<Suite>>,
+    pub plan: Vec<PlannedCase>,
+    pub partition: Option<Partition>,
+    pub external: ExternalVars,
 }
 
-fn select(args: &SelectArgs) -> Result<Selection, u8> {
+pub(super) fn select(args: &SelectArgs) -> Result<Selection, u8> {
     let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
-        Some(p) => Some(p.parse::<Partition>().map_err(|e| usage_error(&format!("--partition: {e}")))?),
+        Some(p) => Some(
+            p.parse::<Partition>()
+                .map_err(|e| usage_error(&format!("--partition: {e}")))?,
+        ),
         None => None,
     };
     let name_regex = match &args.name_regex {
-        Some(r) => Some(regex::Regex::new(r).map_err(|e| usage_error(&format!("--name-regex: {e}")))?),
+        Some(r) => {
+            Some(regex::Regex::new(r).map_err(|e| usage_error(&format!("--name-regex: {e}")))?)
+        }
         None => None,
     };
     let options = LoadOptions {
         external: external.clone(),
     };
-    let suites = suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;
+    let suites =
+        suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;
     let filters = Filters {
         name: args.name.clone(),
         name_regex,
@@ -119,7 +132,8 @@ fn list_command(args: ListArgs) -> u8 {
         };
         println!("{} › {}{tags}", pc.suite.name, case.name);
     }
-    let suites: std::collections::BTreeSet<&str> = sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
+    let suites: std::collections::BTreeSet<&str> =
+        sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
     eprintln!("{} cases in {} suites", sel.plan.len(), suites.len());
     EXIT_OK
 }
@@ -167,7 +181,11 @@ fn check_command(args: CheckArgs) -> u8 {
                 for s in &suites {
                     let lint = crate::spec::lint::lint(&s.spec);
                     diagnostics.0.extend(lint.0);
-                    let steps: usize = s.cases.iter().map(|c| c.steps.len() + c.cleanup.len()).sum();
+                    let steps: usize = s
+                        .cases
+                        .iter()
+                        .map(|c| c.steps.len() + c.cleanup.len())
+                        .sum();
                     report.push(format!(
                         "ok: {} ({} cases, {steps} steps; spec {})",
                         s.file.display(),
@@ -182,7 +200,11 @@ fn check_command(args: CheckArgs) -> u8 {
     if !diagnostics.is_empty() {
         diagnostics.0.dedup();
         eprintln!("{diagnostics}");
-        eprintln!("{} problem{} found", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+        eprintln!(
+            "{} problem{} found",
+            diagnostics.len(),
+            if diagnostics.len() == 1 { "" } else { "s" }
+        );
         return EXIT_INPUT;
     }
     for line in report {
@@ -193,7 +215,9 @@ fn check_command(args: CheckArgs) -> u8 {
 
 /// An OpenAPI file (rather than a suite) given to `check`.
 fn looks_like_spec(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
     text.lines().take(50).any(|l| {
         let l = l.trim_start_matches(['{', ' ', '"']);
         l.starts_with("openapi") || l.starts_with("swagger")
@@ -204,7 +228,10 @@ fn looks_like_spec(path: &Path) -> bool {
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if let Some(ms) = s.strip_suffix("ms") {
-        return ms.parse::<u64>().map(Duration::from_millis).map_err(|_| format!("`{s}` is not a duration"));
+        return ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("`{s}` is not a duration"));
     }
     if let Ok(secs) = s.parse::<f64>() {
         if secs > 0.0 && secs.is_finite() {
@@ -219,7 +246,11 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
 }
 
 fn check_mask(only: &[String], exclude: &[String]) -> Result<CheckSet, String> {
-    let mut mask = if only.is_empty() { CheckSet::all() } else { CheckSet::none() };
+    let mut mask = if only.is_empty() {
+        CheckSet::all()
+    } else {
+        CheckSet::none()
+    };
     for (names, on) in [(only, true), (exclude, false)] {
         for name in names.iter().filter(|n| !n.is_empty()) {
             let i = check::index_of(name).ok_or_else(|| {
@@ -262,21 +293,33 @@ fn run_command(args: RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         max_body_size: args.max_body_size,
         check_mask: mask,
-        record: if args.verbose { Record::Everything } else { Record::Failures },
+        record: if args.verbose || super::reports::wants_everything(&args.reports) {
+            Record::Everything
+        } else {
+            Record::Failures
+        },
         snapshots: crate::snapshot::SnapshotConfig::new(
             args.snapshot_dir.clone(),
             args.update_snapshots,
             args.accept_snapshots,
         ),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
     };
     let mut reporters = Fanout::default();
     reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
-    let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(&sel.suites)));
+    let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(
+        &sel.suites,
+    )));
     reporters.add(Box::new(Shared(coverage.clone())));
+    if let Err(e) = super::reports::add_reporters(&args.reports, &sel.suites, &mut reporters) {
+        return usage_error(&e);
+    }
     let code = runtime.block_on(run_async(&args, sel, config, reporters));
     if code == EXIT_INPUT {
         return code;
@@ -310,7 +353,7 @@ fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8)
 }
 
 /// A reporter shared with the caller (to read its state after the run).
-struct Shared<R: Reporter>(Arc<std::sync::Mutex<R>>);
+pub(super) struct Shared<R: Reporter>(pub Arc<std::sync::Mutex<R>>);
 
 impl<R: Reporter> Reporter for Shared<R> {
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
@@ -322,83 +365,32 @@ impl<R: Reporter> Reporter for Shared<R> {
 }
 
 async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters: Fanout) -> u8 {
-    let mut embedded = super::embedded::Embedded::default();
-    let mut targets: HashMap<PathBuf, Target> = HashMap::new();
-    let listener = match &args.webhook_listen {
-        Some(addr) => match addr.parse() {
-            Ok(a) => match run::webhook::listen(a).await {
-                Ok(l) => Some(l),
-                Err(e) => return usage_error(&format!("--webhook-listen {addr}: {e}")),
-            },
-            Err(_) => return usage_error(&format!("--webhook-listen: `{addr}` is not an address like 127.0.0.1:9000")),
-        },
-        None => None,
+    let opts = TargetOptions {
+        base_url: args.base_url.clone(),
+        webhook_listen: args.webhook_listen.clone(),
     };
-    let mut listener = listener;
-    for suite in &sel.suites {
-        let target = match &args.base_url {
-            Some(url) => Target {
-                base_url: url.trim_end_matches('/').to_string(),
-                note: None,
-            },
-            None => match embedded.target_for(suite, &sel.external, &mut listener).await {
-                Ok(t) => t,
-                Err(message) => return usage_error(&message),
-            },
-        };
-        targets.insert(suite.file.clone(), target);
+    let result = session::execute(
+        &sel.suites,
+        sel.plan,
+        sel.partition,
+        &sel.external,
+        &opts,
+        config,
+        reporters,
+    )
+    .await;
+    match result {
+        Ok(summary) if summary.totals.failed > 0 => EXIT_FAILED,
+        Ok(_) => EXIT_OK,
+        Err(e) => session_error(e),
     }
-    let inbox = listener.as_ref().map(|l| l.inbox.clone());
-    let runner = match Runner::new(&sel.suites, &targets, &sel.external, config, inbox) {
-        Ok(r) => Arc::new(r),
-        Err(d) => return input_error(&d),
-    };
-    let info = RunInfo {
-        tool_version: env!("CARGO_PKG_VERSION"),
-        started: SystemTime::now(),
-        suites: sel
-            .suites
-            .iter()
-            .filter(|s| sel.plan.iter().any(|p| Arc::ptr_eq(&p.suite, s)))
-            .map(|s| suite_info(s, &targets))
-            .collect(),
-        case_count: sel.plan.len(),
-        partition: sel.partition.map(|p| p.to_string()),
-    };
-    let (tx, rx) = std::sync::mpsc::channel::<Event>();
-    let consumer = std::thread::spawn(move || {
-        let mut reporters = reporters;
-        let mut first_error = None;
-        for event in rx {
-            if let Err(e) = reporters.event(&event) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error
-    });
-    let summary = runner.run(sel.plan, info, tx).await;
-    let report_error = consumer.join().ok().flatten();
-    drop(listener);
-    embedded.shutdown().await;
-    if let Some(e) = report_error {
-        eprintln!("error: writing a report failed: {e}");
-        return EXIT_INPUT;
-    }
-    if summary.totals.failed > 0 { EXIT_FAILED } else { EXIT_OK }
 }
 
-fn suite_info(s: &Suite, targets: &HashMap<PathBuf, Target>) -> SuiteInfo {
-    let target = targets.get(&s.file);
-    SuiteInfo {
-        file: s.file.display().to_string(),
-        name: s.name.clone(),
-        sha256: s.sha256.clone(),
-        spec_file: s.spec.path.display().to_string(),
-        spec_title: s.spec.title.clone(),
-        spec_version: s.spec.api_version.clone(),
-        spec_sha256: s.spec.sha256.clone(),
-        base_url: target.map(|t| t.base_url.clone()).unwrap_or_default(),
-        target_note: target.and_then(|t| t.note.clone()),
+/// Prints why a run could not start or finish; the input-error exit code.
+pub(super) fn session_error(e: SessionError) -> u8 {
+    match e {
+        SessionError::Input(d) => input_error(&d),
+        other => usage_error(&other.to_string()),
     }
 }
 

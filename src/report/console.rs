@@ -37,11 +37,16 @@ impl Console<anstream::AutoStream<std::io::Stdout>> {
     /// Console on stdout; a progress bar when stderr is a terminal.
     pub fn stdout(verbosity: Verbosity, progress: bool) -> Self {
         let mut c = Console::new(anstream::stdout(), verbosity);
-        if progress && verbosity != Verbosity::Quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        if progress
+            && verbosity != Verbosity::Quiet
+            && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} cases {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} cases {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             c.progress = Some(bar);
         }
@@ -82,7 +87,11 @@ impl<W: Write + Send> Console<W> {
         } else {
             format!("{:>7}", format_ms(r.duration_ms))
         };
-        let mut line = format!("{style}{:<5}{style:#} {DIM}{time}{DIM:#} {}", r.status.label(), r.full_name());
+        let mut line = format!(
+            "{style}{:<5}{style:#} {DIM}{time}{DIM:#} {}",
+            r.status.label(),
+            r.full_name()
+        );
         if r.status == CaseStatus::Flaky {
             line.push_str(&format!(" {DIM}(passed on attempt {}){DIM:#}", r.attempts));
         }
@@ -109,7 +118,12 @@ impl<W: Write + Send> Console<W> {
             }
         }
         if let Some(resp) = &step.response {
-            text.push_str(&format!("    {DIM}<{DIM:#} {} ({} bytes, {})\n", resp.status, resp.size, format_ms(step.duration_ms)));
+            text.push_str(&format!(
+                "    {DIM}<{DIM:#} {} ({} bytes, {})\n",
+                resp.status,
+                resp.size,
+                format_ms(step.duration_ms)
+            ));
             for (k, v) in &resp.headers {
                 text.push_str(&format!("    {DIM}< {k}: {v}{DIM:#}\n"));
             }
@@ -121,7 +135,11 @@ impl<W: Write + Send> Console<W> {
     }
 
     fn failure_details(&mut self, r: &CaseResult) -> std::io::Result<()> {
-        let mut text = format!("{RED}──{RED:#} {BOLD}{}{BOLD:#}  {DIM}{}{DIM:#}\n", r.full_name(), r.location);
+        let mut text = format!(
+            "{RED}──{RED:#} {BOLD}{}{BOLD:#}  {DIM}{}{DIM:#}\n",
+            r.full_name(),
+            r.location
+        );
         for step in &r.steps {
             if step.outcome != StepOutcome::Failed {
                 continue;
@@ -137,12 +155,24 @@ impl<W: Write + Send> Console<W> {
             if let Some(e) = &step.error {
                 text.push_str(&format!("    {RED}✗{RED:#} {e}\n"));
             }
-            for c in step.checks.iter().filter(|c| c.outcome == CheckOutcome::Failed) {
-                let at = c.location.as_ref().map(|l| format!("  {DIM}{l}{DIM:#}")).unwrap_or_default();
+            for c in step
+                .checks
+                .iter()
+                .filter(|c| c.outcome == CheckOutcome::Failed)
+            {
+                let at = c
+                    .location
+                    .as_ref()
+                    .map(|l| format!("  {DIM}{l}{DIM:#}"))
+                    .unwrap_or_default();
                 if c.findings.is_empty() {
                     let msg = c.message.as_deref().unwrap_or("failed");
                     let mut lines = msg.lines();
-                    text.push_str(&format!("    {RED}✗{RED:#} {}: {}{at}\n", c.name, lines.next().unwrap_or("")));
+                    text.push_str(&format!(
+                        "    {RED}✗{RED:#} {}: {}{at}\n",
+                        c.name,
+                        lines.next().unwrap_or("")
+                    ));
                     for l in lines {
                         text.push_str(&format!("        {l}\n"));
                     }
@@ -151,7 +181,8 @@ impl<W: Write + Send> Console<W> {
                     let mut last_excerpt = None;
                     for f in &c.findings {
                         // Several errors in one object: show the object once.
-                        let next_same = last_excerpt.is_some() && last_excerpt == f.excerpt.as_ref();
+                        let next_same =
+                            last_excerpt.is_some() && last_excerpt == f.excerpt.as_ref();
                         text.push_str(&finding_text(f, !next_same));
                         last_excerpt = f.excerpt.as_ref();
                     }
@@ -159,10 +190,16 @@ impl<W: Write + Send> Console<W> {
             }
             if let Some(resp) = &step.response
                 && let Some(body) = &resp.body
-                && !step.checks.iter().any(|c| c.findings.iter().any(|f| f.excerpt.is_some()))
+                && !step
+                    .checks
+                    .iter()
+                    .any(|c| c.findings.iter().any(|f| f.excerpt.is_some()))
             {
                 text.push_str(&format!("    {DIM}response body:{DIM:#}\n"));
-                text.push_str(&indent(&crate::check::truncate_text(body, 20, 2000), "      "));
+                text.push_str(&indent(
+                    &crate::check::truncate_text(body, 20, 2000),
+                    "      ",
+                ));
             }
         }
         for (i, a) in r.earlier_attempts.iter().enumerate() {
@@ -220,7 +257,11 @@ impl<W: Write + Send> Reporter for Console<W> {
                     })
                     .collect();
                 targets.dedup();
-                let partition = info.partition.as_ref().map(|p| format!(" · {p}")).unwrap_or_default();
+                let partition = info
+                    .partition
+                    .as_ref()
+                    .map(|p| format!(" · {p}"))
+                    .unwrap_or_default();
                 self.line(&format!(
                     "{BOLD}apiconform {}{BOLD:#} · {} suite{} · {} case{}{partition} · target {}",
                     info.tool_version,
@@ -271,11 +312,18 @@ impl<W: Write + Send> Reporter for Console<W> {
                 let flaky = std::mem::take(&mut self.flaky);
                 if !flaky.is_empty() && self.verbosity != Verbosity::Quiet {
                     let names: Vec<String> = flaky.iter().map(|r| r.full_name()).collect();
-                    self.line(&format!("{YELLOW}flaky{YELLOW:#} (passed on retry): {}", names.join(", ")))?;
+                    self.line(&format!(
+                        "{YELLOW}flaky{YELLOW:#} (passed on retry): {}",
+                        names.join(", ")
+                    ))?;
                 }
                 let t = summary.totals;
                 let style = if t.failed > 0 { RED } else { GREEN };
-                let early = if summary.stopped_early { " (stopped early: --fail-fast)" } else { "" };
+                let early = if summary.stopped_early {
+                    " (stopped early: --fail-fast)"
+                } else {
+                    ""
+                };
                 self.line(&format!(
                     "{DIM}{} case{} in {}{early}{DIM:#}",
                     t.total(),

@@ -20,14 +20,14 @@ use crate::check::{self, Exchange, Outcome};
 use crate::diag::{Diagnostic, Diagnostics, Pos, location};
 use crate::report::{Event, RunInfo, RunSummary};
 use crate::result::{
-    Attempt, CaseResult, CaseStatus, CheckOutcome, CheckResult, Phase, RequestRecord, ResponseRecord, StepOutcome,
-    StepResult, Totals,
+    Attempt, CaseResult, CaseStatus, CheckOutcome, CheckResult, Phase, RequestRecord,
+    ResponseRecord, StepOutcome, StepResult, Totals,
 };
 use crate::suite::template::{Layered, RenderError, Scope};
 use crate::suite::vars::{ExternalVars, REDACTED, Redactor, resolve_globals};
 use crate::suite::{
-    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, PathPart, RequestStep, Step, StepKind, Suite,
-    WebhookStep,
+    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, PathPart, RequestStep, Step,
+    StepKind, Suite, WebhookStep,
 };
 
 /// Where a suite's requests go.
@@ -69,19 +69,31 @@ impl Runner {
         inbox: Option<Arc<Inbox>>,
     ) -> Result<Runner, Diagnostics> {
         let client = http::client(config.jobs, config.timeout).map_err(|e| {
-            Diagnostics::from(Diagnostic::new("<http client>", Pos::UNKNOWN, e.to_string()))
+            Diagnostics::from(Diagnostic::new(
+                "<http client>",
+                Pos::UNKNOWN,
+                e.to_string(),
+            ))
         })?;
         let mut contexts = HashMap::new();
         let mut diagnostics = Diagnostics::default();
         for suite in suites {
             let Some(target) = targets.get(&suite.file) else {
-                diagnostics.push(Diagnostic::new(&suite.file, Pos::UNKNOWN, "no target base URL for this suite"));
+                diagnostics.push(Diagnostic::new(
+                    &suite.file,
+                    Pos::UNKNOWN,
+                    "no target base URL for this suite",
+                ));
                 continue;
             };
             let globals = match resolve_globals(suite, external) {
                 Ok(g) => g,
                 Err(e) => {
-                    diagnostics.push(Diagnostic::new(&suite.file, Pos::UNKNOWN, format!("variables: {e}")));
+                    diagnostics.push(Diagnostic::new(
+                        &suite.file,
+                        Pos::UNKNOWN,
+                        format!("variables: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -119,7 +131,12 @@ impl Runner {
     }
 
     /// Runs the plan, sending events as it goes; returns the summary.
-    pub async fn run(self: Arc<Self>, plan: Vec<PlannedCase>, info: RunInfo, events: Sender<Event>) -> RunSummary {
+    pub async fn run(
+        self: Arc<Self>,
+        plan: Vec<PlannedCase>,
+        info: RunInfo,
+        events: Sender<Event>,
+    ) -> RunSummary {
         let started = Instant::now();
         let _ = events.send(Event::RunStarted(info));
         let stop = Arc::new(AtomicBool::new(false));
@@ -130,7 +147,9 @@ impl Runner {
         let permits = Arc::new(Semaphore::new(self.config.jobs.max(1)));
         let mut tasks: JoinSet<CaseStatus> = JoinSet::new();
         for pc in concurrent {
-            let Ok(permit) = permits.clone().acquire_owned().await else { break };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
             while let Some(done) = tasks.try_join_next() {
                 totals.add(done.unwrap_or(CaseStatus::Failed));
             }
@@ -159,7 +178,12 @@ impl Runner {
         summary
     }
 
-    async fn execute(&self, pc: &PlannedCase, events: &Sender<Event>, stop: &AtomicBool) -> CaseStatus {
+    async fn execute(
+        &self,
+        pc: &PlannedCase,
+        events: &Sender<Event>,
+        stop: &AtomicBool,
+    ) -> CaseStatus {
         let case = pc.case();
         if stop.load(Ordering::Relaxed) {
             let result = skipped_case(pc, "not run: --fail-fast stopped the run after a failure");
@@ -240,7 +264,13 @@ impl Runner {
                 Ok(v) => {
                     state.locals.insert(name.clone(), v);
                 }
-                Err(e) => return vec![internal_failure(suite, case, &format!("case variable `{name}`: {e}"))],
+                Err(e) => {
+                    return vec![internal_failure(
+                        suite,
+                        case,
+                        &format!("case variable `{name}`: {e}"),
+                    )];
+                }
             }
         }
         let mut results = Vec::with_capacity(case.steps.len() + case.cleanup.len());
@@ -275,7 +305,10 @@ impl Runner {
     ) -> StepResult {
         match &step.kind {
             StepKind::Request(req) => self.request_step(suite, ctx, step, req, phase, state).await,
-            StepKind::Webhook(hook) => self.webhook_step(suite, ctx, step, hook, phase, state).await,
+            StepKind::Webhook(hook) => {
+                self.webhook_step(suite, ctx, step, hook, phase, state)
+                    .await
+            }
         }
     }
 
@@ -318,8 +351,13 @@ impl Runner {
         let rendered = match rendered {
             Ok(r) => r,
             Err(e) => {
-                let missing_capture = matches!(e, RenderError::Undefined(_)) && phase == Phase::Cleanup;
-                result.outcome = if missing_capture { StepOutcome::Skipped } else { StepOutcome::Failed };
+                let missing_capture =
+                    matches!(e, RenderError::Undefined(_)) && phase == Phase::Cleanup;
+                result.outcome = if missing_capture {
+                    StepOutcome::Skipped
+                } else {
+                    StepOutcome::Failed
+                };
                 result.error = Some(if missing_capture {
                     format!("skipped: {e} (an earlier step did not capture it)")
                 } else {
@@ -329,7 +367,9 @@ impl Runner {
                 return result;
             }
         };
-        let mut builder = self.client.request(req.method.clone(), rendered.url.as_str());
+        let mut builder = self
+            .client
+            .request(req.method.clone(), rendered.url.as_str());
         let mut sent_headers: Vec<(String, String)> = Vec::new();
         let record_all = self.config.record == Record::Everything;
         for (name, value) in &rendered.headers {
@@ -355,7 +395,13 @@ impl Runner {
             Err(message) => {
                 result.outcome = StepOutcome::Failed;
                 result.error = Some(redactor.redact(&message).into_owned());
-                result.request = Some(request_record(&req.method, redactor, true, &sent_headers, &rendered));
+                result.request = Some(request_record(
+                    &req.method,
+                    redactor,
+                    true,
+                    &sent_headers,
+                    &rendered,
+                ));
                 result.duration_ms = ms(started.elapsed());
                 return result;
             }
@@ -384,7 +430,13 @@ impl Runner {
                 Outcome::Pass => CheckResult::passed(def.name),
                 Outcome::Skip(reason) => CheckResult::skipped(def.name, reason),
                 Outcome::Fail(findings) => {
-                    let mut c = CheckResult::failed(def.name, findings.first().map(|f| f.message.clone()).unwrap_or_default());
+                    let mut c = CheckResult::failed(
+                        def.name,
+                        findings
+                            .first()
+                            .map(|f| f.message.clone())
+                            .unwrap_or_default(),
+                    );
                     c.findings = findings;
                     c
                 }
@@ -397,29 +449,55 @@ impl Runner {
         };
         expectations(&mut result, suite, req, &response, json.as_ref(), &scope);
         let mut new_captures = Vec::new();
-        capture(&mut result, suite, &step.captures, json.as_ref(), Some(&response.headers), &mut new_captures);
+        capture(
+            &mut result,
+            suite,
+            &step.captures,
+            json.as_ref(),
+            Some(&response.headers),
+            &mut new_captures,
+        );
         if let Some(snap) = &step.snapshot {
             let value = match json.as_ref() {
                 Some(Ok(v)) => Some(v),
                 _ => None,
             };
-            result
-                .checks
-                .push(crate::snapshot::check(&self.config.snapshots, suite, step, snap, value, &scope, redactor));
+            result.checks.push(crate::snapshot::check(
+                &self.config.snapshots,
+                suite,
+                step,
+                snap,
+                value,
+                &scope,
+                redactor,
+            ));
         }
         drop(scope);
         state.apply(new_captures, &ctx.redactor);
         let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
 
-        let failed = result.checks.iter().any(|c| c.outcome == CheckOutcome::Failed);
+        let failed = result
+            .checks
+            .iter()
+            .any(|c| c.outcome == CheckOutcome::Failed);
         if failed {
             result.outcome = StepOutcome::Failed;
         }
         let full = record_all || failed;
-        result.request = Some(request_record(&req.method, redactor, full, &sent_headers, &rendered));
+        result.request = Some(request_record(
+            &req.method,
+            redactor,
+            full,
+            &sent_headers,
+            &rendered,
+        ));
         result.response = Some(ResponseRecord {
             status: response.status,
-            headers: if full { header_list(&response.headers, redactor) } else { Vec::new() },
+            headers: if full {
+                header_list(&response.headers, redactor)
+            } else {
+                Vec::new()
+            },
             body: if full && !response.body.is_empty() {
                 Some(redactor.redact(&excerpt_bytes(&response.body)).into_owned())
             } else {
@@ -482,10 +560,19 @@ impl Runner {
             };
             let event = hook.event.as_str();
             let matches = |body: &Value| {
-                let name = body.get("event").or_else(|| body.get("type")).and_then(Value::as_str);
-                name == Some(event) && hook.matchers.iter().all(|a| assertion(a, body, &scope).is_ok())
+                let name = body
+                    .get("event")
+                    .or_else(|| body.get("type"))
+                    .and_then(Value::as_str);
+                name == Some(event)
+                    && hook
+                        .matchers
+                        .iter()
+                        .all(|a| assertion(a, body, &scope).is_ok())
             };
-            inbox.wait_for(matches, Duration::from_millis(hook.timeout_ms)).await
+            inbox
+                .wait_for(matches, Duration::from_millis(hook.timeout_ms))
+                .await
         };
         let Some(delivery) = delivery else {
             result.outcome = StepOutcome::Failed;
@@ -502,7 +589,10 @@ impl Runner {
         };
         if let Some(op) = hook.operation.map(|i| &suite.spec.operations[i])
             && step.checks.is_enabled("response_schema_conformance")
-            && self.config.check_mask.is_enabled("response_schema_conformance")
+            && self
+                .config
+                .check_mask
+                .is_enabled("response_schema_conformance")
         {
             let schema = op
                 .request_body
@@ -511,14 +601,21 @@ impl Runner {
                 .and_then(|m| m.schema);
             if let Some(schema) = schema {
                 let name = "webhook_schema_conformance";
-                result.checks.push(match check::validate_schema(&suite.spec, schema, &delivery.body, "webhook body") {
-                    Outcome::Fail(findings) => {
-                        let mut c = CheckResult::failed(name, findings[0].message.clone());
-                        c.findings = findings;
-                        c
-                    }
-                    _ => CheckResult::passed(name),
-                });
+                result.checks.push(
+                    match check::validate_schema(
+                        &suite.spec,
+                        schema,
+                        &delivery.body,
+                        "webhook body",
+                    ) {
+                        Outcome::Fail(findings) => {
+                            let mut c = CheckResult::failed(name, findings[0].message.clone());
+                            c.findings = findings;
+                            c
+                        }
+                        _ => CheckResult::passed(name),
+                    },
+                );
             }
         }
         {
@@ -529,18 +626,31 @@ impl Runner {
             for a in &hook.expect {
                 let name = "expect.webhook";
                 let loc = Some(location(&suite.file, a.matcher.pos));
-                result.checks.push(match assertion(a, &delivery.body, &scope) {
-                    Ok(()) => CheckResult::passed(name).at(loc),
-                    Err(m) => CheckResult::failed(name, m).at(loc),
-                });
+                result
+                    .checks
+                    .push(match assertion(a, &delivery.body, &scope) {
+                        Ok(()) => CheckResult::passed(name).at(loc),
+                        Err(m) => CheckResult::failed(name, m).at(loc),
+                    });
             }
         }
         let mut new_captures = Vec::new();
         let parsed = Ok(delivery.body.clone());
-        capture(&mut result, suite, &step.captures, Some(&parsed), None, &mut new_captures);
+        capture(
+            &mut result,
+            suite,
+            &step.captures,
+            Some(&parsed),
+            None,
+            &mut new_captures,
+        );
         state.apply(new_captures, &ctx.redactor);
         let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
-        if result.checks.iter().any(|c| c.outcome == CheckOutcome::Failed) {
+        if result
+            .checks
+            .iter()
+            .any(|c| c.outcome == CheckOutcome::Failed)
+        {
             result.outcome = StepOutcome::Failed;
         }
         let mut body = delivery.body.clone();
@@ -592,7 +702,11 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'@')
     .remove(b':');
 
-fn render_request(base_url: &str, req: &RequestStep, scope: &dyn Scope) -> Result<RenderedRequest, RenderError> {
+fn render_request(
+    base_url: &str,
+    req: &RequestStep,
+    scope: &dyn Scope,
+) -> Result<RenderedRequest, RenderError> {
     let mut url = String::with_capacity(base_url.len() + 64);
     url.push_str(base_url.trim_end_matches('/'));
     for part in &req.path {
@@ -636,7 +750,10 @@ fn render_request(base_url: &str, req: &RequestStep, scope: &dyn Scope) -> Resul
             let bytes = serde_json::to_vec(&v).unwrap_or_default();
             (Some(v), Some((bytes, ct.clone())))
         }
-        Some(Body::Raw(t, ct)) => (None, Some((t.render_string(scope)?.into_bytes(), ct.clone()))),
+        Some(Body::Raw(t, ct)) => (
+            None,
+            Some((t.render_string(scope)?.into_bytes(), ct.clone())),
+        ),
     };
     Ok(RenderedRequest {
         url,
@@ -689,15 +806,24 @@ fn render_credential(
             use base64::Engine as _;
             let user = u.render_string(globals).map_err(|e| e.to_string())?;
             let pass = p.render_string(globals).map_err(|e| e.to_string())?;
-            (AUTHORIZATION, format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))), pass)
+            (
+                AUTHORIZATION,
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+                ),
+                pass,
+            )
         }
         Credential::Header(h, t) => {
             let value = t.render_string(globals).map_err(|e| e.to_string())?;
-            let name = reqwest::header::HeaderName::from_bytes(h.as_bytes()).map_err(|e| e.to_string())?;
+            let name =
+                reqwest::header::HeaderName::from_bytes(h.as_bytes()).map_err(|e| e.to_string())?;
             (name, value.clone(), value)
         }
     };
-    let mut value = HeaderValue::from_str(&text).map_err(|_| "value is not a valid header value".to_string())?;
+    let mut value = HeaderValue::from_str(&text)
+        .map_err(|_| "value is not a valid header value".to_string())?;
     value.set_sensitive(true);
     Ok((name, value, secret))
 }
@@ -736,7 +862,10 @@ fn expectations(
     scope: &dyn Scope,
 ) {
     let expect = &req.expect;
-    let status_loc = expect.status_pos.is_known().then(|| location(&suite.file, expect.status_pos));
+    let status_loc = expect
+        .status_pos
+        .is_known()
+        .then(|| location(&suite.file, expect.status_pos));
     let status_ok = match &expect.status {
         Some(spec) => spec.matches(response.status),
         None => (200..300).contains(&response.status),
@@ -744,8 +873,15 @@ fn expectations(
     result.checks.push(if status_ok {
         CheckResult::passed("expect.status").at(status_loc)
     } else {
-        let wanted = expect.status.as_ref().map_or("2xx".to_string(), ToString::to_string);
-        CheckResult::failed("expect.status", format!("expected status {wanted}, got {}", response.status)).at(status_loc)
+        let wanted = expect
+            .status
+            .as_ref()
+            .map_or("2xx".to_string(), ToString::to_string);
+        CheckResult::failed(
+            "expect.status",
+            format!("expected status {wanted}, got {}", response.status),
+        )
+        .at(status_loc)
     });
     for (name, matcher) in &expect.headers {
         let values: Vec<Value> = response
@@ -757,10 +893,12 @@ fn expectations(
         let selected: Vec<&Value> = values.iter().collect();
         let check = "expect.header";
         let loc = Some(location(&suite.file, matcher.pos));
-        result.checks.push(match matcher.check_selection(&format!("header {name}"), &selected, scope) {
-            Ok(()) => CheckResult::passed(check).at(loc),
-            Err(m) => CheckResult::failed(check, m).at(loc),
-        });
+        result.checks.push(
+            match matcher.check_selection(&format!("header {name}"), &selected, scope) {
+                Ok(()) => CheckResult::passed(check).at(loc),
+                Err(m) => CheckResult::failed(check, m).at(loc),
+            },
+        );
     }
     if !expect.body.is_empty() {
         match json {
@@ -781,7 +919,9 @@ fn expectations(
                 };
                 for a in &expect.body {
                     let loc = Some(location(&suite.file, a.matcher.pos));
-                    result.checks.push(CheckResult::failed("expect.body", format!("{}: {why}", a.source)).at(loc));
+                    result.checks.push(
+                        CheckResult::failed("expect.body", format!("{}: {why}", a.source)).at(loc),
+                    );
                 }
             }
         }
@@ -791,7 +931,10 @@ fn expectations(
         result.checks.push(if took <= u128::from(max) {
             CheckResult::passed("expect.max_time_ms")
         } else {
-            CheckResult::failed("expect.max_time_ms", format!("took {took} ms, more than {max} ms"))
+            CheckResult::failed(
+                "expect.max_time_ms",
+                format!("took {took} ms, more than {max} ms"),
+            )
         });
     }
 }
@@ -816,20 +959,29 @@ fn capture(
                 None => Err("body is empty".to_string()),
             },
             CaptureSource::Header(name) => match headers.and_then(|h| h.get(name.as_str())) {
-                Some(v) => Ok(Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())),
+                Some(v) => Ok(Value::String(
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )),
                 None => Err(format!("no `{name}` header")),
             },
         };
         match value {
             Ok(v) => {
-                result
-                    .captures
-                    .push((c.name.clone(), if c.secret { Value::String(REDACTED.into()) } else { v.clone() }));
+                result.captures.push((
+                    c.name.clone(),
+                    if c.secret {
+                        Value::String(REDACTED.into())
+                    } else {
+                        v.clone()
+                    },
+                ));
                 out.push((c.name.clone(), v, c.secret));
             }
             Err(m) => {
                 let loc = Some(location(&suite.file, c.pos));
-                result.checks.push(CheckResult::failed(format!("capture {}", c.name), m).at(loc));
+                result
+                    .checks
+                    .push(CheckResult::failed(format!("capture {}", c.name), m).at(loc));
             }
         }
     }
@@ -842,7 +994,9 @@ fn header_list(headers: &HeaderMap, redactor: &Redactor) -> Vec<(String, String)
             let value = if k == AUTHORIZATION || k == "set-cookie" || k == "cookie" {
                 REDACTED.to_string()
             } else {
-                redactor.redact(&String::from_utf8_lossy(v.as_bytes())).into_owned()
+                redactor
+                    .redact(&String::from_utf8_lossy(v.as_bytes()))
+                    .into_owned()
             };
             (k.to_string(), value)
         })
@@ -867,15 +1021,18 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn first_failure(steps: &[StepResult]) -> Option<String> {
-    steps.iter().find(|s| s.outcome == StepOutcome::Failed).map(|s| {
-        let detail = s.error.clone().or_else(|| {
-            s.checks
-                .iter()
-                .find(|c| c.outcome == CheckOutcome::Failed)
-                .map(|c| format!("{}: {}", c.name, c.message.as_deref().unwrap_or("failed")))
-        });
-        format!("{}: {}", s.name, detail.unwrap_or_default())
-    })
+    steps
+        .iter()
+        .find(|s| s.outcome == StepOutcome::Failed)
+        .map(|s| {
+            let detail = s.error.clone().or_else(|| {
+                s.checks
+                    .iter()
+                    .find(|c| c.outcome == CheckOutcome::Failed)
+                    .map(|c| format!("{}: {}", c.name, c.message.as_deref().unwrap_or("failed")))
+            });
+            format!("{}: {}", s.name, detail.unwrap_or_default())
+        })
 }
 
 fn skipped_step(suite: &Suite, step: &Step, phase: Phase, reason: &str) -> StepResult {
@@ -884,7 +1041,10 @@ fn skipped_step(suite: &Suite, step: &Step, phase: Phase, reason: &str) -> StepR
             let op = &suite.spec.operations[r.operation];
             (op.label(), op.method_path())
         }
-        StepKind::Webhook(h) => (format!("webhook {}", h.event), format!("WEBHOOK {}", h.event)),
+        StepKind::Webhook(h) => (
+            format!("webhook {}", h.event),
+            format!("WEBHOOK {}", h.event),
+        ),
     };
     StepResult {
         name: step.name.clone(),

@@ -29,7 +29,11 @@ pub fn client(jobs: usize, connect_timeout: Duration) -> Result<reqwest::Client,
 }
 
 /// Sends a request and reads the body up to `max_body` bytes.
-pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, max_body: usize) -> Result<HttpResponse, String> {
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    max_body: usize,
+) -> Result<HttpResponse, String> {
     let started = Instant::now();
     let mut response = request
         .timeout(timeout)
@@ -51,19 +55,31 @@ pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, max_body:
             .bytes()
             .await
             .map_err(|e| format!("reading the body failed: {}", describe(&e, timeout)))?;
-        return Ok(HttpResponse { status, headers, body, elapsed: started.elapsed() });
+        return Ok(HttpResponse {
+            status,
+            headers,
+            body,
+            elapsed: started.elapsed(),
+        });
     }
     let mut body: Vec<u8> = Vec::new();
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > max_body {
-                    return Err(format!("response body exceeds --max-body-size ({max_body} bytes)"));
+                    return Err(format!(
+                        "response body exceeds --max-body-size ({max_body} bytes)"
+                    ));
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => return Err(format!("reading the body failed: {}", describe(&e, timeout))),
+            Err(e) => {
+                return Err(format!(
+                    "reading the body failed: {}",
+                    describe(&e, timeout)
+                ));
+            }
         }
     }
     Ok(HttpResponse {

@@ -96,7 +96,11 @@ impl PlannedCase {
 
 /// Filters, then keeps this machine's partition. Deterministic: the same
 /// files, filters and partition always give the same cases.
-pub fn plan(suites: &[Arc<Suite>], filters: &Filters, partition: Option<Partition>) -> Vec<PlannedCase> {
+pub fn plan(
+    suites: &[Arc<Suite>],
+    filters: &Filters,
+    partition: Option<Partition>,
+) -> Vec<PlannedCase> {
     let mut out = Vec::new();
     let mut index = 0;
     for suite in suites {
@@ -158,7 +162,9 @@ impl Default for RunConfig {
 
 /// Requests mostly wait on the network, so run several per core.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(4, |n| n.get() * 4).clamp(4, 32)
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get() * 4)
+        .clamp(4, 32)
 }
 
 #[cfg(test)]

@@ -92,7 +92,11 @@ impl Inbox {
 
     /// Claims the first unclaimed delivery accepted by `matches`, waiting up
     /// to `timeout` for it to arrive.
-    pub async fn wait_for(&self, matches: impl Fn(&Value) -> bool, timeout: Duration) -> Option<Delivery> {
+    pub async fn wait_for(
+        &self,
+        matches: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Option<Delivery> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.notify.notified();
@@ -107,7 +111,9 @@ impl Inbox {
 
     fn claim(&self, matches: &impl Fn(&Value) -> bool) -> Option<Delivery> {
         let mut deliveries = self.deliveries.lock().ok()?;
-        let d = deliveries.iter_mut().find(|d| !d.claimed && matches(&d.body))?;
+        let d = deliveries
+            .iter_mut()
+            .find(|d| !d.claimed && matches(&d.body))?;
         d.claimed = true;
         Some(d.clone())
     }

@@ -172,7 +172,9 @@ fn relax_walk(value: &mut Value, marker: &str, changed: &mut bool) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| relax_walk(i, marker, changed)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| relax_walk(i, marker, changed)),
         _ => {}
     }
 }
@@ -204,20 +206,31 @@ mod tests {
     #[test]
     fn nullable_adds_null_to_type_and_enum() {
         let v = conv30(json!({"type": "string", "nullable": true, "enum": ["a", "b"]}));
-        assert_eq!(v, json!({"type": ["string", "null"], "enum": ["a", "b", null]}));
+        assert_eq!(
+            v,
+            json!({"type": ["string", "null"], "enum": ["a", "b", null]})
+        );
     }
 
     #[test]
     fn nullable_false_and_untyped_nullable_are_dropped() {
-        assert_eq!(conv30(json!({"type": "string", "nullable": false})), json!({"type": "string"}));
+        assert_eq!(
+            conv30(json!({"type": "string", "nullable": false})),
+            json!({"type": "string"})
+        );
         assert_eq!(conv30(json!({"nullable": true})), json!({}));
     }
 
     #[test]
     fn boolean_exclusive_bounds_become_numeric() {
-        let v = conv30(json!({"type": "number", "minimum": 0, "exclusiveMinimum": true,
-                              "maximum": 10, "exclusiveMaximum": false}));
-        assert_eq!(v, json!({"type": "number", "exclusiveMinimum": 0, "maximum": 10}));
+        let v = conv30(
+            json!({"type": "number", "minimum": 0, "exclusiveMinimum": true,
+                              "maximum": 10, "exclusiveMaximum": false}),
+        );
+        assert_eq!(
+            v,
+            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 10})
+        );
     }
 
     #[test]

@@ -11,7 +11,11 @@ pub fn lint(spec: &Spec) -> Diagnostics {
         out.push(Diagnostic::new(
             spec.schema_file(id),
             Pos::UNKNOWN,
-            format!("{}: schema does not compile: {}", spec.schema_pointer(id), err.message),
+            format!(
+                "{}: schema does not compile: {}",
+                spec.schema_pointer(id),
+                err.message
+            ),
         ));
     }
     out

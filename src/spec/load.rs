@@ -12,13 +12,15 @@ use sha2::{Digest, Sha256};
 use super::convert::{self, OasVersion};
 use super::validators::{self, Validators};
 use super::{
-    Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody, Response, Spec,
-    escape_token, router::Router,
+    Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody,
+    Response, Spec, escape_token, router::Router,
 };
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::yaml;
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Characters escaped in the path part of a document's made-up URI.
 const URI_PATH: &AsciiSet = &CONTROLS
@@ -103,7 +105,11 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
             response: if needs_response { response } else { base },
             canonical: canonical.clone(),
         });
-        documents.push(Document { file, sha256, value });
+        documents.push(Document {
+            file,
+            sha256,
+            value,
+        });
     }
 
     let registry = validators::registry(resources)
@@ -160,7 +166,9 @@ fn detect_version(path: &Path, root: &Value) -> Result<OasVersion, Diagnostics> 
         Some(Value::String(v)) => Err(err(format!(
             "/openapi: version {v} is not supported (use OpenAPI 3.0.x or 3.1.x)"
         ))),
-        Some(other) => Err(err(format!("/openapi: expected a version string, found {other}"))),
+        Some(other) => Err(err(format!(
+            "/openapi: expected a version string, found {other}"
+        ))),
         None if root.get("swagger").is_some() => Err(err(
             "Swagger 2.0 is not supported: convert the document to OpenAPI 3.x".into(),
         )),
@@ -197,7 +205,11 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
         let bytes = match std::fs::read(&file) {
             Ok(b) => b,
             Err(e) => {
-                diagnostics.push(Diagnostic::new(&file, Pos::UNKNOWN, format!("cannot read file: {e}")));
+                diagnostics.push(Diagnostic::new(
+                    &file,
+                    Pos::UNKNOWN,
+                    format!("cannot read file: {e}"),
+                ));
                 continue;
             }
         };
@@ -205,7 +217,11 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
-                diagnostics.push(Diagnostic::new(&file, Pos::UNKNOWN, "file is not UTF-8 text"));
+                diagnostics.push(Diagnostic::new(
+                    &file,
+                    Pos::UNKNOWN,
+                    "file is not UTF-8 text",
+                ));
                 continue;
             }
         };
@@ -216,7 +232,10 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
                 continue;
             }
         };
-        let dir = canonical.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let mut refs = Vec::new();
         collect_external_refs(&value, &mut String::new(), &mut refs);
         for (pointer, target) in refs {
@@ -256,7 +275,10 @@ fn collect_external_refs(value: &Value, pointer: &mut String, out: &mut Vec<(Str
                 }
             }
             for (k, v) in map {
-                if matches!(k.as_str(), "example" | "examples" | "default" | "enum" | "const") {
+                if matches!(
+                    k.as_str(),
+                    "example" | "examples" | "default" | "enum" | "const"
+                ) {
                     continue;
                 }
                 let len = pointer.len();
@@ -323,7 +345,11 @@ impl<'a> Indexer<'a> {
     }
 
     fn problem(&mut self, at: &At, message: impl Into<String>) {
-        let pointer = if at.pointer.is_empty() { "/" } else { &at.pointer };
+        let pointer = if at.pointer.is_empty() {
+            "/"
+        } else {
+            &at.pointer
+        };
         self.diagnostics.push(Diagnostic::new(
             &self.documents[at.doc].file,
             Pos::UNKNOWN,
@@ -349,7 +375,11 @@ impl<'a> Indexer<'a> {
             let doc = if file.is_empty() {
                 at.doc
             } else {
-                let base = self.uris[at.doc].canonical.parent().map(Path::to_path_buf).unwrap_or_default();
+                let base = self.uris[at.doc]
+                    .canonical
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 let decoded = percent_decode_str(file).decode_utf8_lossy().to_string();
                 let target = base.join(decoded).canonicalize().ok();
                 match target.and_then(|t| self.uris.iter().position(|u| u.canonical == t)) {
@@ -362,7 +392,10 @@ impl<'a> Indexer<'a> {
             };
             let pointer = percent_decode_str(fragment).decode_utf8_lossy().to_string();
             if !pointer.is_empty() && !pointer.starts_with('/') {
-                self.problem(&at, format!("$ref `{reference}`: only JSON-pointer fragments are supported"));
+                self.problem(
+                    &at,
+                    format!("$ref `{reference}`: only JSON-pointer fragments are supported"),
+                );
                 return None;
             }
             let next = At { doc, pointer };
@@ -392,7 +425,13 @@ impl<'a> Indexer<'a> {
         for (section, is_webhook) in sections {
             let Some(Value::Object(items)) = root.get(section) else {
                 if section == "paths" && root.get("webhooks").is_none() {
-                    self.problem(&At { doc: 0, pointer: String::new() }, "no `paths`");
+                    self.problem(
+                        &At {
+                            doc: 0,
+                            pointer: String::new(),
+                        },
+                        "no `paths`",
+                    );
                 }
                 continue;
             };
@@ -406,7 +445,9 @@ impl<'a> Indexer<'a> {
                 };
                 let shared = self.parameters(&item_at.child("parameters"), item.get("parameters"));
                 for method in METHODS {
-                    let Some(op) = item.get(*method) else { continue };
+                    let Some(op) = item.get(*method) else {
+                        continue;
+                    };
                     let op_at = item_at.child(method);
                     let kind = if is_webhook {
                         OperationKind::Webhook(key.clone())
@@ -442,19 +483,28 @@ impl<'a> Indexer<'a> {
         }
         if kind == OperationKind::Path {
             for name in template_params(key) {
-                if !parameters.iter().any(|p| p.location == ParamIn::Path && p.name == name) {
+                if !parameters
+                    .iter()
+                    .any(|p| p.location == ParamIn::Path && p.name == name)
+                {
                     self.problem(&at, format!("path parameter `{name}` is not declared"));
                 }
             }
             for p in parameters.iter().filter(|p| p.location == ParamIn::Path) {
                 if !template_params(key).any(|n| n == p.name) {
-                    self.problem(&at, format!("path parameter `{}` is not in the path template", p.name));
+                    self.problem(
+                        &at,
+                        format!("path parameter `{}` is not in the path template", p.name),
+                    );
                 }
             }
         }
         let request_body = op.get("requestBody").and_then(|_| {
             let (body_at, body) = self.deref(at.child("requestBody"))?;
-            let required = body.get("required").and_then(Value::as_bool).unwrap_or(false);
+            let required = body
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             let content = self.content(&body_at, body, Direction::Request);
             Some(RequestBody { required, content })
         });
@@ -469,10 +519,15 @@ impl<'a> Indexer<'a> {
                             }));
                     let resp_at = at.child("responses").child(status);
                     if !valid {
-                        self.problem(&resp_at, "response key must be a status code, a range like 4XX, or default");
+                        self.problem(
+                            &resp_at,
+                            "response key must be a status code, a range like 4XX, or default",
+                        );
                         continue;
                     }
-                    let Some((resp_at, resp)) = self.deref(resp_at) else { continue };
+                    let Some((resp_at, resp)) = self.deref(resp_at) else {
+                        continue;
+                    };
                     let content = self.content(&resp_at, resp, Direction::Response);
                     let headers = self.headers(&resp_at, resp);
                     responses.push(Response {
@@ -487,16 +542,27 @@ impl<'a> Indexer<'a> {
         }
         let security = op.get("security").or(global_security);
         let secured = match security {
-            Some(Value::Array(reqs)) => !reqs.is_empty() && !reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())),
+            Some(Value::Array(reqs)) => {
+                !reqs.is_empty()
+                    && !reqs
+                        .iter()
+                        .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            }
             _ => false,
         };
         Operation {
-            id: op.get("operationId").and_then(Value::as_str).map(str::to_string),
+            id: op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             method: method.to_ascii_uppercase(),
             path: key.to_string(),
             kind,
             pointer: at.pointer.clone(),
-            summary: op.get("summary").and_then(Value::as_str).map(str::to_string),
+            summary: op
+                .get("summary")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             parameters,
             request_body,
             responses,
@@ -510,11 +576,16 @@ impl<'a> Indexer<'a> {
         };
         let mut out = Vec::new();
         for i in 0..items.len() {
-            let Some((p_at, p)) = self.deref(at.child(&i.to_string())) else { continue };
+            let Some((p_at, p)) = self.deref(at.child(&i.to_string())) else {
+                continue;
+            };
             let name = p.get("name").and_then(Value::as_str);
             let location = p.get("in").and_then(Value::as_str).and_then(ParamIn::parse);
             let (Some(name), Some(location)) = (name, location) else {
-                self.problem(&p_at, "parameter needs `name` and `in` (path, query, header or cookie)");
+                self.problem(
+                    &p_at,
+                    "parameter needs `name` and `in` (path, query, header or cookie)",
+                );
                 continue;
             };
             let schema = if p.get("schema").is_some() {
@@ -525,7 +596,10 @@ impl<'a> Indexer<'a> {
             out.push(Parameter {
                 name: name.to_string(),
                 location,
-                required: p.get("required").and_then(Value::as_bool).unwrap_or(location == ParamIn::Path),
+                required: p
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(location == ParamIn::Path),
                 schema,
             });
         }
@@ -558,7 +632,9 @@ impl<'a> Indexer<'a> {
         };
         let mut out = Vec::new();
         for name in headers.keys() {
-            let Some((h_at, h)) = self.deref(at.child("headers").child(name)) else { continue };
+            let Some((h_at, h)) = self.deref(at.child("headers").child(name)) else {
+                continue;
+            };
             let schema = if h.get("schema").is_some() {
                 self.schema(&h_at.child("schema"), Direction::Response)
             } else {
@@ -576,5 +652,8 @@ impl<'a> Indexer<'a> {
 
 /// Names of `{params}` in a path template.
 pub fn template_params(template: &str) -> impl Iterator<Item = &str> {
-    template.split('{').skip(1).filter_map(|s| s.split_once('}').map(|(name, _)| name))
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(name, _)| name))
 }

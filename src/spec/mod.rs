@@ -160,7 +160,11 @@ impl Operation {
             return Some(r);
         }
         let range = format!("{}XX", status / 100);
-        if let Some(r) = self.responses.iter().find(|r| r.key.eq_ignore_ascii_case(&range)) {
+        if let Some(r) = self
+            .responses
+            .iter()
+            .find(|r| r.key.eq_ignore_ascii_case(&range))
+        {
             return Some(r);
         }
         self.responses.iter().find(|r| r.key == "default")
@@ -183,16 +187,22 @@ impl Response {
     /// (parameters such as `charset` ignored; `type/*` and `*/*` ranges allowed).
     pub fn media_type(&self, content_type: &str) -> Option<&MediaType> {
         let essence = essence(content_type);
-        self.content
-            .iter()
-            .find(|m| m.name == essence)
-            .or_else(|| self.content.iter().find(|m| media_range_matches(&m.name, &essence)))
+        self.content.iter().find(|m| m.name == essence).or_else(|| {
+            self.content
+                .iter()
+                .find(|m| media_range_matches(&m.name, &essence))
+        })
     }
 }
 
 /// `Application/JSON; charset=utf-8` -> `application/json`.
 pub fn essence(content_type: &str) -> String {
-    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn media_range_matches(range: &str, essence: &str) -> bool {
@@ -279,12 +289,16 @@ mod tests {
     use serde_json::json;
 
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
     }
 
     fn validate(spec: &Spec, id: SchemaId, value: &Value) -> Vec<String> {
         let v = spec.validator(id).expect("compiles");
-        v.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+        v.iter_errors(value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect()
     }
 
     #[test]
@@ -296,7 +310,10 @@ mod tests {
         let ok = get.response_for(200).expect("200");
         assert_eq!(ok.headers[0].name, "X-Rate-Limit");
         assert!(ok.headers[0].required);
-        let schema = ok.media_type("application/json; charset=utf-8").and_then(|m| m.schema).expect("schema");
+        let schema = ok
+            .media_type("application/json; charset=utf-8")
+            .and_then(|m| m.schema)
+            .expect("schema");
         let good = json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": null, "age": 3, "born": "2020-01-31"});
         assert!(validate(&spec, schema, &good).is_empty());
         let bad = json!({"id": "nope", "name": 5, "age": 0, "born": "yesterday", "secret": "x"});
@@ -304,9 +321,28 @@ mod tests {
         assert_eq!(errors.len(), 4, "{errors:?}");
         // writeOnly `secret` is not required in responses; readOnly `id` not in requests.
         let create = spec.operation_by_id("createPet").expect("createPet");
-        let req = create.request_body.as_ref().and_then(|b| b.content[0].schema).expect("request schema");
-        assert!(validate(&spec, req, &json!({"name": "rex", "age": 1, "born": "2020-01-01"})).is_empty());
-        assert_eq!(validate(&spec, schema, &json!({"name": "rex", "age": 1, "born": "2020-01-01"})).len(), 1);
+        let req = create
+            .request_body
+            .as_ref()
+            .and_then(|b| b.content[0].schema)
+            .expect("request schema");
+        assert!(
+            validate(
+                &spec,
+                req,
+                &json!({"name": "rex", "age": 1, "born": "2020-01-01"})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            validate(
+                &spec,
+                schema,
+                &json!({"name": "rex", "age": 1, "born": "2020-01-01"})
+            )
+            .len(),
+            1
+        );
         // int32 bounds
         let too_big = json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": "a", "age": 3_000_000_000u64, "born": "2020-01-31"});
         assert_eq!(validate(&spec, schema, &too_big).len(), 1);
@@ -323,8 +359,18 @@ mod tests {
         let hook = spec.webhook("pet.created").expect("webhook");
         assert_eq!(hook.id.as_deref(), Some("petCreated"));
         let get = spec.operation_by_id("getPet").expect("getPet");
-        let schema = get.response_for(200).and_then(|r| r.content[0].schema).expect("schema");
-        assert!(validate(&spec, schema, &json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": null, "kind": "pet"})).is_empty());
+        let schema = get
+            .response_for(200)
+            .and_then(|r| r.content[0].schema)
+            .expect("schema");
+        assert!(
+            validate(
+                &spec,
+                schema,
+                &json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": null, "kind": "pet"})
+            )
+            .is_empty()
+        );
         assert_eq!(validate(&spec, schema, &json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": "x", "kind": "cat", "age": 0})).len(), 2);
         assert!(lint::lint(&spec).is_empty());
     }
@@ -335,7 +381,10 @@ mod tests {
         let problems = lint::lint(&spec);
         let text = problems.to_string();
         assert_eq!(problems.len(), 2, "{text}");
-        assert!(text.contains("/paths/~1things/get/responses/200/content/application~1json/schema"), "{text}");
+        assert!(
+            text.contains("/paths/~1things/get/responses/200/content/application~1json/schema"),
+            "{text}"
+        );
         assert!(text.contains("/responses/400/"), "{text}");
     }
 }

@@ -28,7 +28,10 @@ fn parse_segment(seg: &str) -> Option<Pattern> {
     if !seg.contains('{') {
         return None;
     }
-    if seg.starts_with('{') && seg.ends_with('}') && seg[1..seg.len() - 1].find(['{', '}']).is_none() {
+    if seg.starts_with('{')
+        && seg.ends_with('}')
+        && seg[1..seg.len() - 1].find(['{', '}']).is_none()
+    {
         return Some(Pattern::Param(seg[1..seg.len() - 1].to_string()));
     }
     let mut re = String::from("^");
@@ -83,7 +86,11 @@ impl Router {
             node = match parse_segment(seg) {
                 None => node.literal.entry(seg.to_string()).or_default(),
                 Some(pattern) => {
-                    let idx = match node.patterns.iter().position(|(p, _)| same_pattern(p, &pattern)) {
+                    let idx = match node
+                        .patterns
+                        .iter()
+                        .position(|(p, _)| same_pattern(p, &pattern))
+                    {
                         Some(i) => i,
                         None => {
                             node.patterns.push((pattern, Node::default()));
@@ -115,7 +122,12 @@ impl Router {
     }
 }
 
-fn find_in(node: &Node, segs: &[&str], method: &str, params: &mut Vec<(String, String)>) -> Option<usize> {
+fn find_in(
+    node: &Node,
+    segs: &[&str],
+    method: &str,
+    params: &mut Vec<(String, String)>,
+) -> Option<usize> {
     let Some((first, rest)) = segs.split_first() else {
         return node
             .routes

@@ -15,8 +15,8 @@ use super::node::{Node, Sp};
 use super::template::{Template, ValueTemplate};
 use super::vars::{ExternalVars, resolve_globals};
 use super::{
-    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, Expect, Matcher, PathPart, RequestStep,
-    SnapshotSpec, Step, StepKind, Suite, WebhookStep,
+    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, Expect, Matcher, PathPart,
+    RequestStep, SnapshotSpec, Step, StepKind, Suite, WebhookStep,
 };
 use crate::check::{self, CheckSet, Outcome};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
@@ -40,14 +40,22 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
             let mut found = Vec::new();
             collect_dir(path, &mut found);
             if found.is_empty() {
-                diagnostics.push(Diagnostic::new(path, Pos::UNKNOWN, "no suite files (*.yaml, *.yml) in this folder"));
+                diagnostics.push(Diagnostic::new(
+                    path,
+                    Pos::UNKNOWN,
+                    "no suite files (*.yaml, *.yml) in this folder",
+                ));
             }
             found.sort();
             files.extend(found);
         } else if path.is_file() {
             files.push(path.clone());
         } else {
-            diagnostics.push(Diagnostic::new(path, Pos::UNKNOWN, "no such file or folder"));
+            diagnostics.push(Diagnostic::new(
+                path,
+                Pos::UNKNOWN,
+                "no such file or folder",
+            ));
         }
     }
     let mut seen = HashSet::new();
@@ -56,7 +64,9 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
 }
 
 fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
@@ -73,7 +83,10 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Loads suites from files and folders. Specs shared by several suites are
 /// loaded once.
-pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Result<Vec<Arc<Suite>>, Diagnostics> {
+pub fn load_paths(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+) -> Result<Vec<Arc<Suite>>, Diagnostics> {
     let files = expand_paths(paths)?;
     let mut specs: HashMap<PathBuf, Arc<Spec>> = HashMap::new();
     let mut suites = Vec::new();
@@ -93,22 +106,41 @@ pub fn load_file(
     options: &LoadOptions,
     specs: &mut HashMap<PathBuf, Arc<Spec>>,
 ) -> Result<Suite, Diagnostics> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| Diagnostics::from(Diagnostic::new(file, Pos::UNKNOWN, format!("cannot read file: {e}"))))?;
+    let bytes = std::fs::read(file).map_err(|e| {
+        Diagnostics::from(Diagnostic::new(
+            file,
+            Pos::UNKNOWN,
+            format!("cannot read file: {e}"),
+        ))
+    })?;
     let sha256 = spec::sha256_hex(&bytes);
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Diagnostics::from(Diagnostic::new(file, Pos::UNKNOWN, "file is not UTF-8 text")))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Diagnostics::from(Diagnostic::new(
+            file,
+            Pos::UNKNOWN,
+            "file is not UTF-8 text",
+        ))
+    })?;
     let model: model::SuiteFile = yaml::from_str(file, &text)?;
 
-    let spec_path = file.parent().unwrap_or(Path::new(".")).join(&model.spec.value);
-    let key = spec_path.canonicalize().unwrap_or_else(|_| spec_path.clone());
+    let spec_path = file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&model.spec.value);
+    let key = spec_path
+        .canonicalize()
+        .unwrap_or_else(|_| spec_path.clone());
     let spec = match specs.get(&key) {
         Some(s) => s.clone(),
         None => {
             let loaded = spec::load(&spec_path).map_err(|mut d| {
                 d.0.insert(
                     0,
-                    Diagnostic::new(file, model.spec.pos, format!("cannot use spec {}", spec_path.display())),
+                    Diagnostic::new(
+                        file,
+                        model.spec.pos,
+                        format!("cannot use spec {}", spec_path.display()),
+                    ),
                 );
                 d
             })?;
@@ -157,7 +189,8 @@ fn expects_success(status: Option<&model::StatusSpec>) -> bool {
 
 impl<'a> Compiler<'a> {
     fn error(&mut self, pos: Pos, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::new(self.file, pos, message));
+        self.diagnostics
+            .push(Diagnostic::new(self.file, pos, message));
     }
 
     fn template(&mut self, s: &str, pos: Pos) -> Template {
@@ -180,10 +213,15 @@ impl<'a> Compiler<'a> {
                     ValueTemplate::Text(t)
                 }
             }
-            Node::Seq(items) => ValueTemplate::Array(items.iter().map(|i| self.value_template(i)).collect()),
-            Node::Map(entries) => {
-                ValueTemplate::Object(entries.iter().map(|(k, v)| (k.clone(), self.value_template(v))).collect())
+            Node::Seq(items) => {
+                ValueTemplate::Array(items.iter().map(|i| self.value_template(i)).collect())
             }
+            Node::Map(entries) => ValueTemplate::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.value_template(v)))
+                    .collect(),
+            ),
             other => ValueTemplate::Static(other.to_value()),
         };
         collapse(vt)
@@ -218,7 +256,11 @@ impl<'a> Compiler<'a> {
                         let known: Vec<&str> = check::REGISTRY.iter().map(|c| c.name).collect();
                         self.error(
                             name.pos,
-                            format!("unknown check `{}` (known: {})", name.value, known.join(", ")),
+                            format!(
+                                "unknown check `{}` (known: {})",
+                                name.value,
+                                known.join(", ")
+                            ),
                         );
                     }
                 }
@@ -227,7 +269,13 @@ impl<'a> Compiler<'a> {
         set
     }
 
-    fn suite(&mut self, model: model::SuiteFile, file: &Path, sha256: String, spec: Arc<Spec>) -> Suite {
+    fn suite(
+        &mut self,
+        model: model::SuiteFile,
+        file: &Path,
+        sha256: String,
+        spec: Arc<Spec>,
+    ) -> Suite {
         let mut global_names: HashSet<String> = self.external.names();
         let mut variables = Vec::new();
         for (name, node) in &model.variables {
@@ -254,7 +302,13 @@ impl<'a> Compiler<'a> {
         if let Some(d) = &model.default_credential
             && !model.credentials.contains_key(&d.value)
         {
-            self.error(d.pos, format!("default_credential `{}` is not defined under `credentials`", d.value));
+            self.error(
+                d.pos,
+                format!(
+                    "default_credential `{}` is not defined under `credentials`",
+                    d.value
+                ),
+            );
         }
         let suite_checks = self.checks(CheckSet::all(), &model.checks);
 
@@ -302,13 +356,20 @@ impl<'a> Compiler<'a> {
         {
             self.error(
                 server.pos,
-                format!("unknown reference server `{}` (known: {})", server.value, crate::serve_names().join(", ")),
+                format!(
+                    "unknown reference server `{}` (known: {})",
+                    server.value,
+                    crate::serve_names().join(", ")
+                ),
             );
         }
         Suite {
             file: file.to_path_buf(),
             sha256,
-            name: model.name.clone().unwrap_or_else(|| suite_name_from_file(file)),
+            name: model
+                .name
+                .clone()
+                .unwrap_or_else(|| suite_name_from_file(file)),
             description: model.description.clone(),
             spec,
             server: model.server.as_ref().map(|s| s.value.clone()),
@@ -319,10 +380,20 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn credential(&mut self, c: &model::Credential, pos: Pos, known: &Known<'_>) -> Option<Credential> {
-        let given = usize::from(c.bearer.is_some()) + usize::from(c.basic.is_some()) + usize::from(c.header.is_some());
+    fn credential(
+        &mut self,
+        c: &model::Credential,
+        pos: Pos,
+        known: &Known<'_>,
+    ) -> Option<Credential> {
+        let given = usize::from(c.bearer.is_some())
+            + usize::from(c.basic.is_some())
+            + usize::from(c.header.is_some());
         if given != 1 {
-            self.error(pos, "a credential needs exactly one of `bearer`, `basic`, `header`");
+            self.error(
+                pos,
+                "a credential needs exactly one of `bearer`, `basic`, `header`",
+            );
             return None;
         }
         let mut t = |s: &Sp<String>| {
@@ -358,7 +429,10 @@ impl<'a> Compiler<'a> {
             variables.push((name.clone(), vt));
         }
         if case.steps.is_empty() {
-            self.error(case.name.pos, format!("case `{}` has no steps", case.name.value));
+            self.error(
+                case.name.pos,
+                format!("case `{}` has no steps", case.name.value),
+            );
         }
         let steps: Vec<Step> = case
             .steps
@@ -412,7 +486,10 @@ impl<'a> Compiler<'a> {
             };
             self.error(
                 pos,
-                format!("step {} needs exactly one of `operation`, `request`, `webhook`", index + 1),
+                format!(
+                    "step {} needs exactly one of `operation`, `request`, `webhook`",
+                    index + 1
+                ),
             );
             return None;
         }
@@ -435,7 +512,10 @@ impl<'a> Compiler<'a> {
                 },
                 (None, Some(h)) => CaptureSource::Header(h.clone()),
                 _ => {
-                    self.error(cap.pos, format!("capture `{cap_name}` needs exactly one of `body`, `header`"));
+                    self.error(
+                        cap.pos,
+                        format!("capture `{cap_name}` needs exactly one of `body`, `header`"),
+                    );
                     continue;
                 }
             };
@@ -484,7 +564,12 @@ impl<'a> Compiler<'a> {
             match self.spec.operation_index_by_id(&id.value) {
                 Some(i) => (i, id.pos),
                 None => {
-                    let ids: Vec<&str> = self.spec.operations.iter().filter_map(|o| o.id.as_deref()).collect();
+                    let ids: Vec<&str> = self
+                        .spec
+                        .operations
+                        .iter()
+                        .filter_map(|o| o.id.as_deref())
+                        .collect();
                     let hint = suggest(&id.value, &ids);
                     self.error(id.pos, format!("unknown operationId `{}`{hint}", id.value));
                     return None;
@@ -499,11 +584,22 @@ impl<'a> Compiler<'a> {
             match self.spec.find_operation(method, path.trim()) {
                 Some((i, m)) => {
                     // Concrete segments (`/shares/abc`) become parameter values.
-                    concrete_params = m.params.into_iter().filter(|(n, v)| &format!("{{{n}}}") != v).collect();
+                    concrete_params = m
+                        .params
+                        .into_iter()
+                        .filter(|(n, v)| &format!("{{{n}}}") != v)
+                        .collect();
                     (i, req.pos)
                 }
                 None => {
-                    self.error(req.pos, format!("`{}` is not an operation of {}", req.value, self.spec.path.display()));
+                    self.error(
+                        req.pos,
+                        format!(
+                            "`{}` is not an operation of {}",
+                            req.value,
+                            self.spec.path.display()
+                        ),
+                    );
                     return None;
                 }
             }
@@ -524,7 +620,10 @@ impl<'a> Compiler<'a> {
                         self.require_vars(&vt, known, node.pos);
                         path.push(PathPart::Param(name.to_string(), vt));
                     } else if let Some((_, v)) = concrete_params.iter().find(|(n, _)| n == name) {
-                        path.push(PathPart::Param(name.to_string(), ValueTemplate::Static(Value::String(v.clone()))));
+                        path.push(PathPart::Param(
+                            name.to_string(),
+                            ValueTemplate::Static(Value::String(v.clone())),
+                        ));
                     } else {
                         self.error(pos, format!("path parameter `{name}` of {label} has no value (add `path: {{{name}: ...}}`)"));
                     }
@@ -533,7 +632,10 @@ impl<'a> Compiler<'a> {
         }
         for (name, node) in &step.path {
             if !used.contains(name.as_str()) {
-                self.error(node.pos, format!("unknown path parameter `{name}` for {label} ({})", op.path));
+                self.error(
+                    node.pos,
+                    format!("unknown path parameter `{name}` for {label} ({})", op.path),
+                );
             }
         }
 
@@ -550,7 +652,11 @@ impl<'a> Compiler<'a> {
                     node.pos,
                     format!(
                         "unknown query parameter `{name}` for {label} (documented: {})",
-                        if documented.is_empty() { "none".into() } else { documented.join(", ") }
+                        if documented.is_empty() {
+                            "none".into()
+                        } else {
+                            documented.join(", ")
+                        }
                     ),
                 );
                 continue;
@@ -572,7 +678,10 @@ impl<'a> Compiler<'a> {
             }
         }
 
-        let content_type = step.content_type.clone().unwrap_or_else(|| "application/json".to_string());
+        let content_type = step
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/json".to_string());
         let body = match (&step.body, &step.raw_body) {
             (Some(_), Some(raw)) => {
                 self.error(raw.pos, "give `body` or `raw_body`, not both");
@@ -599,7 +708,11 @@ impl<'a> Compiler<'a> {
                     let known: Vec<&str> = ctx.credentials.keys().map(String::as_str).collect();
                     self.error(
                         c.pos,
-                        format!("unknown credential `{}` (defined: {}; or `none`)", c.value, known.join(", ")),
+                        format!(
+                            "unknown credential `{}` (defined: {}; or `none`)",
+                            c.value,
+                            known.join(", ")
+                        ),
                     );
                 }
                 Some(c.value.clone())
@@ -611,7 +724,8 @@ impl<'a> Compiler<'a> {
         Some((
             RequestStep {
                 operation: op_index,
-                method: reqwest::Method::from_bytes(op.method.as_bytes()).unwrap_or(reqwest::Method::GET),
+                method: reqwest::Method::from_bytes(op.method.as_bytes())
+                    .unwrap_or(reqwest::Method::GET),
                 path,
                 query,
                 headers,
@@ -643,7 +757,9 @@ impl<'a> Compiler<'a> {
         if names.iter().any(|n| !ctx.static_scope.contains_key(n)) {
             return; // depends on captures: checked at run time
         }
-        let Ok(body) = vt.render(ctx.static_scope) else { return };
+        let Ok(body) = vt.render(ctx.static_scope) else {
+            return;
+        };
         let op = &self.spec.operations[op_index];
         let Some(schema) = op
             .request_body
@@ -653,7 +769,9 @@ impl<'a> Compiler<'a> {
         else {
             return;
         };
-        if let Outcome::Fail(findings) = check::validate_schema(self.spec, schema, &body, "request body") {
+        if let Outcome::Fail(findings) =
+            check::validate_schema(self.spec, schema, &body, "request body")
+        {
             let detail: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
             self.diagnostics.push(
                 Diagnostic::new(
@@ -770,7 +888,12 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn webhook_step(&mut self, hook: &model::WebhookExpect, pos: Pos, known: &Known<'_>) -> Option<StepKind> {
+    fn webhook_step(
+        &mut self,
+        hook: &model::WebhookExpect,
+        pos: Pos,
+        known: &Known<'_>,
+    ) -> Option<StepKind> {
         let operation = self
             .spec
             .operations
@@ -791,12 +914,19 @@ impl<'a> Compiler<'a> {
                 format!(
                     "webhook `{}` is not in the spec's `webhooks` (documented: {})",
                     hook.event.value,
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
                 ),
             );
         }
         if hook.match_.is_empty() {
-            self.error(pos, "a webhook step needs `match` to tell this case's delivery from others");
+            self.error(
+                pos,
+                "a webhook step needs `match` to tell this case's delivery from others",
+            );
         }
         let matchers = self.assertions(&hook.match_, known);
         let expect = self.assertions(&hook.expect, known);
@@ -821,8 +951,8 @@ struct CaseCtx<'a> {
 /// Collapses subtrees without templates into static values.
 fn collapse(vt: ValueTemplate) -> ValueTemplate {
     match vt {
-        ValueTemplate::Array(items) if items.iter().all(ValueTemplate::is_static) => ValueTemplate::Static(
-            Value::Array(
+        ValueTemplate::Array(items) if items.iter().all(ValueTemplate::is_static) => {
+            ValueTemplate::Static(Value::Array(
                 items
                     .into_iter()
                     .map(|i| match i {
@@ -830,10 +960,10 @@ fn collapse(vt: ValueTemplate) -> ValueTemplate {
                         _ => Value::Null,
                     })
                     .collect(),
-            ),
-        ),
-        ValueTemplate::Object(entries) if entries.iter().all(|(_, v)| v.is_static()) => ValueTemplate::Static(
-            Value::Object(
+            ))
+        }
+        ValueTemplate::Object(entries) if entries.iter().all(|(_, v)| v.is_static()) => {
+            ValueTemplate::Static(Value::Object(
                 entries
                     .into_iter()
                     .map(|(k, v)| match v {
@@ -841,8 +971,8 @@ fn collapse(vt: ValueTemplate) -> ValueTemplate {
                         _ => (k, Value::Null),
                     })
                     .collect(),
-            ),
-        ),
+            ))
+        }
         other => other,
     }
 }
@@ -912,5 +1042,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// `cases/enablenow/shares.yaml` -> `shares`.
 pub fn suite_name_from_file(file: &Path) -> String {
-    file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+    file.file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default()
 }

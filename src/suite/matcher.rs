@@ -56,9 +56,13 @@ fn render(t: &ValueTemplate, scope: &dyn Scope) -> Result<Value, Failure> {
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -114,7 +118,8 @@ fn length(v: &Value) -> Option<usize> {
 }
 
 fn parse_time(v: &Value) -> Option<OffsetDateTime> {
-    v.as_str().and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+    v.as_str()
+        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
 }
 
 /// Orders numbers numerically and RFC 3339 date-times chronologically.
@@ -136,11 +141,19 @@ pub fn is_uuid(v: &Value) -> bool {
 impl Matcher {
     /// Checks the nodes a JSON path (or header) selected. `what` names the
     /// target in messages, e.g. `$.data.id`.
-    pub fn check_selection(&self, what: &str, selected: &[&Value], scope: &dyn Scope) -> Result<(), Failure> {
+    pub fn check_selection(
+        &self,
+        what: &str,
+        selected: &[&Value],
+        scope: &dyn Scope,
+    ) -> Result<(), Failure> {
         match self.present {
             Some(true) if selected.is_empty() => return Err(format!("{what} is missing")),
             Some(false) if !selected.is_empty() => {
-                return Err(format!("{what} should be absent, found {}", show(selected[0])));
+                return Err(format!(
+                    "{what} should be absent, found {}",
+                    show(selected[0])
+                ));
             }
             Some(false) => return Ok(()),
             _ => {}
@@ -188,37 +201,72 @@ impl Matcher {
         if let Some(t) = &self.equals {
             let expected = render(t, scope)?;
             if !json_eq(v, &expected) {
-                return Err(format!("{what}: expected {}, got {}", show(&expected), show(v)));
+                return Err(format!(
+                    "{what}: expected {}, got {}",
+                    show(&expected),
+                    show(v)
+                ));
             }
         }
         if let Some(t) = &self.not_equals {
             let unexpected = render(t, scope)?;
             if json_eq(v, &unexpected) {
-                return Err(format!("{what}: expected anything but {}", show(&unexpected)));
+                return Err(format!(
+                    "{what}: expected anything but {}",
+                    show(&unexpected)
+                ));
             }
         }
         if let Some(options) = &self.one_of {
-            let values: Vec<Value> = options.iter().map(|t| render(t, scope)).collect::<Result<_, _>>()?;
+            let values: Vec<Value> = options
+                .iter()
+                .map(|t| render(t, scope))
+                .collect::<Result<_, _>>()?;
             if !values.iter().any(|e| json_eq(v, e)) {
-                return Err(format!("{what}: expected one of {}, got {}", show(&Value::Array(values)), show(v)));
+                return Err(format!(
+                    "{what}: expected one of {}, got {}",
+                    show(&Value::Array(values)),
+                    show(v)
+                ));
             }
         }
         if let Some(t) = self.type_
             && !has_type(v, t)
         {
-            return Err(format!("{what}: expected a {}, got {} {}", t.name(), type_of(v), show(v)));
+            return Err(format!(
+                "{what}: expected a {}, got {} {}",
+                t.name(),
+                type_of(v),
+                show(v)
+            ));
         }
         if let Some(re) = &self.regex {
             match v.as_str() {
                 Some(s) if re.is_match(s) => {}
-                Some(_) => return Err(format!("{what}: {} does not match /{}/", show(v), re.as_str())),
-                None => return Err(format!("{what}: expected a string matching /{}/, got {}", re.as_str(), show(v))),
+                Some(_) => {
+                    return Err(format!(
+                        "{what}: {} does not match /{}/",
+                        show(v),
+                        re.as_str()
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "{what}: expected a string matching /{}/, got {}",
+                        re.as_str(),
+                        show(v)
+                    ));
+                }
             }
         }
         if let Some(want) = self.uuid
             && is_uuid(v) != want
         {
-            return Err(format!("{what}: expected {}a UUID, got {}", if want { "" } else { "not " }, show(v)));
+            return Err(format!(
+                "{what}: expected {}a UUID, got {}",
+                if want { "" } else { "not " },
+                show(v)
+            ));
         }
         if let Some(want) = self.date_time
             && parse_time(v).is_some() != want
@@ -231,30 +279,58 @@ impl Matcher {
         }
         if self.length.is_some() || self.min_length.is_some() || self.max_length.is_some() {
             let Some(len) = length(v) else {
-                return Err(format!("{what}: expected a string, array or object, got {}", show(v)));
+                return Err(format!(
+                    "{what}: expected a string, array or object, got {}",
+                    show(v)
+                ));
             };
             if self.length.is_some_and(|n| n != len) {
-                return Err(format!("{what}: expected length {}, got {len}", self.length.unwrap_or_default()));
+                return Err(format!(
+                    "{what}: expected length {}, got {len}",
+                    self.length.unwrap_or_default()
+                ));
             }
             if self.min_length.is_some_and(|n| len < n) {
-                return Err(format!("{what}: expected length >= {}, got {len}", self.min_length.unwrap_or_default()));
+                return Err(format!(
+                    "{what}: expected length >= {}, got {len}",
+                    self.min_length.unwrap_or_default()
+                ));
             }
             if self.max_length.is_some_and(|n| len > n) {
-                return Err(format!("{what}: expected length <= {}, got {len}", self.max_length.unwrap_or_default()));
+                return Err(format!(
+                    "{what}: expected length <= {}, got {len}",
+                    self.max_length.unwrap_or_default()
+                ));
             }
         }
         if let Some(t) = &self.contains {
             let needle = render(t, scope)?;
             match contains(v, &needle) {
                 Some(true) => {}
-                Some(false) => return Err(format!("{what}: {} does not contain {}", show(v), show(&needle))),
-                None => return Err(format!("{what}: cannot look for {} in {}", show(&needle), show(v))),
+                Some(false) => {
+                    return Err(format!(
+                        "{what}: {} does not contain {}",
+                        show(v),
+                        show(&needle)
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "{what}: cannot look for {} in {}",
+                        show(&needle),
+                        show(v)
+                    ));
+                }
             }
         }
         if let Some(t) = &self.not_contains {
             let needle = render(t, scope)?;
             if contains(v, &needle) == Some(true) {
-                return Err(format!("{what}: {} should not contain {}", show(v), show(&needle)));
+                return Err(format!(
+                    "{what}: {} should not contain {}",
+                    show(v),
+                    show(&needle)
+                ));
             }
         }
         use std::cmp::Ordering::{Equal, Greater, Less};
@@ -269,8 +345,20 @@ impl Matcher {
             let limit = render(t, scope)?;
             match compare(v, &limit) {
                 Some(ord) if allowed.contains(&ord) => {}
-                Some(_) => return Err(format!("{what}: expected {op} {}, got {}", show(&limit), show(v))),
-                None => return Err(format!("{what}: cannot compare {} with {}", show(v), show(&limit))),
+                Some(_) => {
+                    return Err(format!(
+                        "{what}: expected {op} {}, got {}",
+                        show(&limit),
+                        show(v)
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "{what}: cannot compare {} with {}",
+                        show(v),
+                        show(&limit)
+                    ));
+                }
             }
         }
         Ok(())
@@ -294,60 +382,126 @@ mod tests {
     #[test]
     fn equality_including_captured_values() {
         let m = Matcher {
-            equals: Some(ValueTemplate::Text(super::super::template::Template::parse("{{ id }}").unwrap())),
+            equals: Some(ValueTemplate::Text(
+                super::super::template::Template::parse("{{ id }}").unwrap(),
+            )),
             ..Default::default()
         };
         assert!(m.check_value("$.id", &json!("abc"), &scope()).is_ok());
         let err = m.check_value("$.id", &json!("abd"), &scope()).unwrap_err();
         assert_eq!(err, r#"$.id: expected "abc", got "abd""#);
-        let m = Matcher { equals: st(json!(1)), ..Default::default() };
+        let m = Matcher {
+            equals: st(json!(1)),
+            ..Default::default()
+        };
         assert!(m.check_value("$", &json!(1.0), &scope()).is_ok());
     }
 
     #[test]
     fn type_regex_uuid_datetime() {
         let s = scope();
-        let m = Matcher { type_: Some(JsonType::Integer), ..Default::default() };
+        let m = Matcher {
+            type_: Some(JsonType::Integer),
+            ..Default::default()
+        };
         assert!(m.check_value("x", &json!(3), &s).is_ok());
         assert!(m.check_value("x", &json!("3"), &s).is_err());
-        let m = Matcher { regex: Some(Regex::new("^a.c$").unwrap()), ..Default::default() };
+        let m = Matcher {
+            regex: Some(Regex::new("^a.c$").unwrap()),
+            ..Default::default()
+        };
         assert!(m.check_value("x", &json!("abc"), &s).is_ok());
         assert!(m.check_value("x", &json!("abcd"), &s).is_err());
-        let m = Matcher { uuid: Some(true), ..Default::default() };
-        assert!(m.check_value("x", &json!("53520156-8459-425b-3370-08de95423420"), &s).is_ok());
+        let m = Matcher {
+            uuid: Some(true),
+            ..Default::default()
+        };
+        assert!(
+            m.check_value("x", &json!("53520156-8459-425b-3370-08de95423420"), &s)
+                .is_ok()
+        );
         assert!(m.check_value("x", &json!("53520156"), &s).is_err());
-        let m = Matcher { date_time: Some(true), ..Default::default() };
-        assert!(m.check_value("x", &json!("2026-04-30T12:00:00Z"), &s).is_ok());
-        assert!(m.check_value("x", &json!("2026-04-30T12:00:00"), &s).is_err());
+        let m = Matcher {
+            date_time: Some(true),
+            ..Default::default()
+        };
+        assert!(
+            m.check_value("x", &json!("2026-04-30T12:00:00Z"), &s)
+                .is_ok()
+        );
+        assert!(
+            m.check_value("x", &json!("2026-04-30T12:00:00"), &s)
+                .is_err()
+        );
     }
 
     #[test]
     fn length_contains_and_comparisons() {
         let s = scope();
-        let m = Matcher { length: Some(2), contains: st(json!({"a": 1})), ..Default::default() };
-        assert!(m.check_value("x", &json!([{"a": 1, "b": 2}, {"a": 3}]), &s).is_ok());
-        assert!(m.check_value("x", &json!([{"a": 2}, {"a": 3}]), &s).is_err());
-        let m = Matcher { gte: st(json!(1)), lt: st(json!(10)), ..Default::default() };
+        let m = Matcher {
+            length: Some(2),
+            contains: st(json!({"a": 1})),
+            ..Default::default()
+        };
+        assert!(
+            m.check_value("x", &json!([{"a": 1, "b": 2}, {"a": 3}]), &s)
+                .is_ok()
+        );
+        assert!(
+            m.check_value("x", &json!([{"a": 2}, {"a": 3}]), &s)
+                .is_err()
+        );
+        let m = Matcher {
+            gte: st(json!(1)),
+            lt: st(json!(10)),
+            ..Default::default()
+        };
         assert!(m.check_value("x", &json!(1), &s).is_ok());
         assert!(m.check_value("x", &json!(10), &s).is_err());
-        let m = Matcher { gt: st(json!("2026-01-01T00:00:00Z")), ..Default::default() };
-        assert!(m.check_value("x", &json!("2026-01-01T00:00:01+00:00"), &s).is_ok());
-        assert!(m.check_value("x", &json!("abc"), &s).unwrap_err().contains("cannot compare"));
+        let m = Matcher {
+            gt: st(json!("2026-01-01T00:00:00Z")),
+            ..Default::default()
+        };
+        assert!(
+            m.check_value("x", &json!("2026-01-01T00:00:01+00:00"), &s)
+                .is_ok()
+        );
+        assert!(
+            m.check_value("x", &json!("abc"), &s)
+                .unwrap_err()
+                .contains("cannot compare")
+        );
     }
 
     #[test]
     fn presence() {
         let s = scope();
         let v = json!(1);
-        let present = Matcher { present: Some(true), ..Default::default() };
+        let present = Matcher {
+            present: Some(true),
+            ..Default::default()
+        };
         assert!(present.check_selection("$.a", &[], &s).is_err());
         assert!(present.check_selection("$.a", &[&v], &s).is_ok());
-        let absent = Matcher { present: Some(false), ..Default::default() };
+        let absent = Matcher {
+            present: Some(false),
+            ..Default::default()
+        };
         assert!(absent.check_selection("$.a", &[&v], &s).is_err());
         assert!(absent.check_selection("$.a", &[], &s).is_ok());
-        let typed = Matcher { type_: Some(JsonType::Integer), ..Default::default() };
-        assert_eq!(typed.check_selection("$.a", &[], &s).unwrap_err(), "$.a is missing");
-        let each = Matcher { each: true, type_: Some(JsonType::Integer), ..Default::default() };
+        let typed = Matcher {
+            type_: Some(JsonType::Integer),
+            ..Default::default()
+        };
+        assert_eq!(
+            typed.check_selection("$.a", &[], &s).unwrap_err(),
+            "$.a is missing"
+        );
+        let each = Matcher {
+            each: true,
+            type_: Some(JsonType::Integer),
+            ..Default::default()
+        };
         let w = json!("x");
         assert!(each.check_selection("$.a[*]", &[&v, &w], &s).is_err());
     }

@@ -41,7 +41,10 @@ pub struct Suite {
 
 impl Suite {
     pub fn credential(&self, name: &str) -> Option<&Credential> {
-        self.credentials.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+        self.credentials
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c)
     }
 }
 

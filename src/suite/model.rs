@@ -227,9 +227,17 @@ impl StatusPattern {
         }
         let lower = s.to_ascii_lowercase();
         if let Some(d) = lower.strip_suffix("xx") {
-            return d.parse::<u16>().ok().filter(|d| (1..=5).contains(d)).map(StatusPattern::Class);
+            return d
+                .parse::<u16>()
+                .ok()
+                .filter(|d| (1..=5).contains(d))
+                .map(StatusPattern::Class);
         }
-        lower.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusPattern::Code)
+        lower
+            .parse::<u16>()
+            .ok()
+            .filter(|c| (100..=599).contains(c))
+            .map(StatusPattern::Code)
     }
 
     pub fn matches(&self, status: u16) -> bool {
@@ -273,10 +281,15 @@ impl<'de> Deserialize<'de> for StatusSpec {
                     .and_then(|c| u16::try_from(c).ok())
                     .filter(|c| (100..=599).contains(c))
                     .map(StatusPattern::Code)
-                    .ok_or_else(|| D::Error::custom(format!("status {num} is not between 100 and 599"))),
-                Node::String(s) => StatusPattern::parse(s)
-                    .ok_or_else(|| D::Error::custom(format!("`{s}` is not a status code or class like 4xx"))),
-                _ => Err(D::Error::custom("expected a status code, a class like 4xx, or a list of them")),
+                    .ok_or_else(|| {
+                        D::Error::custom(format!("status {num} is not between 100 and 599"))
+                    }),
+                Node::String(s) => StatusPattern::parse(s).ok_or_else(|| {
+                    D::Error::custom(format!("`{s}` is not a status code or class like 4xx"))
+                }),
+                _ => Err(D::Error::custom(
+                    "expected a status code, a class like 4xx, or a list of them",
+                )),
             }
         };
         match &node {

@@ -170,9 +170,9 @@ fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, RenderError> {
             .get(name)
             .cloned()
             .ok_or_else(|| RenderError::Undefined(name.clone()))?,
-        Expr::Env(name) => Value::String(
-            std::env::var(name).map_err(|_| RenderError::UndefinedEnv(name.clone()))?,
-        ),
+        Expr::Env(name) => {
+            Value::String(std::env::var(name).map_err(|_| RenderError::UndefinedEnv(name.clone()))?)
+        }
         Expr::Uuid => Value::String(uuid::Uuid::new_v4().to_string()),
         Expr::Now(offset) => Value::String(now_rfc3339(*offset)),
         Expr::Random(len) => Value::String(
@@ -205,7 +205,11 @@ fn parse_expr(src: &str) -> Result<Expr, String> {
         let Some(args) = src[open + 1..].strip_suffix(')') else {
             return Err(format!("`{src}`: missing `)`"));
         };
-        let args: Vec<&str> = args.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+        let args: Vec<&str> = args
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .collect();
         return match (name, args.as_slice()) {
             ("uuid", []) => Ok(Expr::Uuid),
             ("now", []) => Ok(Expr::Now(0)),
@@ -219,7 +223,9 @@ fn parse_expr(src: &str) -> Result<Expr, String> {
                 .ok_or_else(|| format!("random({n}): length must be 1 to 4096")),
             ("random_int", [lo, hi]) => match (lo.parse::<i64>(), hi.parse::<i64>()) {
                 (Ok(lo), Ok(hi)) if lo <= hi => Ok(Expr::RandomInt(lo, hi)),
-                _ => Err(format!("random_int({lo}, {hi}): need two integers, low <= high")),
+                _ => Err(format!(
+                    "random_int({lo}, {hi}): need two integers, low <= high"
+                )),
             },
             _ => Err(format!(
                 "unknown function `{src}` (known: uuid(), now(), now(+1d), random(N), random_int(LO, HI))"
@@ -266,7 +272,9 @@ pub fn parse_duration(src: &str) -> Result<i64, String> {
             'w' => 604_800,
             _ => return Err(bad()),
         };
-        total = total.checked_add(n.checked_mul(unit).ok_or_else(bad)?).ok_or_else(bad)?;
+        total = total
+            .checked_add(n.checked_mul(unit).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
     }
     if !number.is_empty() {
         return Err(bad());
@@ -346,10 +354,25 @@ mod tests {
     #[test]
     fn lone_expression_keeps_type() {
         let s = scope();
-        assert_eq!(Template::parse("{{ n }}").unwrap().render_value(&s).unwrap(), json!(42));
-        assert_eq!(Template::parse("{{list}}").unwrap().render_value(&s).unwrap(), json!([1, 2]));
         assert_eq!(
-            Template::parse("/shares/{{ id }}?n={{n}}").unwrap().render_value(&s).unwrap(),
+            Template::parse("{{ n }}")
+                .unwrap()
+                .render_value(&s)
+                .unwrap(),
+            json!(42)
+        );
+        assert_eq!(
+            Template::parse("{{list}}")
+                .unwrap()
+                .render_value(&s)
+                .unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(
+            Template::parse("/shares/{{ id }}?n={{n}}")
+                .unwrap()
+                .render_value(&s)
+                .unwrap(),
             json!("/shares/abc?n=42")
         );
     }
@@ -365,10 +388,16 @@ mod tests {
     fn undefined_variables_and_env() {
         let s = scope();
         let t = Template::parse("x{{ missing }}").unwrap();
-        assert_eq!(t.render_value(&s), Err(RenderError::Undefined("missing".into())));
+        assert_eq!(
+            t.render_value(&s),
+            Err(RenderError::Undefined("missing".into()))
+        );
         assert_eq!(t.variables().collect::<Vec<_>>(), vec!["missing"]);
         let t = Template::parse("{{ env.APICONFORM_SURELY_UNSET_VAR }}").unwrap();
-        assert!(matches!(t.render_value(&s), Err(RenderError::UndefinedEnv(_))));
+        assert!(matches!(
+            t.render_value(&s),
+            Err(RenderError::UndefinedEnv(_))
+        ));
         let t = Template::parse("{{ env.PATH }}").unwrap();
         assert!(t.render_value(&s).is_ok());
     }
@@ -376,13 +405,25 @@ mod tests {
     #[test]
     fn builtins() {
         let s = scope();
-        let u = Template::parse("{{ uuid() }}").unwrap().render_string(&s).unwrap();
+        let u = Template::parse("{{ uuid() }}")
+            .unwrap()
+            .render_string(&s)
+            .unwrap();
         assert!(uuid::Uuid::parse_str(&u).is_ok());
-        let r = Template::parse("{{ random(8) }}").unwrap().render_string(&s).unwrap();
+        let r = Template::parse("{{ random(8) }}")
+            .unwrap()
+            .render_string(&s)
+            .unwrap();
         assert_eq!(r.len(), 8);
-        let n = Template::parse("{{ random_int(3, 3) }}").unwrap().render_value(&s).unwrap();
+        let n = Template::parse("{{ random_int(3, 3) }}")
+            .unwrap()
+            .render_value(&s)
+            .unwrap();
         assert_eq!(n, json!(3));
-        let later = Template::parse("{{ now(+1d) }}").unwrap().render_string(&s).unwrap();
+        let later = Template::parse("{{ now(+1d) }}")
+            .unwrap()
+            .render_string(&s)
+            .unwrap();
         let parsed = OffsetDateTime::parse(&later, &Rfc3339).unwrap();
         let delta = parsed - OffsetDateTime::now_utc();
         assert!((delta.whole_seconds() - 86_400).abs() <= 2, "{later}");
@@ -405,14 +446,24 @@ mod tests {
         assert_eq!(e.offset, 3);
         assert!(Template::parse("{{ now(+1y) }}").is_err());
         assert!(Template::parse("{{ what ever }}").is_err());
-        assert!(Template::parse("{{ frob() }}").unwrap_err().message.contains("unknown function"));
+        assert!(
+            Template::parse("{{ frob() }}")
+                .unwrap_err()
+                .message
+                .contains("unknown function")
+        );
     }
 
     #[test]
     fn value_templates_render_nested() {
         let vt = ValueTemplate::Object(vec![
             ("a".into(), ValueTemplate::Static(json!(1))),
-            ("b".into(), ValueTemplate::Array(vec![ValueTemplate::Text(Template::parse("{{ id }}").unwrap())])),
+            (
+                "b".into(),
+                ValueTemplate::Array(vec![ValueTemplate::Text(
+                    Template::parse("{{ id }}").unwrap(),
+                )]),
+            ),
         ]);
         assert_eq!(vt.render(&scope()).unwrap(), json!({"a": 1, "b": ["abc"]}));
         let mut vars = Vec::new();

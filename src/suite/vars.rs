@@ -22,7 +22,10 @@ pub struct ExternalVars {
 }
 
 impl ExternalVars {
-    pub fn collect(cli: &[(String, String)], files: &[PathBuf]) -> Result<ExternalVars, Diagnostics> {
+    pub fn collect(
+        cli: &[(String, String)],
+        files: &[PathBuf],
+    ) -> Result<ExternalVars, Diagnostics> {
         let mut values: HashMap<String, Value> = HashMap::new();
         for (key, value) in std::env::vars() {
             if let Some(name) = key.strip_prefix(ENV_PREFIX)
@@ -55,14 +58,20 @@ fn read_vars_file(file: &Path) -> Result<HashMap<String, Value>, Diagnostic> {
     match value {
         Value::Object(map) => Ok(map.into_iter().collect()),
         Value::Null => Ok(HashMap::new()),
-        _ => Err(Diagnostic::new(file, Pos { line: 1, column: 1 }, "a vars file must be a mapping of name: value")),
+        _ => Err(Diagnostic::new(
+            file,
+            Pos { line: 1, column: 1 },
+            "a vars file must be a mapping of name: value",
+        )),
     }
 }
 
 /// Parses `NAME=VALUE`.
 pub fn parse_assignment(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
         _ => Err(format!("`{s}` is not NAME=VALUE")),
     }
 }
@@ -70,14 +79,25 @@ pub fn parse_assignment(s: &str) -> Result<(String, String), String> {
 /// Whether a variable name marks a secret by convention.
 pub fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    ["token", "secret", "password", "passwd", "apikey", "api_key", "credential"]
-        .iter()
-        .any(|w| lower.contains(w))
+    [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "apikey",
+        "api_key",
+        "credential",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 /// The suite's variables with external values applied, in definition
 /// order (a default may use variables defined before it).
-pub fn resolve_globals(suite: &Suite, external: &ExternalVars) -> Result<HashMap<String, Value>, RenderError> {
+pub fn resolve_globals(
+    suite: &Suite,
+    external: &ExternalVars,
+) -> Result<HashMap<String, Value>, RenderError> {
     let mut globals = external.values.clone();
     for (name, template) in &suite.variables {
         if external.values.contains_key(name) {
@@ -181,7 +201,10 @@ mod tests {
             ("pin".to_string(), json!("98765")),
         ]);
         let r = Redactor::new(&globals, &HashSet::from(["pin".to_string()]));
-        assert_eq!(r.redact("Bearer tok-123456 for en-app-ref-002"), "Bearer [redacted] for en-app-ref-002");
+        assert_eq!(
+            r.redact("Bearer tok-123456 for en-app-ref-002"),
+            "Bearer [redacted] for en-app-ref-002"
+        );
         assert_eq!(r.redact("pin 98765"), "pin [redacted]");
         let mut v = json!({"a": ["tok-123456"]});
         r.redact_value(&mut v);
