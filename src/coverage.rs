@@ -129,6 +129,12 @@ impl Collector {
                         .and_then(|h| h.get(&(i, resp.key.clone())))
                         .copied()
                         .unwrap_or(0);
+                    let reason = exclusion_reason(&resp.key);
+                    let state = match (n > 0, reason) {
+                        (true, _) => PairState::Covered,
+                        (false, Some(_)) => PairState::Excluded,
+                        (false, None) => PairState::Missing,
+                    };
                     rows.push(CoverageRow {
                         operation: op.label(),
                         method_path: match &op.kind {
@@ -136,89 +142,39 @@ impl Collector {
                             OperationKind::Webhook(name) => format!("WEBHOOK {name}"),
                         },
                         status: resp.key.clone(),
-                        // Set by `tally`.
-                        state: PairState::Missing,
+                        state,
                         hits: n,
-                        reason: None,
+                        reason: if state == PairState::Excluded {
+                            reason.map(str::to_string)
+                        } else {
+                            None
+                        },
                     });
                 }
             }
-            out.specs
-                .push(SpecCoverage::tally(key, spec.title.clone(), rows));
+            let covered = rows
+                .iter()
+                .filter(|r| r.state == PairState::Covered)
+                .count();
+            let coverable = rows
+                .iter()
+                .filter(|r| r.state != PairState::Excluded)
+                .count();
+            let percent = if coverable == 0 {
+                100.0
+            } else {
+                covered as f64 * 100.0 / coverable as f64
+            };
+            out.specs.push(SpecCoverage {
+                spec_file: key,
+                title: spec.title.clone(),
+                rows,
+                covered,
+                coverable,
+                percent,
+            });
         }
         out
-    }
-}
-
-impl SpecCoverage {
-    /// Derives each row's state from its hits, then the counts.
-    pub fn tally(spec_file: String, title: String, mut rows: Vec<CoverageRow>) -> SpecCoverage {
-        for r in &mut rows {
-            let reason = exclusion_reason(&r.status);
-            r.state = match (r.hits > 0, reason) {
-                (true, _) => PairState::Covered,
-                (false, Some(_)) => PairState::Excluded,
-                (false, None) => PairState::Missing,
-            };
-            r.reason = if r.state == PairState::Excluded {
-                reason.map(str::to_string)
-            } else {
-                None
-            };
-        }
-        let covered = rows
-            .iter()
-            .filter(|r| r.state == PairState::Covered)
-            .count();
-        let coverable = rows
-            .iter()
-            .filter(|r| r.state != PairState::Excluded)
-            .count();
-        let percent = if coverable == 0 {
-            100.0
-        } else {
-            covered as f64 * 100.0 / coverable as f64
-        };
-        SpecCoverage {
-            spec_file,
-            title,
-            rows,
-            covered,
-            coverable,
-            percent,
-        }
-    }
-}
-
-impl Coverage {
-    /// Sums the hits of several runs' tables (shards of one plan): a pair is
-    /// covered when any shard covered it.
-    pub fn merge<'a>(tables: impl IntoIterator<Item = &'a Coverage>) -> Coverage {
-        let mut specs: Vec<SpecCoverage> = Vec::new();
-        for table in tables {
-            for spec in &table.specs {
-                let Some(into) = specs.iter_mut().find(|s| s.spec_file == spec.spec_file) else {
-                    specs.push(spec.clone());
-                    continue;
-                };
-                for row in &spec.rows {
-                    match into
-                        .rows
-                        .iter_mut()
-                        .find(|r| r.method_path == row.method_path && r.status == row.status)
-                    {
-                        Some(r) => r.hits += row.hits,
-                        None => into.rows.push(row.clone()),
-                    }
-                }
-            }
-        }
-        Coverage {
-            specs: specs
-                .into_iter()
-                .map(|s| SpecCoverage::tally(s.spec_file, s.title, s.rows))
-                .collect(),
-        }
     }
 }
 
@@ -247,6 +203,65 @@ impl Reporter for Collector {
             }
         }
         Ok(())
+    }
+}
+
+impl Coverage {
+    /// Sums the hits of several runs' tables (shards of one plan): a pair
+    /// is covered when any shard covered it, excluded (with the reason a
+    /// shard gave) when none did and a shard excluded it.
+    pub fn merge<'a>(tables: impl IntoIterator<Item = &'a Coverage>) -> Coverage {
+        let mut specs: Vec<SpecCoverage> = Vec::new();
+        for table in tables {
+            for spec in &table.specs {
+                let Some(into) = specs.iter_mut().find(|s| s.spec_file == spec.spec_file) else {
+                    specs.push(spec.clone());
+                    continue;
+                };
+                for row in &spec.rows {
+                    let same = |r: &&mut CoverageRow| {
+                        r.method_path == row.method_path && r.status == row.status
+                    };
+                    match into.rows.iter_mut().find(same) {
+                        Some(r) => {
+                            r.hits += row.hits;
+                            if r.reason.is_none() {
+                                r.reason.clone_from(&row.reason);
+                            }
+                        }
+                        None => into.rows.push(row.clone()),
+                    }
+                }
+            }
+        }
+        for spec in &mut specs {
+            for r in &mut spec.rows {
+                r.state = match (r.hits > 0, &r.reason) {
+                    (true, _) => PairState::Covered,
+                    (false, Some(_)) => PairState::Excluded,
+                    (false, None) => PairState::Missing,
+                };
+                if r.state != PairState::Excluded {
+                    r.reason = None;
+                }
+            }
+            spec.covered = spec
+                .rows
+                .iter()
+                .filter(|r| r.state == PairState::Covered)
+                .count();
+            spec.coverable = spec
+                .rows
+                .iter()
+                .filter(|r| r.state != PairState::Excluded)
+                .count();
+            spec.percent = if spec.coverable == 0 {
+                100.0
+            } else {
+                spec.covered as f64 * 100.0 / spec.coverable as f64
+            };
+        }
+        Coverage { specs }
     }
 }
 

@@ -76,23 +76,27 @@ impl CaseResult {
         })
     }
 
-    /// One-line failure summary (first failure).
+    /// One-line failure summary: the first failed step's error or first
+    /// failed check (steps skipped after it carry an error too; not those).
     pub fn failure_summary(&self) -> Option<String> {
-        if let Some(step) = self.steps.iter().find(|s| s.error.is_some()) {
-            return Some(format!(
-                "{}: {}",
-                step.name,
-                step.error.as_deref().unwrap_or_default()
-            ));
+        let step = self
+            .steps
+            .iter()
+            .find(|s| s.outcome == StepOutcome::Failed)?;
+        if let Some(e) = &step.error {
+            return Some(format!("{}: {e}", step.name));
         }
-        self.failures().next().map(|(s, c)| {
-            format!(
-                "{}: {}: {}",
-                s.name,
-                c.name,
-                c.message.as_deref().unwrap_or("failed")
-            )
-        })
+        step.checks
+            .iter()
+            .find(|c| c.outcome == CheckOutcome::Failed)
+            .map(|c| {
+                format!(
+                    "{}: {}: {}",
+                    step.name,
+                    c.name,
+                    c.message.as_deref().unwrap_or("failed")
+                )
+            })
     }
 }
 
