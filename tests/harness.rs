@@ -12,7 +12,13 @@ fn suite() -> String {
 #[test]
 fn passing_suite_exits_zero() {
     let server = TestServer::start(Mode::Good);
-    let out = apiconform(&["run", &suite(), "--base-url", &server.url(), "--no-progress"]);
+    let out = apiconform(&[
+        "run",
+        &suite(),
+        "--base-url",
+        &server.url(),
+        "--no-progress",
+    ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     assert!(text.lines().any(|l| l == "4 passed, 0 failed"), "{text}");
@@ -39,10 +45,19 @@ fn schema_breaking_server_fails_with_readable_report() {
 #[test]
 fn unreachable_target_fails_each_step_and_finishes() {
     // Port 9 (discard) on loopback: nothing listens there in the test sandbox.
-    let out = apiconform(&["run", &suite(), "--base-url", "http://127.0.0.1:9", "--no-progress"]);
+    let out = apiconform(&[
+        "run",
+        &suite(),
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--no-progress",
+    ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("cannot connect to http://127.0.0.1:9/pets"), "{text}");
+    assert!(
+        text.contains("cannot connect to http://127.0.0.1:9/pets"),
+        "{text}"
+    );
     assert!(text.lines().any(|l| l == "0 passed, 4 failed"), "{text}");
 }
 
@@ -64,13 +79,24 @@ fn slow_target_times_out_per_request() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("no response within 300 ms"), "{text}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(3), "timeout not applied");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "timeout not applied"
+    );
 }
 
 #[test]
 fn non_json_body_fails_the_step_with_a_reason() {
     let server = TestServer::start(Mode::NotJson);
-    let out = apiconform(&["run", &suite(), "--base-url", &server.url(), "--no-progress", "-n", "create, read"]);
+    let out = apiconform(&[
+        "run",
+        &suite(),
+        "--base-url",
+        &server.url(),
+        "--no-progress",
+        "-n",
+        "create, read",
+    ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("body is not valid JSON"), "{text}");
@@ -92,29 +118,62 @@ fn oversized_body_fails_the_step() {
     ]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("exceeds --max-body-size (20 bytes)"), "{text}");
+    assert!(
+        text.contains("exceeds --max-body-size (20 bytes)"),
+        "{text}"
+    );
 }
 
 #[test]
 fn malformed_inputs_exit_2_with_positions() {
     let cases = [
-        ("unclosed-quote.yaml", "unclosed-quote.yaml:3:11: unclosed quote"),
-        ("unknown-operation.yaml", "unknown-operation.yaml:5:20: unknown operationId `listPet` (did you mean `listPets`?)"),
-        ("undefined-variable.yaml", "undefined-variable.yaml:6:23: undefined variable `pet_idd`"),
-        ("duplicate-case.yaml", "duplicate-case.yaml:6:11: duplicate case name `same`"),
-        ("unknown-field.yaml", "unknown-field.yaml:6:9: unknown field `expcet`"),
-        ("missing-spec.yaml", "missing-spec.yaml:1:7: cannot use spec"),
+        (
+            "unclosed-quote.yaml",
+            "unclosed-quote.yaml:3:11: unclosed quote",
+        ),
+        (
+            "unknown-operation.yaml",
+            "unknown-operation.yaml:5:20: unknown operationId `listPet` (did you mean `listPets`?)",
+        ),
+        (
+            "undefined-variable.yaml",
+            "undefined-variable.yaml:6:23: undefined variable `pet_idd`",
+        ),
+        (
+            "duplicate-case.yaml",
+            "duplicate-case.yaml:6:11: duplicate case name `same`",
+        ),
+        (
+            "unknown-field.yaml",
+            "unknown-field.yaml:6:9: unknown field `expcet`",
+        ),
+        (
+            "missing-spec.yaml",
+            "missing-spec.yaml:1:7: cannot use spec",
+        ),
         ("broken-spec.yaml", "broken-syntax.yaml:3:1:"),
-        ("bad-request-body.yaml", "bad-request-body.yaml:6:15: request body breaks the request schema of createPet"),
-        ("unknown-query.yaml", "unknown-query.yaml:6:23: unknown query parameter `limt`"),
+        (
+            "bad-request-body.yaml",
+            "bad-request-body.yaml:6:15: request body breaks the request schema of createPet",
+        ),
+        (
+            "unknown-query.yaml",
+            "unknown-query.yaml:6:23: unknown query parameter `limt`",
+        ),
     ];
     for (file, expected) in cases {
         let path = fixture("bad").join(file).display().to_string();
         for command in ["run", "check"] {
-            let out = apiconform(&[command, &path, "--base-url", "http://127.0.0.1:9"][..if command == "run" { 4 } else { 2 }]);
+            let out = apiconform(
+                &[command, &path, "--base-url", "http://127.0.0.1:9"]
+                    [..if command == "run" { 4 } else { 2 }],
+            );
             let err = stderr(&out);
             assert_eq!(out.status.code(), Some(2), "{command} {file}: {err}");
-            assert!(err.contains(expected), "{command} {file}: expected `{expected}` in:\n{err}");
+            assert!(
+                err.contains(expected),
+                "{command} {file}: expected `{expected}` in:\n{err}"
+            );
             assert!(!err.contains("panicked"), "{err}");
         }
     }
@@ -130,7 +189,11 @@ fn check_spec_accepts_30_and_31_and_rejects_broken() {
         assert_eq!(out.status.code(), Some(0), "{ok}: {}", stderr(&out));
         assert!(stdout(&out).contains("schemas compiled"));
     }
-    let out = apiconform(&["check", "--spec", &fixture("broken-30.yaml").display().to_string()]);
+    let out = apiconform(&[
+        "check",
+        "--spec",
+        &fixture("broken-30.yaml").display().to_string(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("/paths/~1things/get/responses/200/content/application~1json/schema: schema does not compile"), "{err}");
@@ -151,7 +214,11 @@ fn partitions_are_disjoint_and_cover_the_suite() {
         let mut sorted = union.clone();
         sorted.sort();
         sorted.dedup();
-        assert_eq!(sorted.len(), union.len(), "slices of {n} overlap: {union:?}");
+        assert_eq!(
+            sorted.len(),
+            union.len(),
+            "slices of {n} overlap: {union:?}"
+        );
         all.sort();
         assert_eq!(sorted, all, "slices of {n} do not cover the suite");
     }
@@ -159,7 +226,14 @@ fn partitions_are_disjoint_and_cover_the_suite() {
 
 #[test]
 fn filters_by_tag_and_name() {
-    let out = stdout(&apiconform(&["list", &suite(), "--tag", "errors", "--exclude-tag", "auth"]));
+    let out = stdout(&apiconform(&[
+        "list",
+        &suite(),
+        "--tag",
+        "errors",
+        "--exclude-tag",
+        "auth",
+    ]));
     assert_eq!(out.lines().count(), 2, "{out}");
     let out = stdout(&apiconform(&["list", &suite(), "--name-regex", "40[01]$"]));
     assert_eq!(out.lines().count(), 2, "{out}");
@@ -168,7 +242,14 @@ fn filters_by_tag_and_name() {
 #[test]
 fn secrets_never_reach_the_output() {
     let server = TestServer::start(Mode::BreakSchema);
-    let out = apiconform(&["run", &suite(), "--base-url", &server.url(), "--no-progress", "-v"]);
+    let out = apiconform(&[
+        "run",
+        &suite(),
+        "--base-url",
+        &server.url(),
+        "--no-progress",
+        "-v",
+    ]);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(all.contains("authorization: [redacted]"), "{all}");
     assert!(!all.contains("test-token"), "token leaked:\n{all}");

@@ -175,6 +175,11 @@ fn json_report_validates_against_its_schema() {
             "{mode:?}: report breaks its schema:\n{}",
             errors.join("\n")
         );
+        // The schema is strict enough to notice drift.
+        let mut drifted = report.clone();
+        drifted["cases"][0]["steps"][0]["outcome"] = Value::from("ok");
+        drifted["cases"][0]["surprise"] = Value::from(1);
+        assert_eq!(validator.iter_errors(&drifted).count(), 2);
         // Each streamed line validates against the event definition.
         let event_schema = serde_json::json!({"$ref": "#/$defs/event", "$defs": schema["$defs"]});
         let events = jsonschema::validator_for(&event_schema).expect("event schema compiles");

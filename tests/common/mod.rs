@@ -43,7 +43,10 @@ fn problem(status: StatusCode, title: &str) -> Response {
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
-    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some("Bearer test-token")
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some("Bearer test-token")
 }
 
 fn pet_json(state: &AppState, pet: &Value) -> Response {
@@ -57,7 +60,11 @@ fn pet_json(state: &AppState, pet: &Value) -> Response {
             }
             axum::Json(p).into_response()
         }
-        Mode::NotJson => ([(header::CONTENT_TYPE, "application/json")], "<html>oops</html>").into_response(),
+        Mode::NotJson => (
+            [(header::CONTENT_TYPE, "application/json")],
+            "<html>oops</html>",
+        )
+            .into_response(),
         _ => axum::Json(pet.clone()).into_response(),
     }
 }
@@ -161,7 +168,10 @@ impl TestServer {
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        TestServer { addr, _runtime: runtime }
+        TestServer {
+            addr,
+            _runtime: runtime,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -170,7 +180,9 @@ impl TestServer {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Runs the real binary with colours and the progress bar off.
@@ -196,15 +208,24 @@ pub fn stderr(o: &Output) -> String {
 pub fn normalize(text: &str) -> String {
     let rules: [(&str, &str); 6] = [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
-        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]"),
-        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", "[datetime]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[uuid]",
+        ),
+        (
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+            "[datetime]",
+        ),
         (r"\b\d+(\.\d+)?(ms|s)\b", "[time]"),
         (r"rex-[A-Za-z0-9]{6}", "rex-[random]"),
         (r"\(\d+ bytes", "([n] bytes"),
     ];
     let mut out = text.to_string();
     for (re, with) in rules {
-        out = regex::Regex::new(re).expect("regex").replace_all(&out, with).into_owned();
+        out = regex::Regex::new(re)
+            .expect("regex")
+            .replace_all(&out, with)
+            .into_owned();
     }
     out
 }
