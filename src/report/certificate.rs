@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::RenderError;
 use super::html::{self, esc};
 use super::markdown::{self, cell};
-use super::model::{RunReport, SpecRecord, SuiteRecord, Tool, TotalsRecord};
+use super::model::{RunReport, SpecRecord, SuiteRecord, Tool, TotalsRecord, human_time};
 use crate::coverage::Coverage;
 use crate::result::{CaseResult, CaseStatus, Phase, StepOutcome};
 
@@ -203,8 +203,8 @@ impl Certificate {
                 .map(|t| format!("<code>{}</code>", esc(t)))
                 .collect::<Vec<_>>()
                 .join(", "),
-            esc(&self.started),
-            esc(&self.finished),
+            esc(&human_time(&self.started)),
+            esc(&human_time(&self.finished)),
             esc(&self.tool.version)
         );
         let met = self
@@ -327,8 +327,8 @@ impl Certificate {
             m,
             "Tested {} from {} to {} with apiconform {}.\n",
             cell(&self.targets.join(", ")),
-            cell(&self.started),
-            cell(&self.finished),
+            cell(&human_time(&self.started)),
+            cell(&human_time(&self.finished)),
             cell(&self.tool.version)
         );
         let _ = writeln!(

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::RenderError;
 use super::console::format_ms;
-use super::model::RunReport;
+use super::model::{RunReport, human_time};
 use crate::coverage::{Coverage, PairState};
 use crate::result::{CaseResult, CaseStatus, CheckOutcome, StepOutcome, StepResult};
 
@@ -87,7 +87,8 @@ ul.checks{list-style:none;margin:4px 0;padding:0}
 ul.checks li{padding:1px 0}
 ul.checks .mark{display:inline-block;width:16px;font-weight:700}
 ul.checks .passed .mark{color:var(--pass)} ul.checks .failed .mark{color:var(--fail)} ul.checks .skipped .mark{color:var(--skip)}
-ul.checks .failed{color:var(--fail)}
+ul.checks .failed>code{color:var(--fail)}
+.loc{color:var(--muted);font-size:12px}
 ul.checks .msg{color:var(--fg)}
 ul.findings{margin:2px 0 2px 20px;color:var(--fg)}
 .err{color:var(--fail);font-weight:600}
@@ -127,7 +128,7 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
         h,
         "<p class=\"meta\">Target <code>{}</code> · started {} · took {} · apiconform {}{partitions}{}</p>\n",
         esc(&report.targets().join(", ")),
-        esc(&report.started),
+        esc(&human_time(&report.started)),
         esc(&format_ms(report.duration_ms)),
         esc(&report.tool.version),
         if report.stopped_early {
@@ -362,49 +363,14 @@ fn step(h: &mut String, s: &StepResult) {
         );
     }
     if let Some(e) = &s.error {
-        let _ = write!(h, "<div class=\"err\">{}</div>", esc(e));
+        let class = if s.outcome == StepOutcome::Skipped {
+            "info"
+        } else {
+            "err"
+        };
+        let _ = write!(h, "<div class=\"{class}\">{}</div>", esc(e));
     }
-    if !s.checks.is_empty() {
-        h.push_str("<ul class=\"checks\">");
-        for c in &s.checks {
-            let (cls, mark) = match c.outcome {
-                CheckOutcome::Passed => ("passed", "✓"),
-                CheckOutcome::Failed => ("failed", "✗"),
-                CheckOutcome::Skipped => ("skipped", "–"),
-            };
-            let _ = write!(
-                h,
-                "<li class=\"{cls}\"><span class=\"mark\">{mark}</span><code>{}</code>",
-                esc(&c.name)
-            );
-            if let Some(m) = &c.message {
-                let _ = write!(h, " <span class=\"msg\">{}</span>", esc(m));
-            }
-            if let Some(l) = &c.location {
-                let _ = write!(h, " <span class=\"suite\">{}</span>", esc(l));
-            }
-            if c.findings.len() > 1
-                || c.findings
-                    .iter()
-                    .any(|f| f.rule.is_some() || f.excerpt.is_some())
-            {
-                h.push_str("<ul class=\"findings\">");
-                for f in &c.findings {
-                    let _ = write!(h, "<li>{}", esc(&f.message));
-                    if let Some(r) = &f.rule {
-                        let _ = write!(h, " <span class=\"suite\">rule: {}</span>", esc(r));
-                    }
-                    if let Some(x) = &f.excerpt {
-                        let _ = write!(h, "<pre>{}</pre>", esc(x));
-                    }
-                    h.push_str("</li>");
-                }
-                h.push_str("</ul>");
-            }
-            h.push_str("</li>");
-        }
-        h.push_str("</ul>");
-    }
+    checks(h, s);
     if !s.captures.is_empty() {
         let caps: Vec<String> = s
             .captures
@@ -419,6 +385,92 @@ fn step(h: &mut String, s: &StepResult) {
     }
     exchange(h, s);
     h.push_str("</div>");
+}
+
+/// Failed and skipped checks in full; passed ones on one line, with
+/// counts for repeated expectations (`expect.body ×4`).
+fn checks(h: &mut String, s: &StepResult) {
+    if s.checks.is_empty() {
+        return;
+    }
+    h.push_str("<ul class=\"checks\">");
+    for c in s
+        .checks
+        .iter()
+        .filter(|c| c.outcome != CheckOutcome::Passed)
+    {
+        let (cls, mark) = if c.outcome == CheckOutcome::Failed {
+            ("failed", "✗")
+        } else {
+            ("skipped", "–")
+        };
+        let _ = write!(
+            h,
+            "<li class=\"{cls}\"><span class=\"mark\">{mark}</span><code>{}</code>",
+            esc(&c.name)
+        );
+        if let Some(m) = &c.message {
+            let _ = write!(h, " <span class=\"msg\">{}</span>", esc(m));
+        }
+        if let Some(l) = &c.location {
+            let _ = write!(h, " <span class=\"loc\">{}</span>", esc(l));
+        }
+        let detailed = c
+            .findings
+            .iter()
+            .any(|f| f.rule.is_some() || f.excerpt.is_some());
+        if c.findings.len() > 1 || detailed {
+            h.push_str("<ul class=\"findings\">");
+            for f in &c.findings {
+                let _ = write!(h, "<li>{}", esc(&f.message));
+                if let Some(r) = &f.rule {
+                    let _ = write!(h, " <span class=\"loc\">rule: {}</span>", esc(r));
+                }
+                h.push_str("</li>");
+            }
+            h.push_str("</ul>");
+            // Several findings usually point into the same object: show
+            // each distinct excerpt once.
+            let mut shown: Vec<&str> = Vec::new();
+            for x in c.findings.iter().filter_map(|f| f.excerpt.as_deref()) {
+                if !shown.contains(&x) {
+                    let _ = write!(h, "<pre>{}</pre>", esc(x));
+                    shown.push(x);
+                }
+            }
+        }
+        h.push_str("</li>");
+    }
+    let mut passed: Vec<(&str, usize)> = Vec::new();
+    for c in s
+        .checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Passed)
+    {
+        match passed.iter_mut().find(|(n, _)| *n == c.name) {
+            Some((_, k)) => *k += 1,
+            None => passed.push((&c.name, 1)),
+        }
+    }
+    if !passed.is_empty() {
+        let names: Vec<String> = passed
+            .iter()
+            .map(|(n, k)| {
+                if *k > 1 {
+                    format!("<code>{}</code> ×{k}", esc(n))
+                } else {
+                    format!("<code>{}</code>", esc(n))
+                }
+            })
+            .collect();
+        let total: usize = passed.iter().map(|(_, k)| k).sum();
+        let _ = write!(
+            h,
+            "<li class=\"passed\"><span class=\"mark\">✓</span>{total} passed: <span class=\"loc\">{}</span></li>",
+            names.join(", ")
+        );
+    }
+    h.push_str("</ul>");
 }
 
 fn compact(v: &serde_json::Value) -> String {

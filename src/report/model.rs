@@ -458,6 +458,16 @@ fn span_ms(started: &str, finished: &str) -> Option<f64> {
     Some((b - a).as_seconds_f64().max(0.0) * 1000.0)
 }
 
+/// `2026-03-01 12:00:00 UTC` for people; the input unchanged if it is not
+/// RFC 3339.
+pub fn human_time(rfc3339: &str) -> String {
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    parse_time(rfc3339)
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(fmt).ok())
+        .unwrap_or_else(|| rfc3339.to_string())
+}
+
 /// Now, as an RFC 3339 timestamp (for documents made outside a run).
 pub fn now_rfc3339() -> String {
     time_serde::format(SystemTime::now())
@@ -574,6 +584,15 @@ mod tests {
             ["slice:2/3"]
         );
         assert!(missing_partitions(&[]).is_empty());
+    }
+
+    #[test]
+    fn times_read_well() {
+        assert_eq!(
+            human_time("2026-03-01T13:00:00.123456+01:00"),
+            "2026-03-01 12:00:00 UTC"
+        );
+        assert_eq!(human_time("soon"), "soon");
     }
 
     #[test]
