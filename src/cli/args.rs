@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Run suites against a target (or the embedded reference server).
     #[command(after_help = EXAMPLES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the cases that would run (after filters and partition).
     List(ListArgs),
     /// Validate specs and suites offline: nothing is sent.

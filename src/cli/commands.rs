@@ -17,7 +17,7 @@ use crate::suite::{self, LoadOptions, Suite};
 
 pub fn dispatch(cli: Cli) -> u8 {
     match cli.command {
-        Command::Run(args) => run_command(args),
+        Command::Run(args) => run_command(*args),
         Command::List(args) => list_command(args),
         Command::Check(args) => check_command(args),
         Command::Checks => {

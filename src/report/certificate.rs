@@ -212,13 +212,13 @@ impl Certificate {
             .iter()
             .filter(|r| r.result == RequirementResult::Met)
             .count();
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<section class=\"cards\" style=\"grid-template-columns:repeat(4,1fr)\">\
              <div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">requirements</div></div>\
              <div class=\"card passed\"><div class=\"n\">{met}</div><div class=\"l\">met</div></div>\
              <div class=\"card failed\"><div class=\"n\">{}</div><div class=\"l\">not met</div></div>\
-             <div class=\"card skipped\"><div class=\"n\">{}</div><div class=\"l\">not verified</div></div></section>\n",
+             <div class=\"card skipped\"><div class=\"n\">{}</div><div class=\"l\">not verified</div></div></section>",
             self.requirements.len(),
             self.requirements
                 .iter()
@@ -237,9 +237,9 @@ impl Certificate {
                 } else {
                     "spec ($ref)".into()
                 };
-                let _ = write!(
+                let _ = writeln!(
                     h,
-                    "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>\n",
+                    "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
                     esc(&d.file),
                     esc(&what),
                     esc(&d.sha256)
@@ -247,9 +247,9 @@ impl Certificate {
             }
         }
         for s in &self.suites {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<tr><td><code>{}</code></td><td>suite: {}</td><td><code>{}</code></td></tr>\n",
+                "<tr><td><code>{}</code></td><td>suite: {}</td><td><code>{}</code></td></tr>",
                 esc(&s.file),
                 esc(&s.name),
                 esc(&s.sha256)
@@ -289,9 +289,9 @@ impl Certificate {
                     )
                 })
                 .collect();
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<tr><td>{head}</td><td><span class=\"pill {class}\">{}</span></td><td>{}</td></tr>\n",
+                "<tr><td>{head}</td><td><span class=\"pill {class}\">{}</span></td><td>{}</td></tr>",
                 r.result.label(),
                 cases.join("<br>")
             );

@@ -28,8 +28,8 @@ pub enum Verbosity {
 pub struct Console<W: Write + Send> {
     out: W,
     verbosity: Verbosity,
-    failed: Vec<Box<CaseResult>>,
-    flaky: Vec<Box<CaseResult>>,
+    failed: Vec<CaseResult>,
+    flaky: Vec<CaseResult>,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -292,8 +292,8 @@ impl<W: Write + Send> Reporter for Console<W> {
                     self.case_line(result)?;
                 }
                 match result.status {
-                    CaseStatus::Failed => self.failed.push(result.clone()),
-                    CaseStatus::Flaky => self.flaky.push(result.clone()),
+                    CaseStatus::Failed => self.failed.push(result.as_ref().clone()),
+                    CaseStatus::Flaky => self.flaky.push(result.as_ref().clone()),
                     _ => {}
                 }
             }

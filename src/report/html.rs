@@ -113,9 +113,9 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
          <title>{}</title><style>{STYLE}</style></head><body><main>\n",
         esc(&title)
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<header><h1>API conformance report</h1><span class=\"verdict {}\">{}</span></header>\n",
+        "<header><h1>API conformance report</h1><span class=\"verdict {}\">{}</span></header>",
         if ok { "ok" } else { "bad" },
         if ok { "PASSED" } else { "FAILED" }
     );
@@ -124,9 +124,9 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
     } else {
         format!(" · shards {}", esc(&report.partitions.join(", ")))
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p class=\"meta\">Target <code>{}</code> · started {} · took {} · apiconform {}{partitions}{}</p>\n",
+        "<p class=\"meta\">Target <code>{}</code> · started {} · took {} · apiconform {}{partitions}{}</p>",
         esc(&report.targets().join(", ")),
         esc(&human_time(&report.started)),
         esc(&format_ms(report.duration_ms)),
@@ -212,9 +212,9 @@ fn suites(h: &mut String, report: &RunReport) {
     h.push_str("<h2>What was tested</h2><table><thead><tr><th>Suite</th><th>File</th><th>Spec</th><th>SHA-256 (suite / spec)</th><th>Target</th></tr></thead><tbody>\n");
     for s in &report.suites {
         let spec = report.specs.iter().find(|x| x.file == s.spec_file);
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{} <span class=\"suite\">{}</span><br><code>{}</code></td><td><code title=\"{}\">{}…</code><br><code title=\"{}\">{}…</code></td><td><code>{}</code>{}</td></tr>\n",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{} <span class=\"suite\">{}</span><br><code>{}</code></td><td><code title=\"{}\">{}…</code><br><code title=\"{}\">{}…</code></td><td><code>{}</code>{}</td></tr>",
             esc(&s.name),
             esc(&s.file),
             esc(spec.map_or("", |x| x.title.as_str())),
@@ -248,9 +248,9 @@ fn status_class(s: CaseStatus) -> &'static str {
 }
 
 fn cases(h: &mut String, report: &RunReport) {
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<h2>Cases <span class=\"suite\">({}, failures first)</span></h2><section class=\"cases\">\n",
+        "<h2>Cases <span class=\"suite\">({}, failures first)</span></h2><section class=\"cases\">",
         report.cases.len()
     );
     // Open failures by default while there are few enough to read.
@@ -528,12 +528,12 @@ fn exchange(h: &mut String, s: &StepResult) {
 /// The coverage section; also used by the certificate.
 pub fn coverage(h: &mut String, c: &Coverage) {
     for spec in &c.specs {
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<h2>Coverage of {} <span class=\"suite\"><code>{}</code></span></h2>\
              <p class=\"meta\"><span class=\"pct\">{:.0}%</span> of documented operation × status pairs exercised ({}/{})\
              <span class=\"covbar\"><span style=\"width:{:.1}%\"></span></span></p>\
-             <table><thead><tr><th>Operation</th><th>Method and path</th><th>Status</th><th>State</th><th class=\"num\">Hits</th></tr></thead><tbody>\n",
+             <table><thead><tr><th>Operation</th><th>Method and path</th><th>Status</th><th>State</th><th class=\"num\">Hits</th></tr></thead><tbody>",
             esc(&spec.title),
             esc(&spec.spec_file),
             spec.percent,
@@ -547,9 +547,9 @@ pub fn coverage(h: &mut String, c: &Coverage) {
                 PairState::Missing => ("missing", "missing"),
                 PairState::Excluded => ("excluded", "excluded"),
             };
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td><span class=\"pill {class}\">{label}</span>{}</td><td class=\"num\">{}</td></tr>\n",
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td><span class=\"pill {class}\">{label}</span>{}</td><td class=\"num\">{}</td></tr>",
                 esc(&r.operation),
                 esc(&r.method_path),
                 esc(&r.status),

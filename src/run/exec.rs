@@ -378,12 +378,10 @@ impl Runner {
                 sent_headers.push((name.to_string(), redactor.redact(value).into_owned()));
             }
         }
-        if let Some(cred) = &req.credential {
-            if let Some((name, value)) = ctx.credentials.get(cred) {
-                builder = builder.header(name.clone(), value.clone());
-                if record_all {
-                    sent_headers.push((name.to_string(), REDACTED.to_string()));
-                }
+        if let Some((name, value)) = req.credential.as_ref().and_then(|c| ctx.credentials.get(c)) {
+            builder = builder.header(name.clone(), value.clone());
+            if record_all {
+                sent_headers.push((name.to_string(), REDACTED.to_string()));
             }
         }
         if let Some((bytes, content_type)) = rendered.body.clone() {
@@ -472,7 +470,6 @@ impl Runner {
                 redactor,
             ));
         }
-        drop(scope);
         state.apply(new_captures, &ctx.redactor);
         let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
 
