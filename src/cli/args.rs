@@ -216,7 +216,7 @@ pub struct CertifyArgs {
     pub webhook_listen: Option<String>,
     /// Recompute the hashes of the spec and suite files a certificate names
     /// (paths as recorded, from the current folder) and say whether they match.
-    #[arg(long, value_name = "CERTIFICATE", conflicts_with_all = ["paths", "out", "base_url"])]
+    #[arg(long, value_name = "CERTIFICATE", conflicts_with_all = ["paths", "out"])]
     pub verify: Option<PathBuf>,
 }
 
