@@ -49,7 +49,10 @@ fn fast_target() -> (String, Arc<OnceLock<Instant>>) {
     let seen = first.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async move {
             let create_seen = seen.clone();
             let app = Router::new()
@@ -158,7 +161,11 @@ impl Figures {
             self.percentile(0.50),
             self.percentile(0.99),
             self.peak_rss_kb as f64 / 1024.0,
-            if self.failed > 0 { format!("  ({} FAILED steps)", self.failed) } else { String::new() }
+            if self.failed > 0 {
+                format!("  ({} FAILED steps)", self.failed)
+            } else {
+                String::new()
+            }
         );
     }
 }
@@ -182,15 +189,30 @@ fn reset_peak_rss() {
 
 fn run_harness(rt: &tokio::runtime::Runtime, dir: &Path, base_url: &str, jobs: usize) -> Figures {
     reset_peak_rss();
-    let suites = load_paths(&[dir.to_path_buf()], &LoadOptions::default()).expect("generated suite loads");
+    let suites =
+        load_paths(&[dir.to_path_buf()], &LoadOptions::default()).expect("generated suite loads");
     let plan = run::plan(&suites, &Filters::default(), None);
     let steps: usize = plan.iter().map(|p| p.case().steps.len()).sum();
     let targets: HashMap<PathBuf, Target> = suites
         .iter()
-        .map(|s| (s.file.clone(), Target { base_url: base_url.to_string(), note: None }))
+        .map(|s| {
+            (
+                s.file.clone(),
+                Target {
+                    base_url: base_url.to_string(),
+                    note: None,
+                },
+            )
+        })
         .collect();
-    let config = RunConfig { jobs, record: Record::Failures, ..RunConfig::default() };
-    let runner = Arc::new(Runner::new(&suites, &targets, &ExternalVars::default(), config, None).expect("runner"));
+    let config = RunConfig {
+        jobs,
+        record: Record::Failures,
+        ..RunConfig::default()
+    };
+    let runner = Arc::new(
+        Runner::new(&suites, &targets, &ExternalVars::default(), config, None).expect("runner"),
+    );
     let info = RunInfo {
         tool_version: env!("CARGO_PKG_VERSION"),
         started: std::time::SystemTime::now(),
@@ -212,7 +234,13 @@ fn run_harness(rt: &tokio::runtime::Runtime, dir: &Path, base_url: &str, jobs: u
     let wall = started.elapsed();
     let _ = consumer.join();
     let latencies = lat.lock().map(|v| v.clone()).unwrap_or_default();
-    Figures { steps, wall, latencies, peak_rss_kb: peak_rss_kb(), failed: failed.load(Ordering::Relaxed) }
+    Figures {
+        steps,
+        wall,
+        latencies,
+        peak_rss_kb: peak_rss_kb(),
+        failed: failed.load(Ordering::Relaxed),
+    }
 }
 
 /// The same requests with no harness: create, parse the id, get.
@@ -232,7 +260,8 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
                 let mut lat = Vec::new();
                 while next.fetch_add(1, Ordering::Relaxed) < cases as u64 {
                     let t = Instant::now();
-                    let body = serde_json::json!({"clientId": "en-app-ref-002", "consentIds": [SHARE_ID]});
+                    let body =
+                        serde_json::json!({"clientId": "en-app-ref-002", "consentIds": [SHARE_ID]});
                     let Ok(resp) = client
                         .post(format!("{base}/shares"))
                         .header(header::AUTHORIZATION, "Bearer enablenow-dev-token")
@@ -266,7 +295,13 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
         }
         all
     });
-    Figures { steps: cases * 2, wall: started.elapsed(), latencies, peak_rss_kb: peak_rss_kb(), failed: 0 }
+    Figures {
+        steps: cases * 2,
+        wall: started.elapsed(),
+        latencies,
+        peak_rss_kb: peak_rss_kb(),
+        failed: 0,
+    }
 }
 
 /// From spawning the binary on the bundled EnableNow suite to its first request.
@@ -274,7 +309,14 @@ fn time_to_first_request(base_url: &str, first: &OnceLock<Instant>) -> Option<Du
     let exe = env!("CARGO_BIN_EXE_apiconform");
     let started = Instant::now();
     let mut child = std::process::Command::new(exe)
-        .args(["run", "cases/enablenow", "--base-url", base_url, "--no-progress", "-q"])
+        .args([
+            "run",
+            "cases/enablenow",
+            "--base-url",
+            base_url,
+            "--no-progress",
+            "-q",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -291,11 +333,18 @@ fn time_to_first_request(base_url: &str, first: &OnceLock<Instant>) -> Option<Du
 
 fn main() {
     let args = Args::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (base_url, first_request) = fast_target();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-throughput");
 
-    println!("machine: {} cores; jobs {}; all automatic checks on", std::thread::available_parallelism().map_or(0, |n| n.get()), args.jobs);
+    println!(
+        "machine: {} cores; jobs {}; all automatic checks on",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.jobs
+    );
     let first = time_to_first_request(&base_url, &first_request);
 
     let suite_dir = generate_suite(&dir.join("fast"), args.steps);
@@ -308,11 +357,14 @@ fn main() {
     let bare = run_bare(&rt, &base_url, args.steps, args.jobs);
     harness.print("harness, fast target");
     bare.print("bare client loop, fast target");
-    println!("ratio harness/bare: {:.2}", harness.per_sec() / bare.per_sec());
+    println!(
+        "ratio harness/bare: {:.2}",
+        harness.per_sec() / bare.per_sec()
+    );
 
-    let reference = rt.block_on(apiconform::serve::start(apiconform::serve::ServeConfig::new(
-        apiconform::serve::Api::EnableNow,
-    )));
+    let reference = rt.block_on(apiconform::serve::start(
+        apiconform::serve::ServeConfig::new(apiconform::serve::Api::EnableNow),
+    ));
     match reference {
         Ok(server) => {
             let ref_dir = generate_suite(&dir.join("reference"), args.reference_steps);
@@ -323,7 +375,10 @@ fn main() {
         Err(e) => println!("reference server did not start: {e}"),
     }
     match first {
-        Some(d) => println!("time to first request (bundled EnableNow suite, process spawn to first request): {:.1} ms", d.as_secs_f64() * 1000.0),
+        Some(d) => println!(
+            "time to first request (bundled EnableNow suite, process spawn to first request): {:.1} ms",
+            d.as_secs_f64() * 1000.0
+        ),
         None => println!("time to first request: no request arrived within 10 s"),
     }
 }

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::{Event, Reporter};
 use crate::spec::{OperationKind, Spec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PairState {
     Covered,
@@ -18,7 +18,7 @@ pub enum PairState {
     Excluded,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CoverageRow {
     /// operationId, or `METHOD /path`.
     pub operation: String,
@@ -32,7 +32,7 @@ pub struct CoverageRow {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SpecCoverage {
     pub spec_file: String,
     pub title: String,
@@ -44,7 +44,7 @@ pub struct SpecCoverage {
     pub percent: f64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Coverage {
     pub specs: Vec<SpecCoverage>,
 }
@@ -216,6 +216,65 @@ impl Reporter for Collector {
             }
         }
         Ok(())
+    }
+}
+
+impl Coverage {
+    /// Sums the hits of several runs' tables (shards of one plan): a pair
+    /// is covered when any shard covered it, excluded (with the reason a
+    /// shard gave) when none did and a shard excluded it.
+    pub fn merge<'a>(tables: impl IntoIterator<Item = &'a Coverage>) -> Coverage {
+        let mut specs: Vec<SpecCoverage> = Vec::new();
+        for table in tables {
+            for spec in &table.specs {
+                let Some(into) = specs.iter_mut().find(|s| s.spec_file == spec.spec_file) else {
+                    specs.push(spec.clone());
+                    continue;
+                };
+                for row in &spec.rows {
+                    let same = |r: &&mut CoverageRow| {
+                        r.method_path == row.method_path && r.status == row.status
+                    };
+                    match into.rows.iter_mut().find(same) {
+                        Some(r) => {
+                            r.hits += row.hits;
+                            if r.reason.is_none() {
+                                r.reason.clone_from(&row.reason);
+                            }
+                        }
+                        None => into.rows.push(row.clone()),
+                    }
+                }
+            }
+        }
+        for spec in &mut specs {
+            for r in &mut spec.rows {
+                r.state = match (r.hits > 0, &r.reason) {
+                    (true, _) => PairState::Covered,
+                    (false, Some(_)) => PairState::Excluded,
+                    (false, None) => PairState::Missing,
+                };
+                if r.state != PairState::Excluded {
+                    r.reason = None;
+                }
+            }
+            spec.covered = spec
+                .rows
+                .iter()
+                .filter(|r| r.state == PairState::Covered)
+                .count();
+            spec.coverable = spec
+                .rows
+                .iter()
+                .filter(|r| r.state != PairState::Excluded)
+                .count();
+            spec.percent = if spec.coverable == 0 {
+                100.0
+            } else {
+                spec.covered as f64 * 100.0 / spec.coverable as f64
+            };
+        }
+        Coverage { specs }
     }
 }
 

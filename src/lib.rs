@@ -3,7 +3,8 @@
 //! The pipeline is plain data all the way: [`spec`] loads an OpenAPI document,
 //! [`suite`] loads case files, [`run`] executes them and emits
 //! [`report::Event`]s, [`check`] holds the automatic conformance checks, and
-//! reporters in [`report`] render the events.
+//! reporters in [`report`] render the events. [`testing`] turns cases into
+//! `cargo test` trials.
 
 pub mod check;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod serve;
 pub mod snapshot;
 pub mod spec;
 pub mod suite;
+pub mod testing;
 pub mod yaml;
 
 /// Names of the bundled reference servers (`server:` in a suite file).

@@ -2,13 +2,13 @@
 //! them (console, JUnit, JSON, HTML...). Secrets are redacted before a value
 //! lands here, so every report is safe to share.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::check::Finding;
 use crate::suite::Requirement;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseStatus {
     Passed,
@@ -34,7 +34,7 @@ impl CaseStatus {
 }
 
 /// The result of one case (after retries).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseResult {
     /// Position of the case in the plan (stable across shards).
     pub index: usize,
@@ -56,7 +56,7 @@ pub struct CaseResult {
     /// Steps of the last attempt.
     pub steps: Vec<StepResult>,
     /// Failure summaries of earlier, failed attempts (flaky or failed cases).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub earlier_attempts: Vec<Attempt>,
 }
 
@@ -76,40 +76,44 @@ impl CaseResult {
         })
     }
 
-    /// One-line failure summary (first failure).
+    /// One-line failure summary: the first failed step's error or first
+    /// failed check (steps skipped after it carry an error too; not those).
     pub fn failure_summary(&self) -> Option<String> {
-        if let Some(step) = self.steps.iter().find(|s| s.error.is_some()) {
-            return Some(format!(
-                "{}: {}",
-                step.name,
-                step.error.as_deref().unwrap_or_default()
-            ));
+        let step = self
+            .steps
+            .iter()
+            .find(|s| s.outcome == StepOutcome::Failed)?;
+        if let Some(e) = &step.error {
+            return Some(format!("{}: {e}", step.name));
         }
-        self.failures().next().map(|(s, c)| {
-            format!(
-                "{}: {}: {}",
-                s.name,
-                c.name,
-                c.message.as_deref().unwrap_or("failed")
-            )
-        })
+        step.checks
+            .iter()
+            .find(|c| c.outcome == CheckOutcome::Failed)
+            .map(|c| {
+                format!(
+                    "{}: {}: {}",
+                    step.name,
+                    c.name,
+                    c.message.as_deref().unwrap_or("failed")
+                )
+            })
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attempt {
     pub duration_ms: f64,
     pub failure: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     Main,
     Cleanup,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepOutcome {
     Passed,
@@ -118,7 +122,7 @@ pub enum StepOutcome {
 }
 
 /// One step: the request sent, the response, and every check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
     pub name: String,
     pub phase: Phase,
@@ -138,7 +142,7 @@ pub struct StepResult {
     pub response: Option<ResponseRecord>,
     pub duration_ms: f64,
     pub checks: Vec<CheckResult>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub captures: Vec<(String, Value)>,
 }
 
@@ -148,20 +152,20 @@ impl StepResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub method: String,
     pub url: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub headers: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResponseRecord {
     pub status: u16,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub headers: Vec<(String, String)>,
     /// The body, truncated for reports.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,7 +173,7 @@ pub struct ResponseRecord {
     pub size: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckOutcome {
     Passed,
@@ -178,7 +182,7 @@ pub enum CheckOutcome {
 }
 
 /// One automatic check or expectation on one step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
     /// Check name (`response_schema_conformance`) or expectation
     /// (`expect.status`, `expect.body $.data.id`).
@@ -186,7 +190,7 @@ pub struct CheckResult {
     pub outcome: CheckOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub findings: Vec<Finding>,
     /// `file:line:column` of the expectation in the case file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -231,7 +235,7 @@ impl CheckResult {
 }
 
 /// Counts for the closing line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub passed: usize,
     pub failed: usize,

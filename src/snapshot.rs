@@ -223,7 +223,10 @@ pub fn check(
 
 /// A unified line diff, cut to a readable length.
 pub fn diff(old: &str, new: &str) -> String {
-    let (old, new) = (format!("{}\n", old.trim_end()), format!("{}\n", new.trim_end()));
+    let (old, new) = (
+        format!("{}\n", old.trim_end()),
+        format!("{}\n", new.trim_end()),
+    );
     let text = similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)

@@ -38,7 +38,7 @@ impl Exchange<'_> {
 }
 
 /// One problem a check found.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     pub message: String,
     /// Where in the body, as a JSON path (`$.data[0].id`).

@@ -41,6 +41,13 @@ pub enum Command {
     Schema,
     /// Run a bundled reference server (enablenow, mycloud or all).
     Serve(crate::serve::ServeArgs),
+    /// Run suites with every check on and write a conformance certificate
+    /// (JSON, HTML, Markdown); or check one against local files (--verify).
+    #[command(after_help = CERTIFY_EXAMPLES)]
+    Certify(CertifyArgs),
+    /// Work with JSON reports (merge CI shards).
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -129,6 +136,8 @@ pub struct RunArgs {
     /// Fail the run (exit 1) when a spec's coverage is below this percentage.
     #[arg(long, value_name = "PERCENT")]
     pub min_coverage: Option<f64>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 #[derive(Debug, Args)]
@@ -150,4 +159,90 @@ pub struct CheckArgs {
     /// Read variables from a file, as for `run`.
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_file: Vec<PathBuf>,
+}
+
+/// Report files a run writes; any number of them at once.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Reports")]
+pub struct ReportArgs {
+    /// JUnit XML for CI: a testsuite per suite file, a testcase per case.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// The full run as JSON (schema/report.schema.json); merge shards with `report merge`.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Stream one JSON event per line while the run goes.
+    #[arg(long, value_name = "FILE")]
+    pub json_lines: Option<PathBuf>,
+    /// A self-contained HTML page: summary, cases (failures first), coverage.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// A Markdown summary for pull-request comments.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+const CERTIFY_EXAMPLES: &str = "\
+Examples:
+  apiconform certify cases/enablenow --base-url https://api.example.com \\
+      --var enablenow_token=$TOKEN --out certificate/
+  apiconform certify --verify certificate/certificate.json
+
+Exit codes: 0 conformant (or, with --verify, every hash matches),
+1 not conformant (or a file changed), 2 usage or input error.";
+
+#[derive(Debug, Args)]
+pub struct CertifyArgs {
+    /// Suite files or folders (default: `cases`).
+    pub paths: Vec<PathBuf>,
+    /// Target base URL; without it, suites run against their bundled reference server.
+    #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Folder for certificate.json, certificate.html and certificate.md.
+    #[arg(long, value_name = "DIR", required_unless_present = "verify")]
+    pub out: Option<PathBuf>,
+    /// Set a variable (repeatable), as for `run`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Read variables from a file (repeatable), as for `run`.
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_file: Vec<PathBuf>,
+    /// Cases run concurrently.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Per-request timeout: `10s`, `500ms`, `2m`.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Receive webhooks at this address for webhook steps.
+    #[arg(long, value_name = "ADDR")]
+    pub webhook_listen: Option<String>,
+    /// Recompute the hashes of the spec and suite files a certificate names
+    /// (paths as recorded, from the current folder) and say whether they match.
+    #[arg(long, value_name = "CERTIFICATE", conflicts_with_all = ["paths", "out"])]
+    pub verify: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge the JSON reports of `--partition` shards into one report.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports written by `run --json` (one per shard).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub inputs: Vec<PathBuf>,
+    /// Write the merged report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the merged report as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the merged report as HTML.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write the merged report as Markdown.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }

@@ -1,17 +1,17 @@
 //! What each subcommand does.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::args::{CheckArgs, Cli, Command, ListArgs, RunArgs, SelectArgs};
+use super::session::{self, SessionError, TargetOptions};
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::check::{self, CheckSet};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::report::console::{Console, Verbosity};
-use crate::report::{Event, Fanout, Reporter, RunInfo, SuiteInfo};
-use crate::run::{self, Filters, Partition, PlannedCase, Record, RunConfig, Runner, Target};
+use crate::report::{Event, Fanout, Reporter};
+use crate::run::{self, Filters, Partition, PlannedCase, Record, RunConfig};
 use crate::suite::vars::{ExternalVars, parse_assignment};
 use crate::suite::{self, LoadOptions, Suite};
 
@@ -30,6 +30,10 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Schema => {
             out(&crate::suite::schema_json());
             EXIT_OK
+        }
+        Command::Certify(args) => super::certify::certify_command(args),
+        Command::Report(super::args::ReportCommand::Merge(args)) => {
+            super::reports::merge_command(args)
         }
     }
 }
@@ -56,7 +60,7 @@ fn out(line: &str) -> bool {
 }
 
 /// Prints diagnostics to stderr and returns the input-error exit code.
-fn input_error(d: &Diagnostics) -> u8 {
+pub(super) fn input_error(d: &Diagnostics) -> u8 {
     eprintln!("{d}");
     let n = d.len();
     eprintln!(
@@ -66,7 +70,7 @@ fn input_error(d: &Diagnostics) -> u8 {
     EXIT_INPUT
 }
 
-fn usage_error(message: &str) -> u8 {
+pub(super) fn usage_error(message: &str) -> u8 {
     eprintln!("error: {message}");
     EXIT_INPUT
 }
@@ -94,14 +98,14 @@ fn external_vars(var: &[String], files: &[PathBuf]) -> Result<ExternalVars, Diag
     ExternalVars::collect(&cli, files)
 }
 
-struct Selection {
-    suites: Vec<Arc<Suite>>,
-    plan: Vec<PlannedCase>,
-    partition: Option<Partition>,
-    external: ExternalVars,
+pub(super) struct Selection {
+    pub suites: Vec<Arc<Suite>>,
+    pub plan: Vec<PlannedCase>,
+    pub partition: Option<Partition>,
+    pub external: ExternalVars,
 }
 
-fn select(args: &SelectArgs) -> Result<Selection, u8> {
+pub(super) fn select(args: &SelectArgs) -> Result<Selection, u8> {
     let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
         Some(p) => Some(
@@ -313,7 +317,7 @@ fn run_command(args: RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         max_body_size: args.max_body_size,
         check_mask: mask,
-        record: if args.verbose {
+        record: if args.verbose || super::reports::wants_everything(&args.reports) {
             Record::Everything
         } else {
             Record::Failures
@@ -337,6 +341,9 @@ fn run_command(args: RunArgs) -> u8 {
         &sel.suites,
     )));
     reporters.add(Box::new(Shared(coverage.clone())));
+    if let Err(e) = super::reports::add_reporters(&args.reports, &sel.suites, &mut reporters) {
+        return usage_error(&e);
+    }
     let code = runtime.block_on(run_async(&args, sel, config, reporters));
     if code == EXIT_INPUT {
         return code;
@@ -370,7 +377,7 @@ fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8)
 }
 
 /// A reporter shared with the caller (to read its state after the run).
-struct Shared<R: Reporter>(Arc<std::sync::Mutex<R>>);
+pub(super) struct Shared<R: Reporter>(pub Arc<std::sync::Mutex<R>>);
 
 impl<R: Reporter> Reporter for Shared<R> {
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
@@ -382,94 +389,32 @@ impl<R: Reporter> Reporter for Shared<R> {
 }
 
 async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters: Fanout) -> u8 {
-    let mut embedded = super::embedded::Embedded::default();
-    let mut targets: HashMap<PathBuf, Target> = HashMap::new();
-    let listener = match &args.webhook_listen {
-        Some(addr) => match addr.parse() {
-            Ok(a) => match run::webhook::listen(a).await {
-                Ok(l) => Some(l),
-                Err(e) => return usage_error(&format!("--webhook-listen {addr}: {e}")),
-            },
-            Err(_) => {
-                return usage_error(&format!(
-                    "--webhook-listen: `{addr}` is not an address like 127.0.0.1:9000"
-                ));
-            }
-        },
-        None => None,
+    let opts = TargetOptions {
+        base_url: args.base_url.clone(),
+        webhook_listen: args.webhook_listen.clone(),
     };
-    let mut listener = listener;
-    for suite in &sel.suites {
-        let target = match &args.base_url {
-            Some(url) => Target {
-                base_url: url.trim_end_matches('/').to_string(),
-                note: None,
-            },
-            None => match embedded
-                .target_for(suite, &sel.external, &mut listener)
-                .await
-            {
-                Ok(t) => t,
-                Err(message) => return usage_error(&message),
-            },
-        };
-        targets.insert(suite.file.clone(), target);
-    }
-    let inbox = listener.as_ref().map(|l| l.inbox.clone());
-    let runner = match Runner::new(&sel.suites, &targets, &sel.external, config, inbox) {
-        Ok(r) => Arc::new(r),
-        Err(d) => return input_error(&d),
-    };
-    let info = RunInfo {
-        tool_version: env!("CARGO_PKG_VERSION"),
-        started: SystemTime::now(),
-        suites: sel
-            .suites
-            .iter()
-            .filter(|s| sel.plan.iter().any(|p| Arc::ptr_eq(&p.suite, s)))
-            .map(|s| suite_info(s, &targets))
-            .collect(),
-        case_count: sel.plan.len(),
-        partition: sel.partition.map(|p| p.to_string()),
-    };
-    let (tx, rx) = std::sync::mpsc::channel::<Event>();
-    let consumer = std::thread::spawn(move || {
-        let mut reporters = reporters;
-        let mut first_error = None;
-        for event in rx {
-            if let Err(e) = reporters.event(&event) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error
-    });
-    let summary = runner.run(sel.plan, info, tx).await;
-    let report_error = consumer.join().ok().flatten();
-    drop(listener);
-    embedded.shutdown().await;
-    if let Some(e) = report_error {
-        eprintln!("error: writing a report failed: {e}");
-        return EXIT_INPUT;
-    }
-    if summary.totals.failed > 0 {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
+    let result = session::execute(
+        &sel.suites,
+        sel.plan,
+        sel.partition,
+        &sel.external,
+        &opts,
+        config,
+        reporters,
+    )
+    .await;
+    match result {
+        Ok(summary) if summary.totals.failed > 0 => EXIT_FAILED,
+        Ok(_) => EXIT_OK,
+        Err(e) => session_error(e),
     }
 }
 
-fn suite_info(s: &Suite, targets: &HashMap<PathBuf, Target>) -> SuiteInfo {
-    let target = targets.get(&s.file);
-    SuiteInfo {
-        file: s.file.display().to_string(),
-        name: s.name.clone(),
-        sha256: s.sha256.clone(),
-        spec_file: s.spec.path.display().to_string(),
-        spec_title: s.spec.title.clone(),
-        spec_version: s.spec.api_version.clone(),
-        spec_sha256: s.spec.sha256.clone(),
-        base_url: target.map(|t| t.base_url.clone()).unwrap_or_default(),
-        target_note: target.and_then(|t| t.note.clone()),
+/// Prints why a run could not start or finish; the input-error exit code.
+pub(super) fn session_error(e: SessionError) -> u8 {
+    match e {
+        SessionError::Input(d) => input_error(&d),
+        other => usage_error(&other.to_string()),
     }
 }
 

@@ -3,8 +3,11 @@
 //! 2 usage or input error).
 
 mod args;
+mod certify;
 mod commands;
-mod embedded;
+pub(crate) mod embedded;
+mod reports;
+pub(crate) mod session;
 
 use std::process::ExitCode;
 

@@ -10,14 +10,14 @@ use regex::Regex;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use super::model::{self, StatusPattern};
 use super::matcher::RegexExpr;
+use super::model::{self, StatusPattern};
 use super::node::{Node, Sp};
 use super::template::{Template, ValueTemplate};
 use super::vars::{ExternalVars, resolve_globals};
 use super::{
-    Body, BodyAssertion, Capture, PathExpr, CaptureSource, Case, Credential, Expect, Matcher, PathPart,
-    RequestStep, SnapshotSpec, Step, StepKind, Suite, WebhookStep,
+    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, Expect, Matcher, PathExpr,
+    PathPart, RequestStep, SnapshotSpec, Step, StepKind, Suite, WebhookStep,
 };
 use crate::check::{self, CheckSet, Outcome};
 use crate::diag::{Diagnostic, Diagnostics, Pos};

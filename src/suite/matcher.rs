@@ -430,7 +430,7 @@ mod tests {
         assert!(m.check_value("x", &json!(3), &s).is_ok());
         assert!(m.check_value("x", &json!("3"), &s).is_err());
         let m = Matcher {
-            regex: Some(Regex::new("^a.c$").unwrap()),
+            regex: Some(RegexExpr::Static(Regex::new("^a.c$").unwrap())),
             ..Default::default()
         };
         assert!(m.check_value("x", &json!("abc"), &s).is_ok());

@@ -132,12 +132,17 @@ pub enum PathExpr {
 
 impl PathExpr {
     /// The nodes the path selects in `value`.
-    pub fn select<'v>(&self, value: &'v serde_json::Value, scope: &dyn template::Scope) -> Result<Vec<&'v serde_json::Value>, String> {
+    pub fn select<'v>(
+        &self,
+        value: &'v serde_json::Value,
+        scope: &dyn template::Scope,
+    ) -> Result<Vec<&'v serde_json::Value>, String> {
         match self {
             PathExpr::Static(p) => Ok(p.query(value).all()),
             PathExpr::Templated(t) => {
                 let text = t.render_string(scope).map_err(|e| e.to_string())?;
-                let path = JsonPath::parse(&text).map_err(|e| format!("JSON path `{text}`: {e}"))?;
+                let path =
+                    JsonPath::parse(&text).map_err(|e| format!("JSON path `{text}`: {e}"))?;
                 Ok(path.query(value).all())
             }
         }

@@ -437,9 +437,16 @@ mod tests {
         let delta = parsed - OffsetDateTime::now_utc();
         assert!((delta.whole_seconds() - 86_400).abs() <= 2, "{later}");
         assert!(later.ends_with('Z'));
-        let ms = Template::parse("{{ now_ms(-1s) }}").unwrap().render_value(&s).unwrap();
+        let ms = Template::parse("{{ now_ms(-1s) }}")
+            .unwrap()
+            .render_value(&s)
+            .unwrap();
         let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-        assert!(ms.as_i64().is_some_and(|m| (now_ms - m - 1000).abs() < 2000), "{ms}");
+        assert!(
+            ms.as_i64()
+                .is_some_and(|m| (now_ms - m - 1000).abs() < 2000),
+            "{ms}"
+        );
     }
 
     #[test]

@@ -76,20 +76,21 @@ pub fn parse_assignment(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Whether a variable name marks a secret by convention.
+/// Whether a variable name marks a secret by convention: it contains
+/// token, secret, password or credential, or the word `key` (`api_key`,
+/// `apikey`, `access-key`; not `keyword` or `keys`).
 pub fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "apikey",
-        "api_key",
-        "credential",
-    ]
-    .iter()
-    .any(|w| lower.contains(w))
+    let word = ["token", "secret", "password", "passwd", "credential"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let key = lower.match_indices("key").any(|(i, _)| {
+        !lower[i + 3..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+    });
+    word || key
 }
 
 /// The suite's variables with external values applied, in definition
@@ -209,6 +210,24 @@ mod tests {
         let mut v = json!({"a": ["tok-123456"]});
         r.redact_value(&mut v);
         assert_eq!(v, json!({"a": ["[redacted]"]}));
+    }
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "pets_token",
+            "CLIENT_SECRET",
+            "db_password",
+            "api_key",
+            "apikey",
+            "access-key",
+            "KEY",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["pet_name", "keyword", "keys", "tag"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
     }
 
     #[test]

@@ -214,7 +214,12 @@ pub fn stderr(o: &Output) -> String {
 
 /// Replaces timings, ports, UUIDs and dates so output can be pinned.
 pub fn normalize(text: &str) -> String {
-    let rules: [(&str, &str); 6] = [
+    let rules: [(&str, &str); 7] = [
+        // The console right-aligns case times: the padding varies with them.
+        (
+            r"(?m)^(PASS|FAIL|FLAKY|SKIP) +\d+(\.\d+)?(ms|s)\b",
+            "$1 [time]",
+        ),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",

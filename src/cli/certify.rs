@@ -1,0 +1,193 @@
+//! `apiconform certify`: a full run with every automatic check on, turned
+//! into `certificate.json`, `.html` and `.md`; and `certify --verify`.
+
+use std::sync::{Arc, Mutex};
+
+use super::args::{CertifyArgs, SelectArgs};
+use super::commands::{Shared, parse_timeout, select, session_error, usage_error};
+use super::session::{self, TargetOptions};
+use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
+use crate::check::CheckSet;
+use crate::report::certificate::{self, Certificate, FileState, Verdict};
+use crate::report::console::{Console, Verbosity};
+use crate::report::model::{ReportBuilder, RunReport};
+use crate::report::{Event, Fanout, Reporter, write_file};
+use crate::run::{self, Record, RunConfig};
+
+pub(super) fn certify_command(args: CertifyArgs) -> u8 {
+    match &args.verify {
+        Some(path) => verify_command(path),
+        None => certify(args),
+    }
+}
+
+/// Keeps the finished report for the caller.
+struct Keep {
+    builder: ReportBuilder,
+    report: Option<RunReport>,
+}
+
+impl Reporter for Keep {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Some(r) = self.builder.observe(event) {
+            self.report = Some(r);
+        }
+        Ok(())
+    }
+}
+
+fn certify(args: CertifyArgs) -> u8 {
+    let Some(out) = args.out.clone() else {
+        return usage_error("--out DIR is required");
+    };
+    // The whole suite: no filters, no partition.
+    let sel = match select(&SelectArgs {
+        paths: args.paths.clone(),
+        name: Vec::new(),
+        name_regex: None,
+        tag: Vec::new(),
+        exclude_tag: Vec::new(),
+        partition: None,
+        var: args.var.clone(),
+        vars_file: args.vars_file.clone(),
+    }) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if sel.plan.is_empty() {
+        return usage_error("no cases to certify");
+    }
+    let timeout = match parse_timeout(&args.timeout) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&format!("--timeout: {e}")),
+    };
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        return usage_error(&format!("cannot create {}: {e}", out.display()));
+    }
+    let config = RunConfig {
+        jobs: args.jobs.unwrap_or_else(run::default_jobs).max(1),
+        timeout,
+        // A certificate states what the target does on the first try.
+        retries: 0,
+        fail_fast: false,
+        check_mask: CheckSet::all(),
+        record: Record::Everything,
+        ..RunConfig::default()
+    };
+    let keep = Arc::new(Mutex::new(Keep {
+        builder: ReportBuilder::new(&sel.suites),
+        report: None,
+    }));
+    let mut reporters = Fanout::default();
+    reporters.add(Box::new(Console::stdout(Verbosity::Normal, true)));
+    reporters.add(Box::new(Shared(keep.clone())));
+    let opts = TargetOptions {
+        base_url: args.base_url.clone(),
+        webhook_listen: args.webhook_listen.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    let result = runtime.block_on(session::execute(
+        &sel.suites,
+        sel.plan,
+        None,
+        &sel.external,
+        &opts,
+        config,
+        reporters,
+    ));
+    if let Err(e) = result {
+        return session_error(e);
+    }
+    let report = match keep.lock() {
+        Ok(mut k) => k.report.take(),
+        Err(_) => None,
+    };
+    let Some(report) = report else {
+        return usage_error("the run finished without a report");
+    };
+    let cert = Certificate::from_report(&report);
+    let json = match cert.to_json() {
+        Ok(j) => j,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    for (name, text) in [
+        ("certificate.json", json),
+        ("certificate.html", cert.to_html()),
+        ("certificate.md", cert.to_markdown()),
+    ] {
+        if let Err(e) = write_file(&out.join(name), text.as_bytes()) {
+            return usage_error(&format!("cannot write certificate: {e}"));
+        }
+    }
+    let met = cert
+        .requirements
+        .iter()
+        .filter(|r| r.result == certificate::RequirementResult::Met)
+        .count();
+    println!(
+        "{}: {met}/{} requirements met · certificate written to {}",
+        cert.verdict.label(),
+        cert.requirements.len(),
+        out.display()
+    );
+    if cert.verdict == Verdict::Conformant {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn verify_command(path: &std::path::Path) -> u8 {
+    let cert = match certificate::read(path) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let checks = certificate::verify(&cert, std::path::Path::new("."));
+    let mut changed = 0;
+    let mut missing = 0;
+    for c in &checks {
+        match &c.state {
+            FileState::Matches => println!("ok       {}", c.file),
+            FileState::Changed { actual } => {
+                changed += 1;
+                println!(
+                    "CHANGED  {}  (certified {}, now {actual})",
+                    c.file, c.expected
+                );
+            }
+            FileState::Missing { error } => {
+                missing += 1;
+                println!("MISSING  {}  ({error})", c.file);
+            }
+        }
+    }
+    println!(
+        "certificate of {} ({}, apiconform {}): verdict {}",
+        cert.finished,
+        cert.targets.join(", "),
+        cert.tool.version,
+        cert.verdict.label()
+    );
+    if missing > 0 {
+        eprintln!(
+            "error: {missing} file{} named in the certificate not found; run --verify from the folder certify ran in",
+            if missing == 1 { "" } else { "s" }
+        );
+        return EXIT_INPUT;
+    }
+    if changed > 0 {
+        println!(
+            "MISMATCH: {changed} of {} files differ from the certified ones",
+            checks.len()
+        );
+        return EXIT_FAILED;
+    }
+    println!("MATCH: all {} files are the certified ones", checks.len());
+    EXIT_OK
+}

@@ -1,0 +1,588 @@
+//! Conformance certificates: what was tested (spec and suite files with
+//! their SHA-256, tool version), where, when, a result per requirement,
+//! coverage and a verdict; rendered as JSON, HTML and Markdown. Verifying a
+//! certificate recomputes the hashes of the local files it names, so a
+//! customer can tell that the suites they hold are the ones that ran.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::RenderError;
+use super::html::{self, esc};
+use super::markdown::{self, cell};
+use super::model::{RunReport, SpecRecord, SuiteRecord, Tool, TotalsRecord, human_time};
+use crate::coverage::Coverage;
+use crate::result::{CaseResult, CaseStatus, Phase, StepOutcome};
+
+pub const CERTIFICATE_FORMAT: &str = "apiconform-certificate";
+pub const CERTIFICATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Conformant,
+    NotConformant,
+}
+
+impl Verdict {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Conformant => "CONFORMANT",
+            Verdict::NotConformant => "NOT CONFORMANT",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementResult {
+    /// Every case of the requirement passed, every step ran.
+    Met,
+    /// A case failed.
+    NotMet,
+    /// Nothing failed, but a case or step did not run (e.g. no webhook listener).
+    NotVerified,
+}
+
+impl RequirementResult {
+    pub fn label(&self) -> &'static str {
+        match self {
+            RequirementResult::Met => "met",
+            RequirementResult::NotMet => "not met",
+            RequirementResult::NotVerified => "not verified",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Certificate {
+    /// Always [`CERTIFICATE_FORMAT`].
+    pub format: String,
+    pub schema_version: u32,
+    pub verdict: Verdict,
+    pub tool: Tool,
+    /// RFC 3339.
+    pub started: String,
+    /// RFC 3339; the certificate's date.
+    pub finished: String,
+    /// Base URLs the suites ran against.
+    pub targets: Vec<String>,
+    pub specs: Vec<SpecRecord>,
+    pub suites: Vec<SuiteRecord>,
+    /// Automatic checks that were on (suites may still switch some off per case; their hashes pin that).
+    pub checks: Vec<String>,
+    pub totals: TotalsRecord,
+    pub requirements: Vec<RequirementRow>,
+    pub coverage: Coverage,
+}
+
+/// One requirement, or one case that states none (listed under its name).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequirementRow {
+    pub id: String,
+    pub text: String,
+    /// False for a case without a `requirement:`; `id` is then the case name.
+    pub stated: bool,
+    pub result: RequirementResult,
+    pub cases: Vec<CaseRef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseRef {
+    pub suite: String,
+    pub name: String,
+    pub status: CaseStatus,
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+fn case_result(c: &CaseResult) -> RequirementResult {
+    let skipped_step = c
+        .steps
+        .iter()
+        .any(|s| s.phase == Phase::Main && s.outcome == StepOutcome::Skipped);
+    match c.status {
+        CaseStatus::Failed => RequirementResult::NotMet,
+        CaseStatus::Skipped => RequirementResult::NotVerified,
+        _ if skipped_step => RequirementResult::NotVerified,
+        _ => RequirementResult::Met,
+    }
+}
+
+impl Certificate {
+    pub fn from_report(report: &RunReport) -> Certificate {
+        let mut rows: Vec<RequirementRow> = Vec::new();
+        for c in &report.cases {
+            let case = CaseRef {
+                suite: c.suite_name.clone(),
+                name: c.name.clone(),
+                status: c.status,
+                location: c.location.clone(),
+                failure: if c.status == CaseStatus::Failed {
+                    c.failure_summary()
+                } else {
+                    None
+                },
+            };
+            let result = case_result(c);
+            let (id, text, stated) = match &c.requirement {
+                Some(r) => (r.id.clone(), r.text.clone(), true),
+                None => (
+                    c.full_name(),
+                    format!("no requirement stated ({})", c.location),
+                    false,
+                ),
+            };
+            match rows.iter_mut().find(|r| r.stated && stated && r.id == id) {
+                Some(row) => {
+                    row.result = worse(row.result, result);
+                    row.cases.push(case);
+                }
+                None => rows.push(RequirementRow {
+                    id,
+                    text,
+                    stated,
+                    result,
+                    cases: vec![case],
+                }),
+            }
+        }
+        let all_met = rows.iter().all(|r| r.result == RequirementResult::Met);
+        let verdict =
+            if all_met && !rows.is_empty() && report.totals.failed == 0 && !report.stopped_early {
+                Verdict::Conformant
+            } else {
+                Verdict::NotConformant
+            };
+        Certificate {
+            format: CERTIFICATE_FORMAT.into(),
+            schema_version: CERTIFICATE_VERSION,
+            verdict,
+            tool: report.tool.clone(),
+            started: report.started.clone(),
+            finished: report.finished.clone(),
+            targets: report.targets(),
+            specs: report.specs.clone(),
+            suites: report.suites.clone(),
+            checks: crate::check::REGISTRY
+                .iter()
+                .map(|c| c.name.to_string())
+                .collect(),
+            totals: report.totals,
+            requirements: rows,
+            coverage: report.coverage.clone(),
+        }
+    }
+
+    pub fn to_json(&self) -> Result<String, RenderError> {
+        Ok(serde_json::to_string_pretty(self)? + "\n")
+    }
+
+    pub fn to_html(&self) -> String {
+        let ok = self.verdict == Verdict::Conformant;
+        let mut h = String::new();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Conformance certificate: {}</title><style>{}</style></head><body><main>\n",
+            esc(self.verdict.label()),
+            html::STYLE
+        );
+        let _ = write!(
+            h,
+            "<header><h1>API conformance certificate</h1><span class=\"verdict {}\">{}</span></header>\n\
+             <p class=\"meta\">Tested {} · from {} to {} · apiconform {}</p>\n",
+            if ok { "ok" } else { "bad" },
+            esc(self.verdict.label()),
+            self.targets
+                .iter()
+                .map(|t| format!("<code>{}</code>", esc(t)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            esc(&human_time(&self.started)),
+            esc(&human_time(&self.finished)),
+            esc(&self.tool.version)
+        );
+        let met = self
+            .requirements
+            .iter()
+            .filter(|r| r.result == RequirementResult::Met)
+            .count();
+        let _ = writeln!(
+            h,
+            "<section class=\"cards\" style=\"grid-template-columns:repeat(4,1fr)\">\
+             <div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">requirements</div></div>\
+             <div class=\"card passed\"><div class=\"n\">{met}</div><div class=\"l\">met</div></div>\
+             <div class=\"card failed\"><div class=\"n\">{}</div><div class=\"l\">not met</div></div>\
+             <div class=\"card skipped\"><div class=\"n\">{}</div><div class=\"l\">not verified</div></div></section>",
+            self.requirements.len(),
+            self.requirements
+                .iter()
+                .filter(|r| r.result == RequirementResult::NotMet)
+                .count(),
+            self.requirements
+                .iter()
+                .filter(|r| r.result == RequirementResult::NotVerified)
+                .count(),
+        );
+        h.push_str("<h2>What was tested</h2><table><thead><tr><th>File</th><th>What</th><th>SHA-256</th></tr></thead><tbody>\n");
+        for s in &self.specs {
+            for (i, d) in s.documents.iter().enumerate() {
+                let what = if i == 0 {
+                    format!("spec: {} {}", s.title, s.version)
+                } else {
+                    "spec ($ref)".into()
+                };
+                let _ = writeln!(
+                    h,
+                    "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
+                    esc(&d.file),
+                    esc(&what),
+                    esc(&d.sha256)
+                );
+            }
+        }
+        for s in &self.suites {
+            let _ = writeln!(
+                h,
+                "<tr><td><code>{}</code></td><td>suite: {}</td><td><code>{}</code></td></tr>",
+                esc(&s.file),
+                esc(&s.name),
+                esc(&s.sha256)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        h.push_str("<h2>Requirements</h2><table><thead><tr><th>Requirement</th><th>Result</th><th>Cases</th></tr></thead><tbody>\n");
+        for r in &self.requirements {
+            let class = match r.result {
+                RequirementResult::Met => "passed",
+                RequirementResult::NotMet => "failed",
+                RequirementResult::NotVerified => "skipped",
+            };
+            let head = if r.stated {
+                format!("<b>{}</b><br>{}", esc(&r.id), esc(&r.text))
+            } else {
+                format!(
+                    "<i>{}</i><br><span class=\"suite\">{}</span>",
+                    esc(&r.id),
+                    esc(&r.text)
+                )
+            };
+            let cases: Vec<String> = r
+                .cases
+                .iter()
+                .map(|c| {
+                    let why = c
+                        .failure
+                        .as_ref()
+                        .map(|f| format!("<br><span class=\"err\">{}</span>", esc(f)))
+                        .unwrap_or_default();
+                    format!(
+                        "{} › {} <span class=\"suite\">({})</span>{why}",
+                        esc(&c.suite),
+                        esc(&c.name),
+                        c.status.label()
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                h,
+                "<tr><td>{head}</td><td><span class=\"pill {class}\">{}</span></td><td>{}</td></tr>",
+                r.result.label(),
+                cases.join("<br>")
+            );
+        }
+        h.push_str("</tbody></table>\n");
+        html::coverage(&mut h, &self.coverage);
+        let _ = write!(
+            h,
+            "<h2>Checks</h2><p class=\"meta\">Automatic checks on for every response: {}.</p>\
+             <footer>Verify with <code>apiconform certify --verify certificate.json</code> in the folder the suites were run from.</footer>\n</main></body></html>\n",
+            self.checks
+                .iter()
+                .map(|c| format!("<code>{}</code>", esc(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        h
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let mut m = String::new();
+        let icon = if self.verdict == Verdict::Conformant {
+            "✅"
+        } else {
+            "❌"
+        };
+        let _ = writeln!(
+            m,
+            "# {icon} API conformance certificate: {}\n",
+            self.verdict.label()
+        );
+        let _ = writeln!(
+            m,
+            "Tested {} from {} to {} with apiconform {}.\n",
+            cell(&self.targets.join(", ")),
+            cell(&human_time(&self.started)),
+            cell(&human_time(&self.finished)),
+            cell(&self.tool.version)
+        );
+        let _ = writeln!(
+            m,
+            "## What was tested\n\n| File | What | SHA-256 |\n|---|---|---|"
+        );
+        for s in &self.specs {
+            for (i, d) in s.documents.iter().enumerate() {
+                let what = if i == 0 {
+                    format!("spec: {} {}", s.title, s.version)
+                } else {
+                    "spec ($ref)".into()
+                };
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | `{}` |",
+                    cell(&d.file),
+                    cell(&what),
+                    d.sha256
+                );
+            }
+        }
+        for s in &self.suites {
+            let _ = writeln!(
+                m,
+                "| {} | suite: {} | `{}` |",
+                cell(&s.file),
+                cell(&s.name),
+                s.sha256
+            );
+        }
+        let _ = writeln!(
+            m,
+            "\n## Requirements\n\n| Requirement | Result | Cases |\n|---|---|---|"
+        );
+        for r in &self.requirements {
+            let head = if r.stated {
+                format!("**{}** {}", cell(&r.id), cell(&r.text))
+            } else {
+                format!("*{}*", cell(&r.id))
+            };
+            let cases: Vec<String> = r
+                .cases
+                .iter()
+                .map(|c| format!("{} ({})", cell(&c.name), c.status.label()))
+                .collect();
+            let _ = writeln!(
+                m,
+                "| {head} | {} | {} |",
+                r.result.label(),
+                cases.join("<br>")
+            );
+        }
+        m.push('\n');
+        markdown::coverage(&mut m, &self.coverage, usize::MAX);
+        let _ = writeln!(m, "Automatic checks on: {}.", self.checks.join(", "));
+        m
+    }
+}
+
+fn worse(a: RequirementResult, b: RequirementResult) -> RequirementResult {
+    use RequirementResult::*;
+    match (a, b) {
+        (NotMet, _) | (_, NotMet) => NotMet,
+        (NotVerified, _) | (_, NotVerified) => NotVerified,
+        _ => Met,
+    }
+}
+
+/// The state of one file a certificate names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    Matches,
+    Changed { actual: String },
+    Missing { error: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct FileCheck {
+    pub file: String,
+    pub expected: String,
+    pub state: FileState,
+}
+
+/// Why a certificate cannot be verified at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not an apiconform certificate: {reason}")]
+    NotACertificate { path: String, reason: String },
+}
+
+/// Reads a certificate file.
+pub fn read(path: &Path) -> Result<Certificate, VerifyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let cert: Certificate =
+        serde_json::from_str(&text).map_err(|e| VerifyError::NotACertificate {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    if cert.format != CERTIFICATE_FORMAT {
+        return Err(VerifyError::NotACertificate {
+            path: path.display().to_string(),
+            reason: format!("format is `{}`", cert.format),
+        });
+    }
+    Ok(cert)
+}
+
+/// Recomputes the SHA-256 of every spec document and suite file the
+/// certificate names; relative paths resolve against `root`.
+pub fn verify(cert: &Certificate, root: &Path) -> Vec<FileCheck> {
+    let mut files: Vec<(&str, &str)> = Vec::new();
+    for s in &cert.specs {
+        for d in &s.documents {
+            files.push((&d.file, &d.sha256));
+        }
+    }
+    for s in &cert.suites {
+        files.push((&s.file, &s.sha256));
+    }
+    files.dedup();
+    files
+        .into_iter()
+        .map(|(file, expected)| {
+            let state = match std::fs::read(root.join(file)) {
+                Ok(bytes) => {
+                    let actual = crate::spec::sha256_hex(&bytes);
+                    if actual == expected {
+                        FileState::Matches
+                    } else {
+                        FileState::Changed { actual }
+                    }
+                }
+                Err(e) => FileState::Missing {
+                    error: e.to_string(),
+                },
+            };
+            FileCheck {
+                file: file.to_string(),
+                expected: expected.to_string(),
+                state,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{REPORT_FORMAT, SCHEMA_VERSION};
+    use crate::result::StepResult;
+    use crate::suite::Requirement;
+
+    fn case(index: usize, req: Option<&str>, status: CaseStatus) -> CaseResult {
+        CaseResult {
+            index,
+            suite_file: "s.yaml".into(),
+            suite_name: "s".into(),
+            name: format!("case {index}"),
+            location: format!("s.yaml:{index}:3"),
+            tags: Vec::new(),
+            requirement: req.map(|id| Requirement {
+                id: id.into(),
+                text: format!("{id} holds."),
+            }),
+            status,
+            skip_reason: None,
+            attempts: 1,
+            duration_ms: 1.0,
+            steps: Vec::new(),
+            earlier_attempts: Vec::new(),
+        }
+    }
+
+    fn report(cases: Vec<CaseResult>) -> RunReport {
+        RunReport {
+            format: REPORT_FORMAT.into(),
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "apiconform".into(),
+                version: "0.1.0".into(),
+            },
+            started: "2026-03-01T12:00:00Z".into(),
+            finished: "2026-03-01T12:00:01Z".into(),
+            duration_ms: 1000.0,
+            partitions: Vec::new(),
+            stopped_early: false,
+            specs: Vec::new(),
+            suites: Vec::new(),
+            planned_cases: cases.len(),
+            totals: TotalsRecord::of(&cases),
+            cases,
+            coverage: Coverage::default(),
+        }
+    }
+
+    #[test]
+    fn requirements_group_cases_and_decide_the_verdict() {
+        let cert = Certificate::from_report(&report(vec![
+            case(0, Some("R-1"), CaseStatus::Passed),
+            case(1, Some("R-1"), CaseStatus::Flaky),
+            case(2, None, CaseStatus::Passed),
+        ]));
+        assert_eq!(cert.requirements.len(), 2);
+        assert_eq!(cert.requirements[0].cases.len(), 2);
+        assert_eq!(cert.requirements[1].id, "s › case 2");
+        assert!(!cert.requirements[1].stated);
+        assert_eq!(cert.verdict, Verdict::Conformant);
+
+        let failed = Certificate::from_report(&report(vec![
+            case(0, Some("R-1"), CaseStatus::Passed),
+            case(1, Some("R-1"), CaseStatus::Failed),
+        ]));
+        assert_eq!(failed.requirements[0].result, RequirementResult::NotMet);
+        assert_eq!(failed.verdict, Verdict::NotConformant);
+    }
+
+    #[test]
+    fn a_skipped_step_leaves_a_requirement_unverified() {
+        let mut c = case(0, Some("R-9"), CaseStatus::Passed);
+        c.steps.push(StepResult {
+            name: "wait for webhook".into(),
+            phase: Phase::Main,
+            location: "s.yaml:9:7".into(),
+            operation: "webhook share.created".into(),
+            method_path: "WEBHOOK share.created".into(),
+            outcome: StepOutcome::Skipped,
+            error: Some("skipped: no webhook listener".into()),
+            request: None,
+            response: None,
+            duration_ms: 0.0,
+            checks: Vec::new(),
+            captures: Vec::new(),
+        });
+        let cert = Certificate::from_report(&report(vec![c]));
+        assert_eq!(cert.requirements[0].result, RequirementResult::NotVerified);
+        assert_eq!(cert.verdict, Verdict::NotConformant);
+        assert!(cert.to_markdown().contains("| not verified |"));
+        assert!(cert.to_html().contains("not verified"));
+    }
+
+    #[test]
+    fn an_empty_run_certifies_nothing() {
+        assert_eq!(
+            Certificate::from_report(&report(Vec::new())).verdict,
+            Verdict::NotConformant
+        );
+    }
+}
