@@ -1109,6 +1109,23 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// `cases/x/../../specs/a.yaml` -> `specs/a.yaml`, without touching the
+/// file system (so messages show the path a person would write).
+fn lexical_clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// `cases/enablenow/shares.yaml` -> `shares`.
 pub fn suite_name_from_file(file: &Path) -> String {
     file.file_stem()
