@@ -19,19 +19,30 @@ use apiconform::suite::{LoadOptions, Suite, load_paths};
 async fn run_suite(api: Api, folder: &str, fault: Option<&str>) -> (Vec<String>, usize) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let suites: Vec<Arc<Suite>> =
-        load_paths(&[root.join("cases").join(folder)], &LoadOptions::default()).expect("bundled suites load");
+        load_paths(&[root.join("cases").join(folder)], &LoadOptions::default())
+            .expect("bundled suites load");
     let listener = run::webhook::listen(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("webhook listener");
     let mut config = ServeConfig::new(api);
     config.fault = fault.map(str::to_string);
     if api == Api::EnableNow {
-        config.webhooks.push(("en-app-ref-002".into(), listener.url("/enablenow")));
+        config
+            .webhooks
+            .push(("en-app-ref-002".into(), listener.url("/enablenow")));
     }
     let server = serve::start(config).await.expect("reference server starts");
     let targets: HashMap<PathBuf, Target> = suites
         .iter()
-        .map(|s| (s.file.clone(), Target { base_url: server.base_url(), note: None }))
+        .map(|s| {
+            (
+                s.file.clone(),
+                Target {
+                    base_url: server.base_url(),
+                    note: None,
+                },
+            )
+        })
         .collect();
     let runner = Arc::new(
         Runner::new(
@@ -66,10 +77,16 @@ async fn run_suite(api: Api, folder: &str, fault: Option<&str>) -> (Vec<String>,
 }
 
 fn check_api(api: Api, folder: &str) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (failed, total) = rt.block_on(run_suite(api, folder, None));
     assert!(total > 20, "{folder}: only {total} cases");
-    assert!(failed.is_empty(), "{folder} fails against the correct server: {failed:#?}");
+    assert!(
+        failed.is_empty(),
+        "{folder} fails against the correct server: {failed:#?}"
+    );
 
     let faults: Vec<&serve::Fault> = serve::faults().iter().filter(|f| f.api == api).collect();
     assert!(faults.len() >= 12, "{folder}: only {} faults", faults.len());
@@ -77,12 +94,20 @@ fn check_api(api: Api, folder: &str) {
     println!("{folder}: {total} cases; fault -> failing cases");
     for fault in faults {
         let (failed, _) = rt.block_on(run_suite(api, folder, Some(fault.name)));
-        println!("  {:<40} {:>3}  e.g. {}", fault.name, failed.len(), failed.first().map_or("-", String::as_str));
+        println!(
+            "  {:<40} {:>3}  e.g. {}",
+            fault.name,
+            failed.len(),
+            failed.first().map_or("-", String::as_str)
+        );
         if failed.is_empty() {
             missed.push(fault.name);
         }
     }
-    assert!(missed.is_empty(), "{folder}: faults no case catches: {missed:?}");
+    assert!(
+        missed.is_empty(),
+        "{folder}: faults no case catches: {missed:?}"
+    );
 }
 
 #[test]

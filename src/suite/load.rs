@@ -124,10 +124,12 @@ pub fn load_file(
     })?;
     let model: model::SuiteFile = yaml::from_str(file, &text)?;
 
-    let spec_path = file
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&model.spec.value);
+    let spec_path = lexical_clean(
+        &file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&model.spec.value),
+    );
     let key = spec_path
         .canonicalize()
         .unwrap_or_else(|_| spec_path.clone());
@@ -1117,7 +1119,9 @@ fn lexical_clean(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
                 out.pop();
             }
             other => out.push(other.as_os_str()),
