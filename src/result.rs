@@ -185,8 +185,8 @@ pub enum CheckOutcome {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
     /// Check name (`response_schema_conformance`) or expectation
-    /// (`expect.status`, `expect.body $.data.id`).
-    pub name: String,
+    /// (`expect.status`, `expect.body`); static names cost no allocation.
+    pub name: std::borrow::Cow<'static, str>,
     pub outcome: CheckOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -198,7 +198,7 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    pub fn passed(name: impl Into<String>) -> Self {
+    pub fn passed(name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         CheckResult {
             name: name.into(),
             outcome: CheckOutcome::Passed,
@@ -208,7 +208,10 @@ impl CheckResult {
         }
     }
 
-    pub fn failed(name: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn failed(
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         CheckResult {
             name: name.into(),
             outcome: CheckOutcome::Failed,
@@ -218,7 +221,10 @@ impl CheckResult {
         }
     }
 
-    pub fn skipped(name: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn skipped(
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        reason: impl Into<String>,
+    ) -> Self {
         CheckResult {
             name: name.into(),
             outcome: CheckOutcome::Skipped,
@@ -251,6 +257,13 @@ impl Totals {
             CaseStatus::Flaky => self.flaky += 1,
             CaseStatus::Skipped => self.skipped += 1,
         }
+    }
+
+    pub fn merge(&mut self, other: Totals) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.flaky += other.flaky;
+        self.skipped += other.skipped;
     }
 
     pub fn total(&self) -> usize {

@@ -97,6 +97,9 @@ pub struct RunArgs {
     /// Stop starting cases after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Run the selected cases N times over (soak runs, hunting flaky cases).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub repeat: usize,
     /// Largest response body accepted, in bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_body_size: usize,

@@ -288,10 +288,14 @@ fn check_mask(only: &[String], exclude: &[String]) -> Result<CheckSet, String> {
 }
 
 fn run_command(args: RunArgs) -> u8 {
-    let sel = match select(&args.select) {
+    let mut sel = match select(&args.select) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if args.repeat == 0 {
+        return usage_error("--repeat must be at least 1");
+    }
+    sel.plan = run::repeat(std::mem::take(&mut sel.plan), args.repeat);
     if sel.plan.is_empty() && sel.partition.is_none() {
         return usage_error("no cases match the given paths and filters");
     }
@@ -327,6 +331,8 @@ fn run_command(args: RunArgs) -> u8 {
             args.update_snapshots,
             args.accept_snapshots,
         ),
+        // Decided by the reporters in `session::execute`.
+        step_events: true,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -380,6 +386,10 @@ fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8)
 pub(super) struct Shared<R: Reporter>(pub Arc<std::sync::Mutex<R>>);
 
 impl<R: Reporter> Reporter for Shared<R> {
+    fn wants_steps(&self) -> bool {
+        self.0.lock().is_ok_and(|r| r.wants_steps())
+    }
+
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
         match self.0.lock() {
             Ok(mut r) => r.event(event),

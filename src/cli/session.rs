@@ -152,19 +152,14 @@ pub async fn execute(
     config: RunConfig,
     reporters: Fanout,
 ) -> Result<RunSummary, SessionError> {
+    let config = RunConfig {
+        step_events: reporters.wants_steps(),
+        ..config
+    };
     let prepared = prepare(suites, external, opts, config).await?;
     let info = prepared.run_info(suites, &plan, partition);
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
-    let consumer = std::thread::spawn(move || {
-        let mut reporters = reporters;
-        let mut first_error = None;
-        for event in rx {
-            if let Err(e) = reporters.event(&event) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error
-    });
+    let consumer = std::thread::spawn(move || crate::report::consume(rx, reporters));
     let summary = prepared.runner.clone().run(plan, info, tx).await;
     let report_error = consumer.join().ok().flatten();
     prepared.shutdown().await;

@@ -239,6 +239,10 @@ pub fn format_ms(ms: f64) -> String {
 }
 
 impl<W: Write + Send> Reporter for Console<W> {
+    fn wants_steps(&self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
         match event {
             Event::RunStarted(info) => {

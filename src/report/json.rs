@@ -83,6 +83,10 @@ pub fn event_json(event: &Event) -> Result<Value, serde_json::Error> {
 }
 
 impl<W: Write + Send> Reporter for JsonLines<W> {
+    fn wants_steps(&self) -> bool {
+        true
+    }
+
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
         let line = serde_json::to_string(&event_json(event)?)?;
         self.out.write_all(line.as_bytes())?;

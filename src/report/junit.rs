@@ -95,7 +95,7 @@ fn test_case(c: &CaseResult) -> TestCase {
 }
 
 fn first_failed_check(c: &CaseResult) -> Option<String> {
-    c.failures().next().map(|(_, check)| check.name.clone())
+    c.failures().next().map(|(_, check)| check.name.to_string())
 }
 
 fn reruns(c: &CaseResult) -> Vec<TestRerun> {

@@ -1,16 +1,16 @@
 //! Executing cases: render each step, send it, run the automatic checks and
 //! the case's expectations, capture values, and stream events.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::http::{self, HttpResponse};
@@ -23,7 +23,7 @@ use crate::result::{
     Attempt, CaseResult, CaseStatus, CheckOutcome, CheckResult, Phase, RequestRecord,
     ResponseRecord, StepOutcome, StepResult, Totals,
 };
-use crate::suite::template::{Layered, RenderError, Scope};
+use crate::suite::template::{Layered, RenderError, Scope, ValueTemplate};
 use crate::suite::vars::{ExternalVars, REDACTED, Redactor, resolve_globals};
 use crate::suite::{
     Body, BodyAssertion, Capture, CaptureSource, Case, Credential, PathPart, RequestStep, Step,
@@ -144,29 +144,31 @@ impl Runner {
         let (serial, concurrent): (Vec<PlannedCase>, Vec<PlannedCase>) =
             plan.into_iter().partition(|pc| pc.case().serial.is_some());
 
-        let permits = Arc::new(Semaphore::new(self.config.jobs.max(1)));
-        let mut tasks: JoinSet<CaseStatus> = JoinSet::new();
-        for pc in concurrent {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                break;
-            };
-            while let Some(done) = tasks.try_join_next() {
-                totals.add(done.unwrap_or(CaseStatus::Failed));
-            }
-            let runner = self.clone();
-            let events = events.clone();
-            let stop = stop.clone();
-            tasks.spawn(async move {
-                let _permit = permit;
-                runner.execute(&pc, &events, &stop).await
+        // A fixed pool of `jobs` workers pulling cases from a shared index:
+        // no task spawn or semaphore per case, and far fewer thread wake-ups.
+        let queue = Arc::new(concurrent);
+        let next = Arc::new(AtomicUsize::new(0));
+        let mut workers: JoinSet<Totals> = JoinSet::new();
+        for _ in 0..self.config.jobs.max(1).min(queue.len()) {
+            let (runner, queue, next) = (self.clone(), queue.clone(), next.clone());
+            let (events, stop) = (events.clone(), stop.clone());
+            workers.spawn(async move {
+                let mut totals = Totals::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(pc) = queue.get(i) else { break };
+                    totals.add(runner.execute_guarded(pc, &events, &stop).await);
+                }
+                totals
             });
         }
-        while let Some(done) = tasks.join_next().await {
-            // A panicking case task is a bug; count it as failed, keep going.
-            totals.add(done.unwrap_or(CaseStatus::Failed));
+        while let Some(done) = workers.join_next().await {
+            if let Ok(t) = done {
+                totals.merge(t);
+            }
         }
         for pc in serial {
-            totals.add(self.execute(&pc, &events, &stop).await);
+            totals.add(self.execute_guarded(&pc, &events, &stop).await);
         }
         let summary = RunSummary {
             totals,
@@ -176,6 +178,39 @@ impl Runner {
         };
         let _ = events.send(Event::RunFinished(summary.clone()));
         summary
+    }
+
+    /// Runs a case; a panic inside (a bug) fails that case, not the run.
+    async fn execute_guarded(
+        &self,
+        pc: &PlannedCase,
+        events: &Sender<Event>,
+        stop: &AtomicBool,
+    ) -> CaseStatus {
+        use futures_util::FutureExt;
+        match std::panic::AssertUnwindSafe(self.execute(pc, events, stop))
+            .catch_unwind()
+            .await
+        {
+            Ok(status) => status,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let mut result = skipped_case(pc, "");
+                result.status = CaseStatus::Failed;
+                result.skip_reason = None;
+                result.steps.push(internal_failure(
+                    &pc.suite,
+                    pc.case(),
+                    &format!("internal error (please report it): {message}"),
+                ));
+                let _ = events.send(Event::CaseFinished(Box::new(result)));
+                CaseStatus::Failed
+            }
+        }
     }
 
     async fn execute(
@@ -190,11 +225,14 @@ impl Runner {
             let _ = events.send(Event::CaseFinished(Box::new(result)));
             return CaseStatus::Skipped;
         }
-        let _ = events.send(Event::CaseStarted {
-            index: pc.index,
-            name: case.name.clone(),
-        });
-        let result = self.run_case(pc, Some(events)).await;
+        if self.config.step_events {
+            let _ = events.send(Event::CaseStarted {
+                index: pc.index,
+                name: case.name.clone(),
+            });
+        }
+        let step_events = self.config.step_events.then_some(events);
+        let result = self.run_case(pc, step_events).await;
         let status = result.status;
         if status == CaseStatus::Failed && self.config.fail_fast {
             stop.store(true, Ordering::Relaxed);
@@ -229,10 +267,10 @@ impl Runner {
             let case = pc.case();
             return CaseResult {
                 index: pc.index,
-                suite_file: pc.suite.file.display().to_string(),
+                suite_file: pc.suite.file_display.clone(),
                 suite_name: pc.suite.name.clone(),
                 name: case.name.clone(),
-                location: location(&pc.suite.file, case.pos),
+                location: case.location.clone(),
                 tags: case.tags.clone(),
                 requirement: case.requirement.clone(),
                 status,
@@ -278,7 +316,7 @@ impl Runner {
         for (phase, steps) in [(Phase::Main, &case.steps), (Phase::Cleanup, &case.cleanup)] {
             for step in steps.iter() {
                 let result = if failed && phase == Phase::Main {
-                    skipped_step(suite, step, phase, "an earlier step failed")
+                    skipped_step(step, phase, "an earlier step failed")
                 } else {
                     self.step(suite, ctx, step, phase, &mut state).await
                 };
@@ -327,15 +365,15 @@ impl Runner {
         let mut result = StepResult {
             name: step.name.clone(),
             phase,
-            location: location(&suite.file, step.pos),
-            operation: op.label(),
-            method_path: op.method_path(),
+            location: step.location.clone(),
+            operation: step.operation.clone(),
+            method_path: step.method_path.clone(),
             outcome: StepOutcome::Passed,
             error: None,
             request: None,
             response: None,
             duration_ms: 0.0,
-            checks: Vec::new(),
+            checks: Vec::with_capacity(check::REGISTRY.len() + 2 + req.expect.body.len()),
             captures: Vec::new(),
         };
         let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
@@ -409,7 +447,7 @@ impl Runner {
         let exchange = Exchange {
             spec,
             operation: op,
-            request_body: rendered.json_body.as_ref(),
+            request_body: rendered.json_body.as_deref(),
             expects_success: req.expect.status.as_ref().is_none_or(|s| {
                 s.0.iter().all(|p| match p {
                     crate::suite::model::StatusPattern::Code(c) => *c < 400,
@@ -531,12 +569,9 @@ impl Runner {
         let mut result = StepResult {
             name: step.name.clone(),
             phase,
-            location: location(&suite.file, step.pos),
-            operation: hook
-                .operation
-                .and_then(|i| suite.spec.operations[i].id.clone())
-                .unwrap_or_else(|| format!("webhook {}", hook.event)),
-            method_path: format!("WEBHOOK {}", hook.event),
+            location: step.location.clone(),
+            operation: step.operation.clone(),
+            method_path: step.method_path.clone(),
             outcome: StepOutcome::Passed,
             error: None,
             request: None,
@@ -684,11 +719,12 @@ impl CaseState {
     }
 }
 
-struct RenderedRequest {
-    url: String,
-    headers: Vec<(reqwest::header::HeaderName, String)>,
-    json_body: Option<Value>,
-    body: Option<(Vec<u8>, String)>,
+/// A step's request with every template rendered (public for benchmarks).
+pub struct RenderedRequest<'a> {
+    pub url: String,
+    pub headers: Vec<(reqwest::header::HeaderName, String)>,
+    pub json_body: Option<std::borrow::Cow<'a, Value>>,
+    pub body: Option<(bytes::Bytes, String)>,
 }
 
 /// Characters escaped in a path parameter value.
@@ -701,11 +737,12 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'@')
     .remove(b':');
 
-fn render_request(
+/// Renders a step's URL, headers and body against a scope.
+pub fn render_request<'a>(
     base_url: &str,
-    req: &RequestStep,
+    req: &'a RequestStep,
     scope: &dyn Scope,
-) -> Result<RenderedRequest, RenderError> {
+) -> Result<RenderedRequest<'a>, RenderError> {
     let mut url = String::with_capacity(base_url.len() + 64);
     url.push_str(base_url.trim_end_matches('/'));
     for part in &req.path {
@@ -744,14 +781,20 @@ fn render_request(
     }
     let (json_body, body) = match &req.body {
         None => (None, None),
-        Some(Body::Json(vt, ct)) => {
+        Some(Body::Json(ValueTemplate::Static(v), ct, Some(bytes))) => {
+            (Some(Cow::Borrowed(v)), Some((bytes.clone(), ct.clone())))
+        }
+        Some(Body::Json(vt, ct, _)) => {
             let v = vt.render(scope)?;
-            let bytes = serde_json::to_vec(&v).unwrap_or_default();
-            (Some(v), Some((bytes, ct.clone())))
+            let bytes = bytes::Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+            (Some(Cow::Owned(v)), Some((bytes, ct.clone())))
         }
         Some(Body::Raw(t, ct)) => (
             None,
-            Some((t.render_string(scope)?.into_bytes(), ct.clone())),
+            Some((
+                bytes::Bytes::from(t.render_string(scope)?.into_bytes()),
+                ct.clone(),
+            )),
         ),
     };
     Ok(RenderedRequest {
@@ -1034,23 +1077,13 @@ fn first_failure(steps: &[StepResult]) -> Option<String> {
         })
 }
 
-fn skipped_step(suite: &Suite, step: &Step, phase: Phase, reason: &str) -> StepResult {
-    let (operation, method_path) = match &step.kind {
-        StepKind::Request(r) => {
-            let op = &suite.spec.operations[r.operation];
-            (op.label(), op.method_path())
-        }
-        StepKind::Webhook(h) => (
-            format!("webhook {}", h.event),
-            format!("WEBHOOK {}", h.event),
-        ),
-    };
+fn skipped_step(step: &Step, phase: Phase, reason: &str) -> StepResult {
     StepResult {
         name: step.name.clone(),
         phase,
-        location: location(&suite.file, step.pos),
-        operation,
-        method_path,
+        location: step.location.clone(),
+        operation: step.operation.clone(),
+        method_path: step.method_path.clone(),
         outcome: StepOutcome::Skipped,
         error: Some(format!("skipped: {reason}")),
         request: None,
@@ -1083,10 +1116,10 @@ pub fn skipped_case(pc: &PlannedCase, reason: &str) -> CaseResult {
     let case = pc.case();
     CaseResult {
         index: pc.index,
-        suite_file: pc.suite.file.display().to_string(),
+        suite_file: pc.suite.file_display.clone(),
         suite_name: pc.suite.name.clone(),
         name: case.name.clone(),
-        location: location(&pc.suite.file, case.pos),
+        location: case.location.clone(),
         tags: case.tags.clone(),
         requirement: case.requirement.clone(),
         status: CaseStatus::Skipped,

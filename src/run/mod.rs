@@ -122,6 +122,24 @@ pub fn plan(
     out
 }
 
+/// The plan run `times` times over (soak runs, hunting flaky cases). Each
+/// repetition gets its own plan indexes.
+pub fn repeat(plan: Vec<PlannedCase>, times: usize) -> Vec<PlannedCase> {
+    if times <= 1 {
+        return plan;
+    }
+    // Indexes are global (before partitioning): offset rounds past the largest.
+    let n = plan.iter().map(|pc| pc.index + 1).max().unwrap_or(0);
+    let mut out = Vec::with_capacity(plan.len() * times);
+    for round in 0..times {
+        out.extend(plan.iter().map(|pc| PlannedCase {
+            index: round * n + pc.index,
+            ..pc.clone()
+        }));
+    }
+    out
+}
+
 /// How much of each exchange the results keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record {
@@ -143,6 +161,8 @@ pub struct RunConfig {
     pub check_mask: CheckSet,
     pub record: Record,
     pub snapshots: crate::snapshot::SnapshotConfig,
+    /// Send `CaseStarted`/`StepFinished` events (see `Reporter::wants_steps`).
+    pub step_events: bool,
 }
 
 impl Default for RunConfig {
@@ -156,6 +176,7 @@ impl Default for RunConfig {
             check_mask: CheckSet::all(),
             record: Record::Failures,
             snapshots: crate::snapshot::SnapshotConfig::default(),
+            step_events: true,
         }
     }
 }

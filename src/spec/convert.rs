@@ -188,16 +188,27 @@ fn relax_walk(value: &mut Value, marker: &str, changed: &mut bool) {
     }
 }
 
-/// Whether any schema in the document uses `marker: true`.
-pub fn mentions(value: &Value, marker: &str) -> bool {
+/// Whether [`relax_required`] would change anything (checked without copying
+/// the document: for large specs a copy per direction is costly).
+pub fn would_relax(value: &Value, marker: &str) -> bool {
     match value {
         Value::Object(map) => {
-            map.get(marker) == Some(&Value::Bool(true))
+            let relaxes_here = match (map.get("properties"), map.get("required")) {
+                (Some(Value::Object(props)), Some(Value::Array(required))) => {
+                    required.iter().any(|r| {
+                        r.as_str()
+                            .and_then(|name| props.get(name))
+                            .is_some_and(|s| s.get(marker) == Some(&Value::Bool(true)))
+                    })
+                }
+                _ => false,
+            };
+            relaxes_here
                 || map
                     .iter()
-                    .any(|(k, v)| !DATA_KEYS.contains(&k.as_str()) && mentions(v, marker))
+                    .any(|(k, v)| !DATA_KEYS.contains(&k.as_str()) && would_relax(v, marker))
         }
-        Value::Array(items) => items.iter().any(|i| mentions(i, marker)),
+        Value::Array(items) => items.iter().any(|i| would_relax(i, marker)),
         _ => false,
     }
 }
@@ -276,8 +287,10 @@ mod tests {
     fn read_only_properties_are_not_required_in_requests() {
         let mut v = json!({"type": "object", "required": ["id", "name"],
             "properties": {"id": {"type": "string", "readOnly": true}, "name": {"type": "string"}}});
-        assert!(mentions(&v, "readOnly"));
+        assert!(would_relax(&v, "readOnly"));
+        assert!(!would_relax(&v, "writeOnly"));
         assert!(relax_required(&mut v, "readOnly"));
+        assert!(!would_relax(&v, "readOnly"));
         assert_eq!(v["required"], json!(["name"]));
         assert!(!relax_required(&mut v, "writeOnly"));
     }

@@ -77,8 +77,12 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
         files.push((doc.file, doc.canonical, doc.sha256));
         converted.push(value);
     }
-    let needs_request = converted.iter().any(|v| convert::mentions(v, "readOnly"));
-    let needs_response = converted.iter().any(|v| convert::mentions(v, "writeOnly"));
+    let needs_request = converted
+        .iter()
+        .any(|v| convert::would_relax(v, "readOnly"));
+    let needs_response = converted
+        .iter()
+        .any(|v| convert::would_relax(v, "writeOnly"));
 
     let mut resources = Vec::new();
     let mut documents = Vec::new();

@@ -107,7 +107,33 @@ impl Validators {
             .as_ref()
     }
 
+    /// Compiles every validator, on all cores (each slot compiles once
+    /// whichever thread gets to it first).
     pub fn compile_all(&self) -> Vec<(SchemaId, &SchemaError)> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(|| {
+                    loop {
+                        let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if id >= self.slots.len() {
+                            break;
+                        }
+                        let _ = self.get(id);
+                    }
+                });
+            }
+            loop {
+                let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if id >= self.slots.len() {
+                    break;
+                }
+                let _ = self.get(id);
+            }
+        });
         (0..self.slots.len())
             .filter_map(|id| self.get(id).err().map(|e| (id, e)))
             .collect()

@@ -318,6 +318,7 @@ impl<'a> Compiler<'a> {
         // Values usable at load time, to check static request bodies.
         let probe = Suite {
             file: file.to_path_buf(),
+            file_display: String::new(),
             sha256: String::new(),
             name: String::new(),
             description: None,
@@ -370,6 +371,7 @@ impl<'a> Compiler<'a> {
         let coverage_exclusions = self.coverage_exclusions(&model.coverage);
         Suite {
             file: file.to_path_buf(),
+            file_display: file.display().to_string(),
             sha256,
             name: model
                 .name
@@ -502,6 +504,7 @@ impl<'a> Compiler<'a> {
         Case {
             name: case.name.value.clone(),
             pos: case.name.pos,
+            location: crate::diag::location(self.file, case.name.pos),
             description: case.description.clone(),
             requirement: case.requirement.clone(),
             tags: case.tags.clone(),
@@ -596,9 +599,24 @@ impl<'a> Compiler<'a> {
                 redact,
             }
         });
+        let (operation, method_path) = match &kind {
+            StepKind::Request(r) => {
+                let op = &self.spec.operations[r.operation];
+                (op.label(), op.method_path())
+            }
+            StepKind::Webhook(h) => (
+                h.operation
+                    .and_then(|i| self.spec.operations[i].id.clone())
+                    .unwrap_or_else(|| format!("webhook {}", h.event)),
+                format!("WEBHOOK {}", h.event),
+            ),
+        };
         Some(Step {
             name: step.name.clone().unwrap_or(name),
             pos: step_pos,
+            location: crate::diag::location(self.file, step_pos),
+            operation,
+            method_path,
             kind,
             checks,
             captures,
@@ -745,7 +763,11 @@ impl<'a> Compiler<'a> {
                 let vt = self.value_template(node);
                 self.require_vars(&vt, known, node.pos);
                 self.check_static_body(&vt, node.pos, op_index, step, ctx, checks);
-                Some(Body::Json(vt, content_type))
+                let bytes = match &vt {
+                    ValueTemplate::Static(v) => serde_json::to_vec(v).ok().map(bytes::Bytes::from),
+                    _ => None,
+                };
+                Some(Body::Json(vt, content_type, bytes))
             }
             (None, Some(raw)) => {
                 let t = self.template(&raw.value, raw.pos);

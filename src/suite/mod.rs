@@ -25,6 +25,8 @@ use template::{Template, ValueTemplate};
 /// A loaded, checked suite file.
 pub struct Suite {
     pub file: PathBuf,
+    /// `file` as text, for results (computed once).
+    pub file_display: String,
     pub sha256: String,
     pub name: String,
     pub description: Option<String>,
@@ -61,6 +63,8 @@ pub enum Credential {
 pub struct Case {
     pub name: String,
     pub pos: Pos,
+    /// `file:line:column` of the case, for results.
+    pub location: String,
     pub description: Option<String>,
     pub requirement: Option<Requirement>,
     pub tags: Vec<String>,
@@ -74,6 +78,12 @@ pub struct Case {
 pub struct Step {
     pub name: String,
     pub pos: Pos,
+    /// `file:line:column`, computed once for every result of this step.
+    pub location: String,
+    /// Operation label (operationId or `METHOD /template`) and the documented
+    /// `METHOD /template` (`WEBHOOK name` for webhooks), for results.
+    pub operation: String,
+    pub method_path: String,
     pub kind: StepKind,
     pub checks: CheckSet,
     pub captures: Vec<Capture>,
@@ -105,7 +115,9 @@ pub enum PathPart {
 }
 
 pub enum Body {
-    Json(ValueTemplate, String),
+    /// A JSON body, its content type, and its bytes when it has no
+    /// templates (serialized once at load, not per request).
+    Json(ValueTemplate, String, Option<bytes::Bytes>),
     Raw(Template, String),
 }
 
