@@ -8,6 +8,9 @@
 //!
 //! All traffic goes to 127.0.0.1; every loop is bounded by `--steps`.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +39,12 @@ struct Args {
     /// Steps for the run against the real reference server.
     #[arg(long, default_value_t = 4_000)]
     reference_steps: usize,
+    /// Distinct steps in the generated suite; it is repeated up to --steps.
+    #[arg(long, default_value_t = 10_000)]
+    suite_steps: usize,
+    /// Run only this phase: `harness`, `bare`, `reference` or `first` (for profiling).
+    #[arg(long)]
+    only: Option<String>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -117,19 +126,36 @@ struct Latencies(Arc<Mutex<Vec<f64>>>, Arc<AtomicU64>);
 
 impl Reporter for Latencies {
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
-        if let Event::StepFinished { step, .. } = event {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(step.duration_ms);
-            }
-            if step.outcome != apiconform::result::StepOutcome::Passed {
-                self.1.fetch_add(1, Ordering::Relaxed);
+        if let Event::CaseFinished(case) = event {
+            for step in &case.steps {
+                if let Ok(mut v) = self.0.lock() {
+                    v.push(step.duration_ms);
+                }
+                if step.outcome != apiconform::result::StepOutcome::Passed {
+                    self.1.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
         Ok(())
     }
 }
 
+/// User + system CPU time of this process so far (from /proc/self/stat).
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.to_string();
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            // utime and stime are fields 14 and 15 (1-based) of the whole line.
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
 struct Figures {
+    cpu: Duration,
     steps: usize,
     wall: Duration,
     latencies: Vec<f64>,
@@ -154,12 +180,13 @@ impl Figures {
 
     fn print(&self, label: &str) {
         println!(
-            "{label:<34} {:>7} steps  {:>8.3}s  {:>9.0} steps/s  p50 {:>6.3} ms  p99 {:>6.3} ms  peak RSS {:>6.1} MB{}",
+            "{label:<34} {:>7} steps  {:>8.3}s  {:>9.0} steps/s  p50 {:>6.3} ms  p99 {:>6.3} ms  CPU {:>5.1} µs/step  peak RSS {:>6.1} MB{}",
             self.steps,
             self.wall.as_secs_f64(),
             self.per_sec(),
             self.percentile(0.50),
             self.percentile(0.99),
+            self.cpu.as_secs_f64() * 1e6 / self.steps as f64,
             self.peak_rss_kb as f64 / 1024.0,
             if self.failed > 0 {
                 format!("  ({} FAILED steps)", self.failed)
@@ -187,11 +214,20 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn run_harness(rt: &tokio::runtime::Runtime, dir: &Path, base_url: &str, jobs: usize) -> Figures {
+/// Runs the suite in `dir` (repeated until `total_steps` are reached).
+fn run_harness(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    base_url: &str,
+    jobs: usize,
+    total_steps: usize,
+) -> Figures {
     reset_peak_rss();
     let suites =
         load_paths(&[dir.to_path_buf()], &LoadOptions::default()).expect("generated suite loads");
     let plan = run::plan(&suites, &Filters::default(), None);
+    let plan_steps: usize = plan.iter().map(|p| p.case().steps.len()).sum();
+    let plan = run::repeat(plan, total_steps.div_ceil(plan_steps.max(1)));
     let steps: usize = plan.iter().map(|p| p.case().steps.len()).sum();
     let targets: HashMap<PathBuf, Target> = suites
         .iter()
@@ -206,6 +242,11 @@ fn run_harness(rt: &tokio::runtime::Runtime, dir: &Path, base_url: &str, jobs: u
         })
         .collect();
     let config = RunConfig {
+        check_mask: if std::env::var("BENCH_NO_CHECKS").is_ok() {
+            apiconform::check::CheckSet::none()
+        } else {
+            apiconform::check::CheckSet::all()
+        },
         jobs,
         record: Record::Failures,
         ..RunConfig::default()
@@ -223,18 +264,16 @@ fn run_harness(rt: &tokio::runtime::Runtime, dir: &Path, base_url: &str, jobs: u
     let latencies = Latencies::default();
     let (lat, failed) = (latencies.0.clone(), latencies.1.clone());
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
-    let consumer = std::thread::spawn(move || {
-        let mut r = latencies;
-        for e in rx {
-            let _ = r.event(&e);
-        }
-    });
+    let consumer = std::thread::spawn(move || apiconform::report::consume(rx, latencies));
     let started = Instant::now();
+    let cpu0 = cpu_time();
     rt.block_on(runner.run(plan, info, tx));
     let wall = started.elapsed();
+    let cpu = cpu_time() - cpu0;
     let _ = consumer.join();
     let latencies = lat.lock().map(|v| v.clone()).unwrap_or_default();
     Figures {
+        cpu,
         steps,
         wall,
         latencies,
@@ -250,6 +289,7 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
     let cases = steps.div_ceil(2);
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+    let cpu0 = cpu_time();
     let latencies: Vec<f64> = rt.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..jobs {
@@ -296,6 +336,7 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
         all
     });
     Figures {
+        cpu: cpu_time() - cpu0,
         steps: cases * 2,
         wall: started.elapsed(),
         latencies,
@@ -331,54 +372,130 @@ fn time_to_first_request(base_url: &str, first: &OnceLock<Instant>) -> Option<Du
     first.get().map(|t| t.duration_since(started))
 }
 
-fn main() {
-    let args = Args::parse();
+/// Runs one phase in this process and prints its figures.
+fn run_phase(args: &Args, phase: &str) {
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(
+            std::env::var("BENCH_WORKERS")
+                .ok()
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(2),
+        )
         .enable_all()
         .build()
         .expect("runtime");
     let (base_url, first_request) = fast_target();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-throughput");
+    match phase {
+        "harness" => {
+            // A suite of up to --suite-steps distinct steps, repeated to --steps:
+            // memory must not grow with the steps run.
+            let suite_dir = generate_suite(&dir.join("fast"), args.steps.min(args.suite_steps));
+            // Warm up connections and the lazily compiled validators.
+            let warm = generate_suite(&dir.join("warm"), 200);
+            let _ = run_harness(&rt, &warm, &base_url, args.jobs, 200);
+            let figures = run_harness(&rt, &suite_dir, &base_url, args.jobs, args.steps);
+            figures.print("harness, fast target");
+            println!("RESULT {}", figures.per_sec());
+        }
+        "bare" => {
+            let _ = run_bare(&rt, &base_url, 200, args.jobs);
+            let figures = run_bare(&rt, &base_url, args.steps, args.jobs);
+            figures.print("bare client loop, fast target");
+            println!("RESULT {}", figures.per_sec());
+        }
+        "reference" => {
+            let config = apiconform::serve::ServeConfig::new(apiconform::serve::Api::EnableNow);
+            match rt.block_on(apiconform::serve::start(config)) {
+                Ok(server) => {
+                    let ref_dir = generate_suite(&dir.join("reference"), args.reference_steps);
+                    let figures = run_harness(
+                        &rt,
+                        &ref_dir,
+                        &server.base_url(),
+                        args.jobs,
+                        args.reference_steps,
+                    );
+                    figures.print("harness, reference server (SQLite)");
+                    let _ = rt.block_on(server.shutdown());
+                }
+                Err(e) => println!("reference server did not start: {e}"),
+            }
+        }
+        "first" => match time_to_first_request(&base_url, &first_request) {
+            Some(d) => println!(
+                "time to first request (bundled EnableNow suite, process spawn to first request): {:.1} ms",
+                d.as_secs_f64() * 1000.0
+            ),
+            None => println!("time to first request: no request arrived within 10 s"),
+        },
+        other => println!("unknown phase `{other}`"),
+    }
+}
 
+fn main() {
+    let args = Args::parse();
+    if let Some(phase) = &args.only {
+        run_phase(&args, phase);
+        return;
+    }
     println!(
-        "machine: {} cores; jobs {}; all automatic checks on",
+        "machine: {} cores; jobs {}; all automatic checks on; each phase in its own process (peak RSS is per phase)",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         args.jobs
     );
-    let first = time_to_first_request(&base_url, &first_request);
-
-    let suite_dir = generate_suite(&dir.join("fast"), args.steps);
-    // Warm up connections and lazily compiled validators.
-    let warm = generate_suite(&dir.join("warm"), 200);
-    let _ = run_harness(&rt, &warm, &base_url, args.jobs);
-    let _ = run_bare(&rt, &base_url, 200, args.jobs);
-
-    let harness = run_harness(&rt, &suite_dir, &base_url, args.jobs);
-    let bare = run_bare(&rt, &base_url, args.steps, args.jobs);
-    harness.print("harness, fast target");
-    bare.print("bare client loop, fast target");
-    println!(
-        "ratio harness/bare: {:.2}",
-        harness.per_sec() / bare.per_sec()
-    );
-
-    let reference = rt.block_on(apiconform::serve::start(
-        apiconform::serve::ServeConfig::new(apiconform::serve::Api::EnableNow),
-    ));
-    match reference {
-        Ok(server) => {
-            let ref_dir = generate_suite(&dir.join("reference"), args.reference_steps);
-            let figures = run_harness(&rt, &ref_dir, &server.base_url(), args.jobs);
-            figures.print("harness, reference server (SQLite)");
-            let _ = rt.block_on(server.shutdown());
+    // Each phase runs in a fresh process so peak RSS is its own. The
+    // harness and the bare loop alternate three times; the ratio compares
+    // their medians (a 2-core machine is noisy).
+    let exe = std::env::current_exe().expect("own path");
+    let phase = |name: &str| -> (Vec<String>, f64) {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "--only",
+                name,
+                "--steps",
+                &args.steps.to_string(),
+                "--jobs",
+                &args.jobs.to_string(),
+            ])
+            .args(["--reference-steps", &args.reference_steps.to_string()])
+            .args(["--suite-steps", &args.suite_steps.to_string()])
+            .output()
+            .expect("run phase");
+        let mut lines = Vec::new();
+        let mut rate = 0.0;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            match line.strip_prefix("RESULT ") {
+                Some(r) => rate = r.parse().unwrap_or(0.0),
+                None => lines.push(line.to_string()),
+            }
         }
-        Err(e) => println!("reference server did not start: {e}"),
+        (lines, rate)
+    };
+    let mut runs: HashMap<&str, Vec<(Vec<String>, f64)>> = HashMap::new();
+    for _ in 0..3 {
+        for name in ["harness", "bare"] {
+            runs.entry(name).or_default().push(phase(name));
+        }
     }
-    match first {
-        Some(d) => println!(
-            "time to first request (bundled EnableNow suite, process spawn to first request): {:.1} ms",
-            d.as_secs_f64() * 1000.0
-        ),
-        None => println!("time to first request: no request arrived within 10 s"),
+    let mut medians = HashMap::new();
+    for name in ["harness", "bare"] {
+        let mut v = runs.remove(name).unwrap_or_default();
+        let rates: Vec<String> = v.iter().map(|(_, r)| format!("{r:.0}")).collect();
+        v.sort_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((lines, rate)) = v.get(v.len() / 2) {
+            for l in lines {
+                println!("{l}   (median of 3: {} steps/s)", rates.join(", "));
+            }
+            medians.insert(name, *rate);
+        }
+    }
+    if let (Some(h), Some(b)) = (medians.get("harness"), medians.get("bare")) {
+        println!("ratio harness/bare (medians): {:.2}", h / b);
+    }
+    for name in ["reference", "first"] {
+        for l in phase(name).0 {
+            println!("{l}");
+        }
     }
 }
