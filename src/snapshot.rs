@@ -145,10 +145,30 @@ pub fn write(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // The header as insta writes it: plain scalars unquoted, and the
+    // assertion line only in pending files (insta drops it on accept).
+    let scalar = |v: &str| {
+        let plain = !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./- ".contains(c))
+            && !v.starts_with([' ', '-'])
+            && !v.ends_with(' ');
+        if plain {
+            v.to_string()
+        } else {
+            serde_json::Value::String(v.to_string()).to_string()
+        }
+    };
+    let pending = path.extension().is_some_and(|e| e == "new");
+    let line = if pending {
+        format!("assertion_line: {line}\n")
+    } else {
+        String::new()
+    };
     let header = format!(
-        "---\nsource: {}\nassertion_line: {line}\nexpression: {}\n---\n",
-        serde_json::Value::String(source.to_string()),
-        serde_json::Value::String(expression.to_string()),
+        "---\nsource: {}\n{line}expression: {}\n---\n",
+        scalar(source),
+        scalar(expression)
     );
     std::fs::write(path, format!("{header}{contents}\n"))
 }
