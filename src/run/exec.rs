@@ -362,20 +362,8 @@ impl Runner {
         let started = Instant::now();
         let spec = &suite.spec;
         let op = &spec.operations[req.operation];
-        let mut result = StepResult {
-            name: step.name.clone(),
-            phase,
-            location: step.location.clone(),
-            operation: step.operation.clone(),
-            method_path: step.method_path.clone(),
-            outcome: StepOutcome::Passed,
-            error: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            checks: Vec::with_capacity(check::REGISTRY.len() + 2 + req.expect.body.len()),
-            captures: Vec::new(),
-        };
+        let mut result = step_result(step, phase);
+        result.checks = Vec::with_capacity(check::REGISTRY.len() + 2 + req.expect.body.len());
         let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
 
         // Render the request.
@@ -566,20 +554,7 @@ impl Runner {
         state: &mut CaseState,
     ) -> StepResult {
         let started = Instant::now();
-        let mut result = StepResult {
-            name: step.name.clone(),
-            phase,
-            location: step.location.clone(),
-            operation: step.operation.clone(),
-            method_path: step.method_path.clone(),
-            outcome: StepOutcome::Passed,
-            error: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            checks: Vec::new(),
-            captures: Vec::new(),
-        };
+        let mut result = step_result(step, phase);
         let Some(inbox) = &self.inbox else {
             result.outcome = StepOutcome::Skipped;
             result.error = Some(
@@ -1077,20 +1052,29 @@ fn first_failure(steps: &[StepResult]) -> Option<String> {
         })
 }
 
-fn skipped_step(step: &Step, phase: Phase, reason: &str) -> StepResult {
+/// A passed, empty result for a step; the executor fills it in.
+fn step_result(step: &Step, phase: Phase) -> StepResult {
     StepResult {
         name: step.name.clone(),
         phase,
         location: step.location.clone(),
         operation: step.operation.clone(),
         method_path: step.method_path.clone(),
-        outcome: StepOutcome::Skipped,
-        error: Some(format!("skipped: {reason}")),
+        outcome: StepOutcome::Passed,
+        error: None,
         request: None,
         response: None,
         duration_ms: 0.0,
         checks: Vec::new(),
         captures: Vec::new(),
+    }
+}
+
+fn skipped_step(step: &Step, phase: Phase, reason: &str) -> StepResult {
+    StepResult {
+        outcome: StepOutcome::Skipped,
+        error: Some(format!("skipped: {reason}")),
+        ..step_result(step, phase)
     }
 }
 
