@@ -492,22 +492,14 @@ mod tests {
 
     fn case(index: usize, req: Option<&str>, status: CaseStatus) -> CaseResult {
         CaseResult {
-            index,
             suite_file: "s.yaml".into(),
             suite_name: "s".into(),
-            name: format!("case {index}"),
             location: format!("s.yaml:{index}:3"),
-            tags: Vec::new(),
             requirement: req.map(|id| Requirement {
                 id: id.into(),
                 text: format!("{id} holds."),
             }),
-            status,
-            skip_reason: None,
-            attempts: 1,
-            duration_ms: 1.0,
-            steps: Vec::new(),
-            earlier_attempts: Vec::new(),
+            ..crate::report::model::tests::case(index, status)
         }
     }
 

@@ -127,19 +127,10 @@ mod tests {
 
     fn case(index: usize, name: &str, status: CaseStatus) -> CaseResult {
         CaseResult {
-            index,
-            suite_file: "pets.yaml".into(),
-            suite_name: "pets".into(),
             name: name.into(),
             location: "pets.yaml:3:5".into(),
-            tags: Vec::new(),
-            requirement: None,
-            status,
-            skip_reason: None,
-            attempts: 1,
             duration_ms: 12.5,
-            steps: Vec::new(),
-            earlier_attempts: Vec::new(),
+            ..crate::report::model::tests::case(index, status)
         }
     }
 
