@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Event, Reporter};
+use crate::event::{Event, Reporter};
 use crate::spec::{OperationKind, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,7 +210,7 @@ impl Reporter for Collector {
                     self.observe(
                         &case.suite_file,
                         &step.method_path,
-                        crate::run::webhook::RECEIVER_STATUS,
+                        crate::result::RECEIVER_STATUS,
                     );
                 }
             }

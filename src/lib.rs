@@ -2,14 +2,15 @@
 //!
 //! The pipeline is plain data all the way: [`spec`] loads an OpenAPI document,
 //! [`suite`] loads case files, [`run`] executes them and emits
-//! [`report::Event`]s, [`check`] holds the automatic conformance checks, and
-//! reporters in [`report`] render the events. [`testing`] turns cases into
+//! [`event::Event`]s, [`check`] holds the automatic conformance checks, and
+//! reporters in [`report`] render the events. See ARCHITECTURE.md. [`testing`] turns cases into
 //! `cargo test` trials.
 
 pub mod check;
 pub mod cli;
 pub mod coverage;
 pub mod diag;
+pub mod event;
 pub mod report;
 pub mod result;
 pub mod run;

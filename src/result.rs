@@ -8,6 +8,10 @@ use serde_json::Value;
 use crate::check::Finding;
 use crate::suite::Requirement;
 
+/// What the harness's webhook receiver answers to every well-formed
+/// delivery (coverage counts a received webhook as this reply).
+pub const RECEIVER_STATUS: u16 = 204;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseStatus {

@@ -45,8 +45,8 @@ use std::sync::{Arc, RwLock};
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
-use crate::cli::session::{self, TargetOptions};
 use crate::result::CaseStatus;
+use crate::run::session::{self, TargetOptions};
 use crate::run::{self, Filters, PlannedCase, Record, RunConfig};
 use crate::suite::vars::ExternalVars;
 use crate::suite::{self, LoadOptions};
@@ -157,10 +157,7 @@ pub fn run(opts: &Options, args: &Arguments) -> Result<Conclusion, String> {
         ));
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = run::runtime().map_err(|e| e.to_string())?;
     let threads = args
         .test_threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

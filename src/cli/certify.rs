@@ -4,14 +4,14 @@
 use std::sync::{Arc, Mutex};
 
 use super::args::{CertifyArgs, SelectArgs};
-use super::commands::{Shared, parse_timeout, select, session_error, usage_error};
-use super::session::{self, TargetOptions};
+use super::common::{Shared, parse_timeout, select, session_error, usage_error};
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::check::CheckSet;
 use crate::report::certificate::{self, Certificate, FileState, Verdict};
 use crate::report::console::{Console, Verbosity};
 use crate::report::model::{ReportBuilder, RunReport};
 use crate::report::{Event, Fanout, Reporter, write_file};
+use crate::run::session::{self, TargetOptions};
 use crate::run::{self, Record, RunConfig};
 
 pub(super) fn certify_command(args: CertifyArgs) -> u8 {
@@ -85,12 +85,9 @@ fn certify(args: CertifyArgs) -> u8 {
         base_url: args.base_url.clone(),
         webhook_listen: args.webhook_listen.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match run::runtime() {
         Ok(r) => r,
-        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+        Err(e) => return usage_error(&e.to_string()),
     };
     let result = runtime.block_on(session::execute(
         &sel.suites,

@@ -1,19 +1,21 @@
 //! What each subcommand does.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use super::args::{CheckArgs, Cli, Command, ListArgs, RunArgs, SelectArgs};
-use super::session::{self, SessionError, TargetOptions};
+use super::args::{CheckArgs, Cli, Command, ListArgs, RunArgs};
+use super::common::{
+    Selection, Shared, default_paths, external_vars, input_error, out, parse_timeout, select,
+    session_error, usage_error,
+};
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::check::{self, CheckSet};
-use crate::diag::{Diagnostic, Diagnostics, Pos};
+use crate::diag::Diagnostics;
+use crate::report::Fanout;
 use crate::report::console::{Console, Verbosity};
-use crate::report::{Event, Fanout, Reporter};
-use crate::run::{self, Filters, Partition, PlannedCase, Record, RunConfig};
-use crate::suite::vars::{ExternalVars, parse_assignment};
-use crate::suite::{self, LoadOptions, Suite};
+use crate::run::session::{self, TargetOptions};
+use crate::run::{self, Record, RunConfig};
+use crate::suite::{self, LoadOptions};
 
 pub fn dispatch(cli: Cli) -> u8 {
     match cli.command {
@@ -39,105 +41,14 @@ pub fn dispatch(cli: Cli) -> u8 {
 }
 
 fn serve_command(args: crate::serve::ServeArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match run::runtime() {
         Ok(r) => r,
-        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+        Err(e) => return usage_error(&e.to_string()),
     };
     match runtime.block_on(crate::serve::run_cli(args)) {
         Ok(()) => EXIT_OK,
         Err(e) => usage_error(&e.to_string()),
     }
-}
-
-/// Prints a line to stdout; `false` when stdout is gone (e.g. `| head`),
-/// which is not an error worth a panic.
-fn out(line: &str) -> bool {
-    use std::io::Write;
-    writeln!(std::io::stdout().lock(), "{line}").is_ok()
-}
-
-/// Prints diagnostics to stderr and returns the input-error exit code.
-pub(super) fn input_error(d: &Diagnostics) -> u8 {
-    eprintln!("{d}");
-    let n = d.len();
-    eprintln!(
-        "{n} problem{} found; nothing was run",
-        if n == 1 { "" } else { "s" }
-    );
-    EXIT_INPUT
-}
-
-pub(super) fn usage_error(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_INPUT
-}
-
-fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from("cases")]
-    } else {
-        paths.to_vec()
-    }
-}
-
-fn external_vars(var: &[String], files: &[PathBuf]) -> Result<ExternalVars, Diagnostics> {
-    let mut cli = Vec::new();
-    let mut diagnostics = Diagnostics::default();
-    for v in var {
-        match parse_assignment(v) {
-            Ok(pair) => cli.push(pair),
-            Err(e) => diagnostics.push(Diagnostic::new("--var", Pos::UNKNOWN, e)),
-        }
-    }
-    if !diagnostics.is_empty() {
-        return Err(diagnostics);
-    }
-    ExternalVars::collect(&cli, files)
-}
-
-pub(super) struct Selection {
-    pub suites: Vec<Arc<Suite>>,
-    pub plan: Vec<PlannedCase>,
-    pub partition: Option<Partition>,
-    pub external: ExternalVars,
-}
-
-pub(super) fn select(args: &SelectArgs) -> Result<Selection, u8> {
-    let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
-    let partition = match &args.partition {
-        Some(p) => Some(
-            p.parse::<Partition>()
-                .map_err(|e| usage_error(&format!("--partition: {e}")))?,
-        ),
-        None => None,
-    };
-    let name_regex = match &args.name_regex {
-        Some(r) => {
-            Some(regex::Regex::new(r).map_err(|e| usage_error(&format!("--name-regex: {e}")))?)
-        }
-        None => None,
-    };
-    let options = LoadOptions {
-        external: external.clone(),
-    };
-    let suites =
-        suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;
-    let filters = Filters {
-        name: args.name.clone(),
-        name_regex,
-        tags: args.tag.clone(),
-        exclude_tags: args.exclude_tag.clone(),
-    };
-    let plan = run::plan(&suites, &filters, partition);
-    Ok(Selection {
-        suites,
-        plan,
-        partition,
-        external,
-    })
 }
 
 fn list_command(args: ListArgs) -> u8 {
@@ -248,27 +159,6 @@ fn looks_like_spec(path: &Path) -> bool {
     })
 }
 
-/// `10s`, `500ms`, `2m`, or plain seconds.
-pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if let Some(ms) = s.strip_suffix("ms") {
-        return ms
-            .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| format!("`{s}` is not a duration"));
-    }
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs > 0.0 && secs.is_finite() {
-            return Ok(Duration::from_secs_f64(secs));
-        }
-        return Err(format!("`{s}` must be positive"));
-    }
-    match crate::suite::template::parse_duration(s) {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs as u64)),
-        _ => Err(format!("`{s}` is not a duration like 10s, 500ms or 2m")),
-    }
-}
-
 fn check_mask(only: &[String], exclude: &[String]) -> Result<CheckSet, String> {
     let mut mask = if only.is_empty() {
         CheckSet::all()
@@ -334,12 +224,9 @@ fn run_command(args: RunArgs) -> u8 {
         // Decided by the reporters in `session::execute`.
         step_events: true,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match run::runtime() {
         Ok(r) => r,
-        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+        Err(e) => return usage_error(&e.to_string()),
     };
     let mut reporters = Fanout::default();
     reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
@@ -382,22 +269,6 @@ fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8)
     code
 }
 
-/// A reporter shared with the caller (to read its state after the run).
-pub(super) struct Shared<R: Reporter>(pub Arc<std::sync::Mutex<R>>);
-
-impl<R: Reporter> Reporter for Shared<R> {
-    fn wants_steps(&self) -> bool {
-        self.0.lock().is_ok_and(|r| r.wants_steps())
-    }
-
-    fn event(&mut self, event: &Event) -> std::io::Result<()> {
-        match self.0.lock() {
-            Ok(mut r) => r.event(event),
-            Err(_) => Err(std::io::Error::other("reporter poisoned")),
-        }
-    }
-}
-
 async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters: Fanout) -> u8 {
     let opts = TargetOptions {
         base_url: args.base_url.clone(),
@@ -420,26 +291,9 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
     }
 }
 
-/// Prints why a run could not start or finish; the input-error exit code.
-pub(super) fn session_error(e: SessionError) -> u8 {
-    match e {
-        SessionError::Input(d) => input_error(&d),
-        other => usage_error(&other.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timeouts() {
-        assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_timeout("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_timeout("0").is_err());
-        assert!(parse_timeout("soon").is_err());
-    }
 
     #[test]
     fn check_masks() {

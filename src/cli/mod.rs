@@ -5,9 +5,8 @@
 mod args;
 mod certify;
 mod commands;
-pub(crate) mod embedded;
+mod common;
 mod reports;
-pub(crate) mod session;
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::args::{MergeArgs, ReportArgs};
-use super::commands::usage_error;
+use super::common::usage_error;
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::report::model::{self, RunReport};
 use crate::report::{self, FileReporter, Render, json::JsonLines};

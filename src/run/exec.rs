@@ -18,7 +18,7 @@ use super::webhook::Inbox;
 use super::{PlannedCase, Record, RunConfig};
 use crate::check::{self, Exchange, Outcome};
 use crate::diag::{Diagnostic, Diagnostics, Pos, location};
-use crate::report::{Event, RunInfo, RunSummary};
+use crate::event::{Event, RunInfo, RunSummary};
 use crate::result::{
     Attempt, CaseResult, CaseStatus, CheckOutcome, CheckResult, Phase, RequestRecord,
     ResponseRecord, StepOutcome, StepResult, Totals,

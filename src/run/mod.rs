@@ -1,8 +1,10 @@
 //! Running suites: choose the cases ([`plan`]), then execute them
 //! concurrently with one pooled client ([`exec`]), emitting events.
 
+mod embedded;
 pub mod exec;
 pub mod http;
+pub mod session;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -180,6 +182,21 @@ impl Default for RunConfig {
         }
     }
 }
+
+/// The one async runtime builder (CLI commands, `certify`, the `cargo test`
+/// entry point): multi-threaded, with I/O and timers, so embedded servers,
+/// the webhook listener and the worker pool share it.
+pub fn runtime() -> Result<tokio::runtime::Runtime, RuntimeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(RuntimeError)
+}
+
+/// The async runtime could not start (out of threads or file descriptors).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the async runtime: {0}")]
+pub struct RuntimeError(#[source] pub std::io::Error);
 
 /// Requests mostly wait on the network, so run several per core.
 pub fn default_jobs() -> usize {

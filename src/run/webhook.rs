@@ -12,8 +12,7 @@ use axum::http::{StatusCode, Uri};
 use serde_json::Value;
 use tokio::sync::Notify;
 
-/// What the receiver answers to every well-formed delivery.
-pub const RECEIVER_STATUS: u16 = 204;
+pub use crate::result::RECEIVER_STATUS;
 
 /// One received delivery.
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@
 
 use std::net::SocketAddr;
 
-use crate::run::Target;
-use crate::run::webhook::{self, Listener};
+use super::Target;
+use super::webhook::{self, Listener};
 use crate::serve::{self, Api, RunningServer, ServeConfig};
 use crate::suite::Suite;
 use crate::suite::vars::{ExternalVars, resolve_globals};

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::embedded::Embedded;
+use super::webhook::Listener;
+use super::{self as run, Partition, PlannedCase, RunConfig, Runner, Target};
 use crate::diag::Diagnostics;
-use crate::report::{Event, Fanout, Reporter, RunInfo, RunSummary, SuiteInfo};
-use crate::run::webhook::Listener;
-use crate::run::{self, Partition, PlannedCase, RunConfig, Runner, Target};
+use crate::event::{Event, Fanout, Reporter, RunInfo, RunSummary, SuiteInfo};
 use crate::suite::Suite;
 use crate::suite::vars::ExternalVars;
 
@@ -159,7 +159,7 @@ pub async fn execute(
     let prepared = prepare(suites, external, opts, config).await?;
     let info = prepared.run_info(suites, &plan, partition);
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
-    let consumer = std::thread::spawn(move || crate::report::consume(rx, reporters));
+    let consumer = std::thread::spawn(move || crate::event::consume(rx, reporters));
     let summary = prepared.runner.clone().run(plan, info, tx).await;
     let report_error = consumer.join().ok().flatten();
     prepared.shutdown().await;

@@ -1,0 +1,166 @@
+//! Helpers every subcommand shares (selection, diagnostics, exit codes),
+//! kept apart from `commands` so `certify` and `reports` need not import
+//! the dispatcher that imports them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::EXIT_INPUT;
+use super::args::SelectArgs;
+use crate::diag::{Diagnostic, Diagnostics, Pos};
+use crate::event::{Event, Reporter};
+use crate::run::session::SessionError;
+use crate::run::{self, Filters, Partition, PlannedCase};
+use crate::suite::vars::{ExternalVars, parse_assignment};
+use crate::suite::{self, LoadOptions, Suite};
+
+/// Prints a line to stdout; `false` when stdout is gone (e.g. `| head`),
+/// which is not an error worth a panic.
+pub(crate) fn out(line: &str) -> bool {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").is_ok()
+}
+
+/// Prints diagnostics to stderr and returns the input-error exit code.
+pub(crate) fn input_error(d: &Diagnostics) -> u8 {
+    eprintln!("{d}");
+    let n = d.len();
+    eprintln!(
+        "{n} problem{} found; nothing was run",
+        if n == 1 { "" } else { "s" }
+    );
+    EXIT_INPUT
+}
+
+pub(crate) fn usage_error(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_INPUT
+}
+
+pub(crate) fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("cases")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+pub(crate) fn external_vars(
+    var: &[String],
+    files: &[PathBuf],
+) -> Result<ExternalVars, Diagnostics> {
+    let mut cli = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for v in var {
+        match parse_assignment(v) {
+            Ok(pair) => cli.push(pair),
+            Err(e) => diagnostics.push(Diagnostic::new("--var", Pos::UNKNOWN, e)),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    ExternalVars::collect(&cli, files)
+}
+
+pub(crate) struct Selection {
+    pub suites: Vec<Arc<Suite>>,
+    pub plan: Vec<PlannedCase>,
+    pub partition: Option<Partition>,
+    pub external: ExternalVars,
+}
+
+pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
+    let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
+    let partition = match &args.partition {
+        Some(p) => Some(
+            p.parse::<Partition>()
+                .map_err(|e| usage_error(&format!("--partition: {e}")))?,
+        ),
+        None => None,
+    };
+    let name_regex = match &args.name_regex {
+        Some(r) => {
+            Some(regex::Regex::new(r).map_err(|e| usage_error(&format!("--name-regex: {e}")))?)
+        }
+        None => None,
+    };
+    let options = LoadOptions {
+        external: external.clone(),
+    };
+    let suites =
+        suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;
+    let filters = Filters {
+        name: args.name.clone(),
+        name_regex,
+        tags: args.tag.clone(),
+        exclude_tags: args.exclude_tag.clone(),
+    };
+    let plan = run::plan(&suites, &filters, partition);
+    Ok(Selection {
+        suites,
+        plan,
+        partition,
+        external,
+    })
+}
+
+/// `10s`, `500ms`, `2m`, or plain seconds.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("`{s}` is not a duration"));
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs > 0.0 && secs.is_finite() {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("`{s}` must be positive"));
+    }
+    match crate::suite::template::parse_duration(s) {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs as u64)),
+        _ => Err(format!("`{s}` is not a duration like 10s, 500ms or 2m")),
+    }
+}
+
+/// A reporter shared with the caller (to read its state after the run).
+pub(crate) struct Shared<R: Reporter>(pub Arc<std::sync::Mutex<R>>);
+
+impl<R: Reporter> Reporter for Shared<R> {
+    fn wants_steps(&self) -> bool {
+        self.0.lock().is_ok_and(|r| r.wants_steps())
+    }
+
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        match self.0.lock() {
+            Ok(mut r) => r.event(event),
+            Err(_) => Err(std::io::Error::other("reporter poisoned")),
+        }
+    }
+}
+
+/// Prints why a run could not start or finish; the input-error exit code.
+pub(crate) fn session_error(e: SessionError) -> u8 {
+    match e {
+        SessionError::Input(d) => input_error(&d),
+        other => usage_error(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("soon").is_err());
+    }
+}
