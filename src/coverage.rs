@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Reporter};
-use crate::spec::{OperationKind, Spec};
+use crate::result::{RECEIVER_STATUS, StepOutcome};
+use crate::spec::{OperationId, OperationKind, Spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -106,25 +107,22 @@ impl Collector {
     }
 
     /// Records one exercised (operation, status).
-    pub fn observe(&mut self, suite_file: &str, method_path: &str, status: u16) {
+    pub fn observe(&mut self, suite_file: &str, operation: OperationId, status: u16) {
         let Some(spec) = self.specs_by_suite.get(suite_file) else {
             return;
         };
-        let Some(op_index) = spec.operations.iter().position(|o| match &o.kind {
-            OperationKind::Path => o.method_path() == method_path,
-            OperationKind::Webhook(name) => method_path == format!("WEBHOOK {name}"),
-        }) else {
-            return;
-        };
-        let op = &spec.operations[op_index];
-        let Some(resp) = op.response_for(status) else {
+        let Some(resp) = spec
+            .operations
+            .get(operation.0)
+            .and_then(|op| op.response_for(status))
+        else {
             return;
         };
         *self
             .hits
             .entry(spec.path.display().to_string())
             .or_default()
-            .entry((op_index, resp.key.clone()))
+            .entry((operation.0, resp.key.clone()))
             .or_default() += 1;
     }
 
@@ -201,17 +199,17 @@ impl Reporter for Collector {
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
         if let Event::CaseFinished(case) = event {
             for step in &case.steps {
+                let Some(op) = step.operation_id else {
+                    continue;
+                };
                 if let Some(status) = step.status() {
-                    self.observe(&case.suite_file, &step.method_path, status);
-                } else if step.method_path.starts_with("WEBHOOK ")
-                    && step.outcome == crate::result::StepOutcome::Passed
+                    self.observe(&case.suite_file, op, status);
+                } else if step.response.is_none()
+                    && step.request.is_some()
+                    && step.outcome == StepOutcome::Passed
                 {
                     // A received webhook counts as the reply our receiver sends.
-                    self.observe(
-                        &case.suite_file,
-                        &step.method_path,
-                        crate::result::RECEIVER_STATUS,
-                    );
+                    self.observe(&case.suite_file, op, RECEIVER_STATUS);
                 }
             }
         }

@@ -205,11 +205,13 @@ pub fn run(opts: &Options, args: &Arguments) -> Result<Conclusion, String> {
                     handle.block_on(runner.run_case(&p.case, None))
                 };
                 match result.status {
-                    CaseStatus::Passed | CaseStatus::Flaky => Ok(Completion::Completed),
-                    CaseStatus::Skipped => Ok(Completion::ignored_with(
-                        result.skip_reason.unwrap_or_else(|| "skipped".into()),
+                    s if s.is_failure() => Err(crate::report::failure_text(&result).into()),
+                    CaseStatus::Passed | CaseStatus::Flaky | CaseStatus::Fixed => {
+                        Ok(Completion::Completed)
+                    }
+                    other => Ok(Completion::ignored_with(
+                        result.skip_reason.unwrap_or_else(|| other.name().into()),
                     )),
-                    CaseStatus::Failed => Err(crate::report::failure_text(&result).into()),
                 }
             })
             .with_ignored_flag(p.ignored)

@@ -74,39 +74,83 @@ pub enum Outcome {
 
 pub type CheckFn = fn(&Exchange<'_>) -> Outcome;
 
+/// What a check looks at. A request step's exchange is the response to
+/// the request it sent; a webhook step's is the delivery the target sent
+/// (its body in [`Exchange::request_body`], the webhook as the operation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Response,
+    Webhook,
+}
+
 /// A registered check.
 pub struct CheckDef {
     pub name: &'static str,
     pub description: &'static str,
+    pub subject: Subject,
     pub run: CheckFn,
+}
+
+/// A check's identity: its position in [`REGISTRY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CheckId(usize);
+
+impl CheckId {
+    /// The check registered under `name`.
+    pub fn of(name: &str) -> Option<CheckId> {
+        index_of(name).map(CheckId)
+    }
+
+    pub fn index(self) -> usize {
+        self.0
+    }
+
+    pub fn def(self) -> &'static CheckDef {
+        &REGISTRY[self.0]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
 }
 
 /// Every check, in the order they run.
 pub static REGISTRY: &[CheckDef] = &[
     CheckDef {
         name: "status_conformance",
+        subject: Subject::Response,
         description: "the status code is documented for the operation (or a range/default response exists)",
         run: status::status_conformance,
     },
     CheckDef {
         name: "content_type_conformance",
+        subject: Subject::Response,
         description: "the Content-Type is one of the media types documented for that status",
         run: content_type::content_type_conformance,
     },
     CheckDef {
         name: "response_schema_conformance",
+        subject: Subject::Response,
         description: "the body validates against the schema documented for that status and media type",
         run: schema::response_schema_conformance,
     },
     CheckDef {
         name: "response_headers_conformance",
+        subject: Subject::Response,
         description: "documented required response headers are present and match their schemas",
         run: headers::response_headers_conformance,
     },
     CheckDef {
         name: "request_schema_conformance",
+        subject: Subject::Response,
         description: "a request the case expects to succeed has a body valid against the request schema (catches wrong cases)",
         run: schema::request_schema_conformance,
+    },
+    CheckDef {
+        name: "webhook_schema_conformance",
+        subject: Subject::Webhook,
+        description: "a webhook delivery's body validates against the schema the spec documents for that webhook",
+        run: schema::webhook_schema_conformance,
     },
 ];
 
@@ -237,3 +281,6 @@ mod tests {
         assert!(cut.ends_with("… (27 more lines)"), "{cut}");
     }
 }
+
+#[cfg(test)]
+mod fixture;

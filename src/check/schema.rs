@@ -58,6 +58,24 @@ pub fn request_schema_conformance(x: &Exchange<'_>) -> Outcome {
     }
 }
 
+/// A webhook the target delivered must carry a body valid against the
+/// schema the spec documents for that webhook's request body.
+pub fn webhook_schema_conformance(x: &Exchange<'_>) -> Outcome {
+    let Some(body) = x.request_body else {
+        return Outcome::Skip("no webhook body".into());
+    };
+    let schema = x
+        .operation
+        .request_body
+        .as_ref()
+        .and_then(|b| b.content.iter().find(|m| crate::spec::is_json(&m.name)))
+        .and_then(|m| m.schema);
+    match schema {
+        Some(schema) => validate(x.spec, schema, body, "webhook body"),
+        None => Outcome::Skip("no JSON schema documented for this webhook".into()),
+    }
+}
+
 /// Validates `value` and turns schema errors into findings with the JSON
 /// path, the rule broken and the relevant part of the value.
 pub fn validate(spec: &Spec, schema: SchemaId, value: &Value, what: &str) -> Outcome {

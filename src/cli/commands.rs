@@ -254,7 +254,10 @@ fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8)
         out(crate::coverage::render_table(table).trim_end());
     }
     if let Some(path) = &args.coverage_json {
-        let json = serde_json::to_string_pretty(table).unwrap_or_default();
+        let json = match serde_json::to_string_pretty(table) {
+            Ok(j) => j,
+            Err(e) => return usage_error(&format!("cannot encode coverage as JSON: {e}")),
+        };
         if let Err(e) = std::fs::write(path, json) {
             return usage_error(&format!("cannot write {}: {e}", path.display()));
         }

@@ -555,6 +555,7 @@ mod tests {
             location: "s.yaml:9:7".into(),
             operation: "webhook share.created".into(),
             method_path: "WEBHOOK share.created".into(),
+            operation_id: None,
             outcome: StepOutcome::Skipped,
             error: Some("skipped: no webhook listener".into()),
             request: None,

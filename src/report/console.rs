@@ -78,9 +78,13 @@ impl<W: Write + Send> Console<W> {
 
     fn case_line(&mut self, r: &CaseResult) -> std::io::Result<()> {
         let style = match r.status {
-            CaseStatus::Passed => GREEN,
-            CaseStatus::Failed => RED,
-            CaseStatus::Flaky | CaseStatus::Skipped => YELLOW,
+            CaseStatus::Passed | CaseStatus::Fixed => GREEN,
+            CaseStatus::Failed | CaseStatus::Interrupted => RED,
+            CaseStatus::Flaky
+            | CaseStatus::Skipped
+            | CaseStatus::NotVerified
+            | CaseStatus::Known
+            | CaseStatus::Advisory => YELLOW,
         };
         let time = if r.status == CaseStatus::Skipped {
             String::from("       ")

@@ -239,12 +239,7 @@ fn short(hash: &str) -> &str {
 }
 
 fn status_class(s: CaseStatus) -> &'static str {
-    match s {
-        CaseStatus::Passed => "passed",
-        CaseStatus::Failed => "failed",
-        CaseStatus::Flaky => "flaky",
-        CaseStatus::Skipped => "skipped",
-    }
+    s.name()
 }
 
 fn cases(h: &mut String, report: &RunReport) {
@@ -333,11 +328,7 @@ fn case(h: &mut String, c: &CaseResult, open: bool) {
 }
 
 fn step(h: &mut String, s: &StepResult) {
-    let class = match s.outcome {
-        StepOutcome::Passed => "passed",
-        StepOutcome::Failed => "failed",
-        StepOutcome::Skipped => "skipped",
-    };
+    let class = s.outcome.name();
     let status = s
         .status()
         .map(|c| format!(" → <b>{c}</b>"))

@@ -51,20 +51,23 @@ pub fn build(report: &RunReport) -> Report {
 
 fn test_case(c: &CaseResult) -> TestCase {
     let status = match c.status {
-        CaseStatus::Passed => TestCaseStatus::success(),
+        CaseStatus::Passed | CaseStatus::Fixed => TestCaseStatus::success(),
         CaseStatus::Flaky => {
             let mut s = TestCaseStatus::success();
             s.add_reruns(reruns(c));
             s
         }
-        CaseStatus::Skipped => {
+        CaseStatus::Skipped
+        | CaseStatus::NotVerified
+        | CaseStatus::Known
+        | CaseStatus::Advisory => {
             let mut s = TestCaseStatus::skipped();
             if let Some(reason) = &c.skip_reason {
                 s.set_message(reason.as_str());
             }
             s
         }
-        CaseStatus::Failed => {
+        CaseStatus::Failed | CaseStatus::Interrupted => {
             // A step that could not complete (no connection, timeout) is an
             // error; a response that broke a check is a failure.
             let errored = c
@@ -170,6 +173,7 @@ mod tests {
             location: "pets.yaml:5:9".into(),
             operation: "createPet".into(),
             method_path: "POST /pets".into(),
+            operation_id: None,
             outcome: StepOutcome::Failed,
             error: None,
             request: None,

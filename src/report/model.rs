@@ -140,10 +140,10 @@ impl RunReport {
     /// passed, each in plan order.
     pub fn cases_failures_first(&self) -> Vec<&CaseResult> {
         let rank = |s: CaseStatus| match s {
-            CaseStatus::Failed => 0,
-            CaseStatus::Flaky => 1,
-            CaseStatus::Skipped => 2,
-            CaseStatus::Passed => 3,
+            CaseStatus::Failed | CaseStatus::Interrupted => 0,
+            CaseStatus::Flaky | CaseStatus::Advisory | CaseStatus::Known => 1,
+            CaseStatus::Skipped | CaseStatus::NotVerified => 2,
+            CaseStatus::Passed | CaseStatus::Fixed => 3,
         };
         let mut cases: Vec<&CaseResult> = self.cases.iter().collect();
         cases.sort_by_key(|c| (rank(c.status), c.index));
@@ -493,6 +493,7 @@ pub(crate) mod tests {
             duration_ms: 1.0,
             steps: Vec::new(),
             earlier_attempts: Vec::new(),
+            origin: Default::default(),
         }
     }
 

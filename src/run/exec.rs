@@ -1,33 +1,29 @@
 //! Executing cases: render each step, send it, run the automatic checks and
 //! the case's expectations, capture values, and stream events.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
-use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::http::{self, HttpResponse};
+use super::http;
+use super::step::{CaseState, Stages, SuiteContext, fresh_result, ms};
 use super::webhook::Inbox;
-use super::{PlannedCase, Record, RunConfig};
-use crate::check::{self, Exchange, Outcome};
+use super::{PlannedCase, RunConfig};
 use crate::diag::{Diagnostic, Diagnostics, Pos, location};
 use crate::event::{Event, RunInfo, RunSummary};
 use crate::result::{
-    Attempt, CaseResult, CaseStatus, CheckOutcome, CheckResult, Phase, RequestRecord,
-    ResponseRecord, StepOutcome, StepResult, Totals,
+    Attempt, CaseResult, CaseStatus, CheckOutcome, Origin, Phase, StepOutcome, StepResult, Totals,
 };
-use crate::suite::template::{Layered, RenderError, Scope, ValueTemplate};
-use crate::suite::vars::{ExternalVars, REDACTED, Redactor, resolve_globals};
-use crate::suite::{
-    Body, BodyAssertion, Capture, CaptureSource, Case, Credential, PathPart, RequestStep, Step,
-    StepKind, Suite, WebhookStep,
+use crate::suite::vars::{ExternalVars, Redactor, resolve_globals};
+use crate::suite::{Case, Step, Suite};
+
+pub use super::step::render::{
+    CredentialError, RenderRequestError, RenderedRequest, render_request,
 };
 
 /// Where a suite's requests go.
@@ -38,15 +34,6 @@ pub struct Target {
     pub note: Option<String>,
 }
 
-/// Per-suite state computed once: variables, credentials, secrets.
-struct SuiteContext {
-    target: Target,
-    globals: HashMap<String, Value>,
-    redactor: Redactor,
-    /// Rendered credentials: header name and value.
-    credentials: HashMap<String, (reqwest::header::HeaderName, HeaderValue)>,
-}
-
 /// Executes planned cases. Shared by all case tasks.
 pub struct Runner {
     client: reqwest::Client,
@@ -54,9 +41,6 @@ pub struct Runner {
     contexts: HashMap<PathBuf, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
 }
-
-/// Bytes of a body kept in reports.
-const BODY_EXCERPT: usize = 4096;
 
 impl Runner {
     /// Prepares every suite's variables and credentials. A variable that
@@ -100,7 +84,7 @@ impl Runner {
             let mut redactor = Redactor::new(&globals, &suite.secrets);
             let mut credentials = HashMap::new();
             for (name, cred) in &suite.credentials {
-                match render_credential(cred, &globals) {
+                match super::step::render::render_credential(cred, &globals) {
                     Ok((header, value, secret)) => {
                         redactor.add(&secret);
                         credentials.insert(name.clone(), (header, value));
@@ -279,6 +263,7 @@ impl Runner {
                 duration_ms: ms(started.elapsed()),
                 steps,
                 earlier_attempts: earlier,
+                origin: Origin::CaseFile,
             };
         }
     }
@@ -289,16 +274,9 @@ impl Runner {
         let Some(ctx) = self.contexts.get(&suite.file) else {
             return vec![internal_failure(suite, case, "suite was not prepared")];
         };
-        let mut state = CaseState {
-            locals: HashMap::new(),
-            redactor: None,
-        };
+        let mut state = CaseState::default();
         for (name, vt) in &case.variables {
-            let scope = Layered {
-                local: &state.locals,
-                shared: &ctx.globals,
-            };
-            match vt.render(&scope) {
+            match vt.render(&state.scope(ctx)) {
                 Ok(v) => {
                     state.locals.insert(name.clone(), v);
                 }
@@ -318,7 +296,7 @@ impl Runner {
                 let result = if failed && phase == Phase::Main {
                     skipped_step(step, phase, "an earlier step failed")
                 } else {
-                    self.step(suite, ctx, step, phase, &mut state).await
+                    self.stages().run(suite, ctx, step, phase, &mut state).await
                 };
                 failed |= result.outcome == StepOutcome::Failed;
                 if let Some(events) = events {
@@ -333,708 +311,14 @@ impl Runner {
         results
     }
 
-    async fn step(
-        &self,
-        suite: &Suite,
-        ctx: &SuiteContext,
-        step: &Step,
-        phase: Phase,
-        state: &mut CaseState,
-    ) -> StepResult {
-        match &step.kind {
-            StepKind::Request(req) => self.request_step(suite, ctx, step, req, phase, state).await,
-            StepKind::Webhook(hook) => {
-                self.webhook_step(suite, ctx, step, hook, phase, state)
-                    .await
-            }
+    /// What the step stages need from the runner.
+    fn stages(&self) -> Stages<'_> {
+        Stages {
+            client: &self.client,
+            config: &self.config,
+            inbox: self.inbox.as_deref(),
         }
     }
-
-    async fn request_step(
-        &self,
-        suite: &Suite,
-        ctx: &SuiteContext,
-        step: &Step,
-        req: &RequestStep,
-        phase: Phase,
-        state: &mut CaseState,
-    ) -> StepResult {
-        let started = Instant::now();
-        let spec = &suite.spec;
-        let op = &spec.operations[req.operation];
-        let mut result = step_result(step, phase);
-        result.checks = Vec::with_capacity(check::REGISTRY.len() + 2 + req.expect.body.len());
-        let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
-
-        // Render the request.
-        let rendered = {
-            let scope = Layered {
-                local: &state.locals,
-                shared: &ctx.globals,
-            };
-            render_request(&ctx.target.base_url, req, &scope)
-        };
-        let rendered = match rendered {
-            Ok(r) => r,
-            Err(e) => {
-                let missing_capture =
-                    matches!(e, RenderError::Undefined(_)) && phase == Phase::Cleanup;
-                result.outcome = if missing_capture {
-                    StepOutcome::Skipped
-                } else {
-                    StepOutcome::Failed
-                };
-                result.error = Some(if missing_capture {
-                    format!("skipped: {e} (an earlier step did not capture it)")
-                } else {
-                    e.to_string()
-                });
-                result.duration_ms = ms(started.elapsed());
-                return result;
-            }
-        };
-        let mut builder = self
-            .client
-            .request(req.method.clone(), rendered.url.as_str());
-        let mut sent_headers: Vec<(String, String)> = Vec::new();
-        let record_all = self.config.record == Record::Everything;
-        for (name, value) in &rendered.headers {
-            builder = builder.header(name, value.as_str());
-            if record_all {
-                sent_headers.push((name.to_string(), redactor.redact(value).into_owned()));
-            }
-        }
-        if let Some((name, value)) = req.credential.as_ref().and_then(|c| ctx.credentials.get(c)) {
-            builder = builder.header(name.clone(), value.clone());
-            if record_all {
-                sent_headers.push((name.to_string(), REDACTED.to_string()));
-            }
-        }
-        if let Some((bytes, content_type)) = rendered.body.clone() {
-            builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
-        }
-        let response = http::send(builder, self.config.timeout, self.config.max_body_size).await;
-        let response = match response {
-            Ok(r) => r,
-            Err(message) => {
-                result.outcome = StepOutcome::Failed;
-                result.error = Some(redactor.redact(&message).into_owned());
-                result.request = Some(request_record(
-                    &req.method,
-                    redactor,
-                    true,
-                    &sent_headers,
-                    &rendered,
-                ));
-                result.duration_ms = ms(started.elapsed());
-                return result;
-            }
-        };
-
-        let json = parse_json(&response, step_needs_json(step, req));
-        let exchange = Exchange {
-            spec,
-            operation: op,
-            request_body: rendered.json_body.as_deref(),
-            expects_success: req.expect.status.as_ref().is_none_or(|s| {
-                s.0.iter().all(|p| match p {
-                    crate::suite::model::StatusPattern::Code(c) => *c < 400,
-                    crate::suite::model::StatusPattern::Class(d) => *d < 4,
-                })
-            }),
-            status: response.status,
-            headers: &response.headers,
-            json: json.as_ref(),
-        };
-        for (i, def) in check::REGISTRY.iter().enumerate() {
-            if !step.checks.contains(i) || !self.config.check_mask.contains(i) {
-                continue;
-            }
-            result.checks.push(match (def.run)(&exchange) {
-                Outcome::Pass => CheckResult::passed(def.name),
-                Outcome::Skip(reason) => CheckResult::skipped(def.name, reason),
-                Outcome::Fail(findings) => {
-                    let mut c = CheckResult::failed(
-                        def.name,
-                        findings
-                            .first()
-                            .map(|f| f.message.clone())
-                            .unwrap_or_default(),
-                    );
-                    c.findings = findings;
-                    c
-                }
-            });
-        }
-
-        // Captures first, so this step's own expectations and snapshot can
-        // relate two fields of the response (e.g. a url containing the id).
-        let mut new_captures = Vec::new();
-        capture(
-            &mut result,
-            suite,
-            &step.captures,
-            json.as_ref(),
-            Some(&response.headers),
-            &mut new_captures,
-        );
-        state.apply(new_captures, &ctx.redactor);
-        let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
-        let scope = Layered {
-            local: &state.locals,
-            shared: &ctx.globals,
-        };
-        expectations(&mut result, suite, req, &response, json.as_ref(), &scope);
-        if let Some(snap) = &step.snapshot {
-            let value = match json.as_ref() {
-                Some(Ok(v)) => Some(v),
-                _ => None,
-            };
-            result.checks.push(crate::snapshot::check(
-                &self.config.snapshots,
-                suite,
-                step,
-                snap,
-                value,
-                &scope,
-                redactor,
-            ));
-        }
-
-        let failed = result
-            .checks
-            .iter()
-            .any(|c| c.outcome == CheckOutcome::Failed);
-        if failed {
-            result.outcome = StepOutcome::Failed;
-        }
-        let full = record_all || failed;
-        result.request = Some(request_record(
-            &req.method,
-            redactor,
-            full,
-            &sent_headers,
-            &rendered,
-        ));
-        result.response = Some(ResponseRecord {
-            status: response.status,
-            headers: if full {
-                header_list(&response.headers, redactor)
-            } else {
-                Vec::new()
-            },
-            body: if full && !response.body.is_empty() {
-                Some(redactor.redact(&excerpt_bytes(&response.body)).into_owned())
-            } else {
-                None
-            },
-            size: response.body.len(),
-        });
-        for (_, v) in &mut result.captures {
-            redactor.redact_value(v);
-        }
-        for c in &mut result.checks {
-            if let Some(m) = &mut c.message
-                && let std::borrow::Cow::Owned(r) = redactor.redact(m)
-            {
-                *m = r;
-            }
-        }
-        result.duration_ms = ms(started.elapsed());
-        result
-    }
-
-    async fn webhook_step(
-        &self,
-        suite: &Suite,
-        ctx: &SuiteContext,
-        step: &Step,
-        hook: &WebhookStep,
-        phase: Phase,
-        state: &mut CaseState,
-    ) -> StepResult {
-        let started = Instant::now();
-        let mut result = step_result(step, phase);
-        let Some(inbox) = &self.inbox else {
-            result.outcome = StepOutcome::Skipped;
-            result.error = Some(
-                "skipped: no webhook listener (run with --webhook-listen ADDR and make the target deliver there)".into(),
-            );
-            return result;
-        };
-        let delivery = {
-            let scope = Layered {
-                local: &state.locals,
-                shared: &ctx.globals,
-            };
-            let event = hook.event.as_str();
-            let matches = |body: &Value| {
-                let name = body
-                    .get("event")
-                    .or_else(|| body.get("type"))
-                    .and_then(Value::as_str);
-                name == Some(event)
-                    && hook
-                        .matchers
-                        .iter()
-                        .all(|a| assertion(a, body, &scope).is_ok())
-            };
-            inbox
-                .wait_for(matches, Duration::from_millis(hook.timeout_ms))
-                .await
-        };
-        let Some(delivery) = delivery else {
-            result.outcome = StepOutcome::Failed;
-            let wanted: Vec<&str> = hook.matchers.iter().map(|a| a.source.as_str()).collect();
-            result.error = Some(format!(
-                "no `{}` webhook matching {} arrived within {} ms ({} deliveries received in this run)",
-                hook.event,
-                wanted.join(", "),
-                hook.timeout_ms,
-                inbox.len()
-            ));
-            result.duration_ms = ms(started.elapsed());
-            return result;
-        };
-        if let Some(op) = hook.operation.map(|i| &suite.spec.operations[i])
-            && step.checks.is_enabled("response_schema_conformance")
-            && self
-                .config
-                .check_mask
-                .is_enabled("response_schema_conformance")
-        {
-            let schema = op
-                .request_body
-                .as_ref()
-                .and_then(|b| b.content.iter().find(|m| crate::spec::is_json(&m.name)))
-                .and_then(|m| m.schema);
-            if let Some(schema) = schema {
-                let name = "webhook_schema_conformance";
-                result.checks.push(
-                    match check::validate_schema(
-                        &suite.spec,
-                        schema,
-                        &delivery.body,
-                        "webhook body",
-                    ) {
-                        Outcome::Fail(findings) => {
-                            let mut c = CheckResult::failed(name, findings[0].message.clone());
-                            c.findings = findings;
-                            c
-                        }
-                        _ => CheckResult::passed(name),
-                    },
-                );
-            }
-        }
-        {
-            let scope = Layered {
-                local: &state.locals,
-                shared: &ctx.globals,
-            };
-            for a in &hook.expect {
-                let name = "expect.webhook";
-                let loc = Some(location(&suite.file, a.matcher.pos));
-                result
-                    .checks
-                    .push(match assertion(a, &delivery.body, &scope) {
-                        Ok(()) => CheckResult::passed(name).at(loc),
-                        Err(m) => CheckResult::failed(name, m).at(loc),
-                    });
-            }
-        }
-        let mut new_captures = Vec::new();
-        let parsed = Ok(delivery.body.clone());
-        capture(
-            &mut result,
-            suite,
-            &step.captures,
-            Some(&parsed),
-            None,
-            &mut new_captures,
-        );
-        state.apply(new_captures, &ctx.redactor);
-        let redactor = state.redactor.as_ref().unwrap_or(&ctx.redactor);
-        if result
-            .checks
-            .iter()
-            .any(|c| c.outcome == CheckOutcome::Failed)
-        {
-            result.outcome = StepOutcome::Failed;
-        }
-        let mut body = delivery.body.clone();
-        redactor.redact_value(&mut body);
-        result.request = Some(RequestRecord {
-            method: "POST".into(),
-            url: delivery.path.clone(),
-            headers: Vec::new(),
-            body: Some(check::excerpt(&body, 60, BODY_EXCERPT)),
-        });
-        result.duration_ms = ms(started.elapsed());
-        result
-    }
-}
-
-/// Mutable per-attempt state of a case.
-struct CaseState {
-    locals: HashMap<String, Value>,
-    /// The suite's redactor plus secret captures, once there are any.
-    redactor: Option<Redactor>,
-}
-
-impl CaseState {
-    fn apply(&mut self, captures: Vec<(String, Value, bool)>, base: &Redactor) {
-        for (name, value, secret) in captures {
-            if secret {
-                let r = self.redactor.get_or_insert_with(|| base.clone());
-                r.add_value(&value);
-            }
-            self.locals.insert(name, value);
-        }
-    }
-}
-
-/// A step's request with every template rendered (public for benchmarks).
-pub struct RenderedRequest<'a> {
-    pub url: String,
-    pub headers: Vec<(reqwest::header::HeaderName, String)>,
-    pub json_body: Option<std::borrow::Cow<'a, Value>>,
-    pub body: Option<(bytes::Bytes, String)>,
-}
-
-/// Characters escaped in a path parameter value.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'|')
-    .remove(b'@')
-    .remove(b':');
-
-/// Renders a step's URL, headers and body against a scope.
-pub fn render_request<'a>(
-    base_url: &str,
-    req: &'a RequestStep,
-    scope: &dyn Scope,
-) -> Result<RenderedRequest<'a>, RenderError> {
-    let mut url = String::with_capacity(base_url.len() + 64);
-    url.push_str(base_url.trim_end_matches('/'));
-    for part in &req.path {
-        match part {
-            PathPart::Literal(s) => url.push_str(s),
-            PathPart::Param(_, vt) => {
-                let v = vt.render_string(scope)?;
-                url.extend(percent_encoding::utf8_percent_encode(&v, SEGMENT));
-            }
-        }
-    }
-    if !req.query.is_empty() {
-        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-        for (name, vt) in &req.query {
-            match vt.render(scope)? {
-                Value::Array(items) => {
-                    for item in items {
-                        pairs.append_pair(name, &plain(&item));
-                    }
-                }
-                Value::Null => {}
-                other => {
-                    pairs.append_pair(name, &plain(&other));
-                }
-            }
-        }
-        let q = pairs.finish();
-        if !q.is_empty() {
-            url.push('?');
-            url.push_str(&q);
-        }
-    }
-    let mut headers = Vec::with_capacity(req.headers.len());
-    for (name, vt) in &req.headers {
-        headers.push((name.clone(), vt.render_string(scope)?));
-    }
-    let (json_body, body) = match &req.body {
-        None => (None, None),
-        Some(Body::Json(ValueTemplate::Static(v), ct, Some(bytes))) => {
-            (Some(Cow::Borrowed(v)), Some((bytes.clone(), ct.clone())))
-        }
-        Some(Body::Json(vt, ct, _)) => {
-            let v = vt.render(scope)?;
-            let bytes = bytes::Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
-            (Some(Cow::Owned(v)), Some((bytes, ct.clone())))
-        }
-        Some(Body::Raw(t, ct)) => (
-            None,
-            Some((
-                bytes::Bytes::from(t.render_string(scope)?.into_bytes()),
-                ct.clone(),
-            )),
-        ),
-    };
-    Ok(RenderedRequest {
-        url,
-        headers,
-        json_body,
-        body,
-    })
-}
-
-fn request_record(
-    method: &reqwest::Method,
-    redactor: &Redactor,
-    all: bool,
-    headers: &[(String, String)],
-    rendered: &RenderedRequest,
-) -> RequestRecord {
-    RequestRecord {
-        method: method.to_string(),
-        url: redactor.redact(&rendered.url).into_owned(),
-        headers: if all { headers.to_vec() } else { Vec::new() },
-        body: if all {
-            rendered
-                .body
-                .as_ref()
-                .map(|(b, _)| redactor.redact(&excerpt_bytes(b)).into_owned())
-        } else {
-            None
-        },
-    }
-}
-
-/// A JSON value as query/header text: strings without quotes.
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn render_credential(
-    cred: &Credential,
-    globals: &HashMap<String, Value>,
-) -> Result<(reqwest::header::HeaderName, HeaderValue, String), String> {
-    let (name, text, secret) = match cred {
-        Credential::Bearer(t) => {
-            let token = t.render_string(globals).map_err(|e| e.to_string())?;
-            (AUTHORIZATION, format!("Bearer {token}"), token)
-        }
-        Credential::Basic(u, p) => {
-            use base64::Engine as _;
-            let user = u.render_string(globals).map_err(|e| e.to_string())?;
-            let pass = p.render_string(globals).map_err(|e| e.to_string())?;
-            (
-                AUTHORIZATION,
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-                ),
-                pass,
-            )
-        }
-        Credential::Header(h, t) => {
-            let value = t.render_string(globals).map_err(|e| e.to_string())?;
-            let name =
-                reqwest::header::HeaderName::from_bytes(h.as_bytes()).map_err(|e| e.to_string())?;
-            (name, value.clone(), value)
-        }
-    };
-    let mut value = HeaderValue::from_str(&text)
-        .map_err(|_| "value is not a valid header value".to_string())?;
-    value.set_sensitive(true);
-    Ok((name, value, secret))
-}
-
-fn step_needs_json(step: &Step, req: &RequestStep) -> bool {
-    !req.expect.body.is_empty() || !step.captures.is_empty() || step.snapshot.is_some()
-}
-
-/// Parses the body as JSON when it is JSON (or the step needs it).
-fn parse_json(response: &HttpResponse, needed: bool) -> Option<Result<Value, String>> {
-    if response.body.is_empty() {
-        return None;
-    }
-    let json_type = response
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(crate::spec::is_json);
-    if !json_type && !needed {
-        return None;
-    }
-    Some(serde_json::from_slice::<Value>(&response.body).map_err(|e| e.to_string()))
-}
-
-fn assertion(a: &BodyAssertion, body: &Value, scope: &dyn Scope) -> Result<(), String> {
-    let selected = a.path.select(body, scope)?;
-    a.matcher.check_selection(&a.source, &selected, scope)
-}
-
-fn expectations(
-    result: &mut StepResult,
-    suite: &Suite,
-    req: &RequestStep,
-    response: &HttpResponse,
-    json: Option<&Result<Value, String>>,
-    scope: &dyn Scope,
-) {
-    let expect = &req.expect;
-    let status_loc = expect
-        .status_pos
-        .is_known()
-        .then(|| location(&suite.file, expect.status_pos));
-    let status_ok = match &expect.status {
-        Some(spec) => spec.matches(response.status),
-        None => (200..300).contains(&response.status),
-    };
-    result.checks.push(if status_ok {
-        CheckResult::passed("expect.status").at(status_loc)
-    } else {
-        let wanted = expect
-            .status
-            .as_ref()
-            .map_or("2xx".to_string(), ToString::to_string);
-        CheckResult::failed(
-            "expect.status",
-            format!("expected status {wanted}, got {}", response.status),
-        )
-        .at(status_loc)
-    });
-    for (name, matcher) in &expect.headers {
-        let values: Vec<Value> = response
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let selected: Vec<&Value> = values.iter().collect();
-        let check = "expect.header";
-        let loc = Some(location(&suite.file, matcher.pos));
-        result.checks.push(
-            match matcher.check_selection(&format!("header {name}"), &selected, scope) {
-                Ok(()) => CheckResult::passed(check).at(loc),
-                Err(m) => CheckResult::failed(check, m).at(loc),
-            },
-        );
-    }
-    if !expect.body.is_empty() {
-        match json {
-            Some(Ok(body)) => {
-                for a in &expect.body {
-                    let loc = Some(location(&suite.file, a.matcher.pos));
-                    let name = "expect.body";
-                    result.checks.push(match assertion(a, body, scope) {
-                        Ok(()) => CheckResult::passed(name).at(loc),
-                        Err(m) => CheckResult::failed(name, m).at(loc),
-                    });
-                }
-            }
-            other => {
-                let why = match other {
-                    Some(Err(e)) => format!("body is not JSON: {e}"),
-                    _ => "body is empty".to_string(),
-                };
-                for a in &expect.body {
-                    let loc = Some(location(&suite.file, a.matcher.pos));
-                    result.checks.push(
-                        CheckResult::failed("expect.body", format!("{}: {why}", a.source)).at(loc),
-                    );
-                }
-            }
-        }
-    }
-    if let Some(max) = expect.max_time_ms {
-        let took = response.elapsed.as_millis();
-        result.checks.push(if took <= u128::from(max) {
-            CheckResult::passed("expect.max_time_ms")
-        } else {
-            CheckResult::failed(
-                "expect.max_time_ms",
-                format!("took {took} ms, more than {max} ms"),
-            )
-        });
-    }
-}
-
-fn capture(
-    result: &mut StepResult,
-    suite: &Suite,
-    captures: &[Capture],
-    json: Option<&Result<Value, String>>,
-    headers: Option<&HeaderMap>,
-    out: &mut Vec<(String, Value, bool)>,
-) {
-    for c in captures {
-        let value = match &c.source {
-            CaptureSource::Body(src, path) => match json {
-                Some(Ok(body)) => match path.query(body).all().as_slice() {
-                    [one] => Ok((*one).clone()),
-                    [] => Err(format!("{src} selects nothing")),
-                    many => Ok(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
-                },
-                Some(Err(e)) => Err(format!("body is not JSON: {e}")),
-                None => Err("body is empty".to_string()),
-            },
-            CaptureSource::Header(name) => match headers.and_then(|h| h.get(name.as_str())) {
-                Some(v) => Ok(Value::String(
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )),
-                None => Err(format!("no `{name}` header")),
-            },
-        };
-        match value {
-            Ok(v) => {
-                result.captures.push((
-                    c.name.clone(),
-                    if c.secret {
-                        Value::String(REDACTED.into())
-                    } else {
-                        v.clone()
-                    },
-                ));
-                out.push((c.name.clone(), v, c.secret));
-            }
-            Err(m) => {
-                let loc = Some(location(&suite.file, c.pos));
-                result
-                    .checks
-                    .push(CheckResult::failed(format!("capture {}", c.name), m).at(loc));
-            }
-        }
-    }
-}
-
-fn header_list(headers: &HeaderMap, redactor: &Redactor) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            let value = if k == AUTHORIZATION || k == "set-cookie" || k == "cookie" {
-                REDACTED.to_string()
-            } else {
-                redactor
-                    .redact(&String::from_utf8_lossy(v.as_bytes()))
-                    .into_owned()
-            };
-            (k.to_string(), value)
-        })
-        .collect()
-}
-
-/// Text of a body for reports: pretty JSON when it is JSON, cut to a size.
-fn excerpt_bytes(body: &[u8]) -> String {
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        return check::excerpt(&v, 80, BODY_EXCERPT);
-    }
-    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT)]).into_owned();
-    if body.len() > BODY_EXCERPT {
-        format!("{text}… ({} more bytes)", body.len() - BODY_EXCERPT)
-    } else {
-        text
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn first_failure(steps: &[StepResult]) -> Option<String> {
@@ -1052,29 +336,11 @@ fn first_failure(steps: &[StepResult]) -> Option<String> {
         })
 }
 
-/// A passed, empty result for a step; the executor fills it in.
-fn step_result(step: &Step, phase: Phase) -> StepResult {
-    StepResult {
-        name: step.name.clone(),
-        phase,
-        location: step.location.clone(),
-        operation: step.operation.clone(),
-        method_path: step.method_path.clone(),
-        outcome: StepOutcome::Passed,
-        error: None,
-        request: None,
-        response: None,
-        duration_ms: 0.0,
-        checks: Vec::new(),
-        captures: Vec::new(),
-    }
-}
-
 fn skipped_step(step: &Step, phase: Phase, reason: &str) -> StepResult {
     StepResult {
         outcome: StepOutcome::Skipped,
         error: Some(format!("skipped: {reason}")),
-        ..step_result(step, phase)
+        ..fresh_result(step, phase)
     }
 }
 
@@ -1085,6 +351,7 @@ fn internal_failure(suite: &Suite, case: &Case, message: &str) -> StepResult {
         location: location(&suite.file, case.pos),
         operation: String::new(),
         method_path: String::new(),
+        operation_id: None,
         outcome: StepOutcome::Failed,
         error: Some(message.to_string()),
         request: None,
@@ -1112,5 +379,6 @@ pub fn skipped_case(pc: &PlannedCase, reason: &str) -> CaseResult {
         duration_ms: 0.0,
         steps: Vec::new(),
         earlier_attempts: Vec::new(),
+        origin: Origin::CaseFile,
     }
 }

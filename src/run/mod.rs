@@ -5,6 +5,7 @@ mod embedded;
 pub mod exec;
 pub mod http;
 pub mod session;
+mod step;
 pub mod webhook;
 
 use std::sync::Arc;

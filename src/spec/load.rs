@@ -55,7 +55,14 @@ struct RawDoc {
 /// problems with their JSON pointer).
 pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
     let docs = read_documents(path)?;
-    let root = &docs[0].value;
+    let Some(first) = docs.first() else {
+        return Err(Diagnostics::from(Diagnostic::new(
+            path,
+            Pos::UNKNOWN,
+            "the file holds no document",
+        )));
+    };
+    let root = &first.value;
     let version = detect_version(path, root)?;
     let title = root
         .pointer("/info/title")

@@ -388,3 +388,8 @@ mod tests {
         assert!(text.contains("/responses/400/"), "{text}");
     }
 }
+
+/// An operation's position in [`Spec::operations`]: how results and
+/// coverage name an operation (never by re-parsing its label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OperationId(pub usize);

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::check::{self, CheckSet, Outcome};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
-use crate::spec::{self, ParamIn, Spec};
+use crate::spec::{self, OperationId, ParamIn, Spec};
 use crate::yaml;
 
 /// What loading needs from the command line.
@@ -330,7 +330,14 @@ impl<'a> Compiler<'a> {
             coverage_exclusions: Vec::new(),
             cases: Vec::new(),
         };
-        let static_scope = resolve_globals(&probe, self.external).unwrap_or_default();
+        // Variables that cannot resolve yet (an unset `env.` value) are not
+        // an error here: `list` and `check` work without them, and a run
+        // reports them as an input error before sending anything. Bodies
+        // that need them are checked then, against the schema, per request.
+        let static_scope = match resolve_globals(&probe, self.external) {
+            Ok(scope) => scope,
+            Err(_) => self.external.values.clone(),
+        };
 
         let mut cases = Vec::new();
         let mut names: HashMap<String, Pos> = HashMap::new();
@@ -599,24 +606,14 @@ impl<'a> Compiler<'a> {
                 redact,
             }
         });
-        let (operation, method_path) = match &kind {
-            StepKind::Request(r) => {
-                let op = &self.spec.operations[r.operation];
-                (op.label(), op.method_path())
-            }
-            StepKind::Webhook(h) => (
-                h.operation
-                    .and_then(|i| self.spec.operations[i].id.clone())
-                    .unwrap_or_else(|| format!("webhook {}", h.event)),
-                format!("WEBHOOK {}", h.event),
-            ),
-        };
+        let (operation, method_path, operation_id) = step_labels(self.spec, &kind);
         Some(Step {
             name: step.name.clone().unwrap_or(name),
             pos: step_pos,
             location: crate::diag::location(self.file, step_pos),
             operation,
             method_path,
+            operation_id,
             kind,
             checks,
             captures,
@@ -1042,6 +1039,26 @@ struct CaseCtx<'a> {
 }
 
 /// Collapses subtrees without templates into static values.
+/// A step's operation label, documented `METHOD /template` (`WEBHOOK
+/// name`) and operation id, for results and coverage.
+fn step_labels(spec: &Spec, kind: &StepKind) -> (String, String, Option<OperationId>) {
+    match kind {
+        StepKind::Request(r) => match spec.operations.get(r.operation) {
+            Some(op) => (op.label(), op.method_path(), Some(OperationId(r.operation))),
+            None => (String::new(), String::new(), None),
+        },
+        StepKind::Webhook(h) => {
+            let op = h.operation.and_then(|i| spec.operations.get(i));
+            (
+                op.and_then(|o| o.id.clone())
+                    .unwrap_or_else(|| format!("webhook {}", h.event)),
+                format!("WEBHOOK {}", h.event),
+                op.and(h.operation.map(OperationId)),
+            )
+        }
+    }
+}
+
 fn collapse(vt: ValueTemplate) -> ValueTemplate {
     match vt {
         ValueTemplate::Array(items) if items.iter().all(ValueTemplate::is_static) => {

@@ -16,7 +16,7 @@ use serde_json_path::JsonPath;
 
 use crate::check::CheckSet;
 use crate::diag::Pos;
-use crate::spec::Spec;
+use crate::spec::{OperationId, Spec};
 pub use load::{LoadOptions, load_paths};
 pub use matcher::Matcher;
 pub use model::{Requirement, StatusSpec};
@@ -84,10 +84,87 @@ pub struct Step {
     /// `METHOD /template` (`WEBHOOK name` for webhooks), for results.
     pub operation: String,
     pub method_path: String,
+    /// The operation in the spec (`None` for an undocumented webhook).
+    pub operation_id: Option<OperationId>,
     pub kind: StepKind,
     pub checks: CheckSet,
     pub captures: Vec<Capture>,
     pub snapshot: Option<SnapshotSpec>,
+}
+
+impl Step {
+    /// A request step built in code rather than loaded from a case file:
+    /// how the check generator feeds steps from the spec to the runner.
+    /// `operation` indexes `spec.operations`; the path is the operation's
+    /// template with `{param}` segments filled from `path_params` (literal
+    /// values; a parameter without a value stays literal). Every automatic
+    /// check is on, nothing is captured, no credential is sent, and the
+    /// expectation is the default (any 2xx): set `kind`'s fields to change
+    /// them. `None` when `operation` is not in the spec.
+    pub fn request(
+        spec: &Spec,
+        operation: usize,
+        name: &str,
+        path_params: &[(&str, serde_json::Value)],
+    ) -> Option<Step> {
+        let op = spec.operations.get(operation)?;
+        let method = reqwest::Method::from_bytes(op.method.as_bytes()).ok()?;
+        let mut path = Vec::new();
+        for piece in split_path(&op.path) {
+            match piece {
+                Ok(lit) => path.push(PathPart::Literal(lit.to_string())),
+                Err(param) => match path_params.iter().find(|(n, _)| *n == param) {
+                    Some((_, v)) => path.push(PathPart::Param(
+                        param.to_string(),
+                        ValueTemplate::Static(v.clone()),
+                    )),
+                    None => path.push(PathPart::Literal(format!("{{{param}}}"))),
+                },
+            }
+        }
+        let request = RequestStep {
+            operation,
+            method,
+            path,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            credential: None,
+            expect: Expect::default(),
+        };
+        Some(Step {
+            name: name.to_string(),
+            pos: Pos::UNKNOWN,
+            location: format!("{} (generated)", op.label()),
+            operation: op.label(),
+            method_path: op.method_path(),
+            operation_id: Some(OperationId(operation)),
+            kind: StepKind::Request(Box::new(request)),
+            checks: CheckSet::all(),
+            captures: Vec::new(),
+            snapshot: None,
+        })
+    }
+}
+
+/// `/a/{b}/c` -> `Ok("/a/")`, `Err("b")`, `Ok("/c")`.
+fn split_path(template: &str) -> Vec<Result<&str, &str>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        if open > 0 {
+            out.push(Ok(&rest[..open]));
+        }
+        out.push(Err(&rest[open + 1..open + close]));
+        rest = &rest[open + close + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Ok(rest));
+    }
+    out
 }
 
 pub enum StepKind {
@@ -121,6 +198,7 @@ pub enum Body {
     Raw(Template, String),
 }
 
+#[derive(Default)]
 pub struct Expect {
     pub status: Option<StatusSpec>,
     pub status_pos: Pos,

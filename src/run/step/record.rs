@@ -1,0 +1,134 @@
+//! The record stage, shared by request and webhook steps: the outcome from
+//! the checks, redacted request/response records, and redaction of every
+//! captured value and check message, so nothing secret reaches a reporter.
+
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use serde_json::Value;
+
+use super::StepCx;
+use super::render::RenderedRequest;
+use crate::check;
+use crate::result::{CheckOutcome, RequestRecord, ResponseRecord, StepOutcome, StepResult};
+use crate::run::http::HttpResponse;
+use crate::run::webhook::Delivery;
+use crate::suite::vars::{REDACTED, Redactor};
+
+/// Bytes of a body kept in reports.
+const BODY_EXCERPT: usize = 4096;
+
+/// A failed check fails the step. Returns whether the step failed.
+pub(super) fn settle(cx: &mut StepCx<'_>) -> bool {
+    let failed = cx
+        .result
+        .checks
+        .iter()
+        .any(|c| c.outcome == CheckOutcome::Failed);
+    if failed {
+        cx.result.outcome = StepOutcome::Failed;
+    }
+    cx.result.outcome == StepOutcome::Failed
+}
+
+/// Redacts captured values and check messages (a message may quote a
+/// secret from the response).
+pub(super) fn redact(result: &mut StepResult, redactor: &Redactor) {
+    for (_, v) in &mut result.captures {
+        redactor.redact_value(v);
+    }
+    for c in &mut result.checks {
+        if let Some(m) = &mut c.message
+            && let std::borrow::Cow::Owned(r) = redactor.redact(m)
+        {
+            *m = r;
+        }
+    }
+    if let Some(e) = &mut result.error
+        && let std::borrow::Cow::Owned(r) = redactor.redact(e)
+    {
+        *e = r;
+    }
+}
+
+/// The request as sent; headers and body only when `full`.
+pub(super) fn request(
+    method: &reqwest::Method,
+    redactor: &Redactor,
+    full: bool,
+    headers: &[(String, String)],
+    rendered: &RenderedRequest,
+) -> RequestRecord {
+    RequestRecord {
+        method: method.to_string(),
+        url: redactor.redact(&rendered.url).into_owned(),
+        headers: if full { headers.to_vec() } else { Vec::new() },
+        body: if full {
+            rendered
+                .body
+                .as_ref()
+                .map(|(b, _)| redactor.redact(&excerpt_bytes(b)).into_owned())
+        } else {
+            None
+        },
+    }
+}
+
+/// The response; headers and body only when `full`.
+pub(super) fn response(response: &HttpResponse, redactor: &Redactor, full: bool) -> ResponseRecord {
+    ResponseRecord {
+        status: response.status,
+        headers: if full {
+            header_list(&response.headers, redactor)
+        } else {
+            Vec::new()
+        },
+        body: if full && !response.body.is_empty() {
+            Some(redactor.redact(&excerpt_bytes(&response.body)).into_owned())
+        } else {
+            None
+        },
+        size: response.body.len(),
+    }
+}
+
+/// A received webhook, recorded as the request the target sent us.
+pub(super) fn delivery(delivery: &Delivery, redactor: &Redactor) -> RequestRecord {
+    let mut body = delivery.body.clone();
+    redactor.redact_value(&mut body);
+    RequestRecord {
+        method: "POST".into(),
+        url: delivery.path.clone(),
+        headers: Vec::new(),
+        body: Some(check::excerpt(&body, 60, BODY_EXCERPT)),
+    }
+}
+
+/// Headers for a report: credentials and cookies never, secrets redacted.
+pub(super) fn header_list(headers: &HeaderMap, redactor: &Redactor) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            let value = if k == AUTHORIZATION || k == "set-cookie" || k == "cookie" {
+                REDACTED.to_string()
+            } else {
+                redactor
+                    .redact(&String::from_utf8_lossy(v.as_bytes()))
+                    .into_owned()
+            };
+            (k.to_string(), value)
+        })
+        .collect()
+}
+
+/// Text of a body for reports: pretty JSON when it is JSON, cut to a size.
+pub(super) fn excerpt_bytes(body: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return check::excerpt(&v, 80, BODY_EXCERPT);
+    }
+    let cut = body.get(..BODY_EXCERPT).unwrap_or(body);
+    let text = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > BODY_EXCERPT {
+        format!("{text}… ({} more bytes)", body.len() - BODY_EXCERPT)
+    } else {
+        text
+    }
+}

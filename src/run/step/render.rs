@@ -1,0 +1,196 @@
+//! The render stage: a request step's URL, headers and body with every
+//! template filled in, and its credential header.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use serde_json::Value;
+
+use super::{CaseState, StepCx};
+use crate::result::Phase;
+use crate::suite::template::{RenderError, Scope, ValueTemplate};
+use crate::suite::{Body, Credential, PathPart, RequestStep};
+
+/// A step's request with every template rendered (public for benchmarks).
+pub struct RenderedRequest<'a> {
+    pub url: String,
+    pub headers: Vec<(HeaderName, String)>,
+    pub json_body: Option<Cow<'a, Value>>,
+    pub body: Option<(bytes::Bytes, String)>,
+}
+
+/// Why a request could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderRequestError {
+    #[error(transparent)]
+    Template(#[from] RenderError),
+    #[error("the request body cannot be serialized: {0}")]
+    Body(#[from] serde_json::Error),
+}
+
+/// Why a credential could not be rendered (an input error at start-up).
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error(transparent)]
+    Template(#[from] RenderError),
+    #[error("`{0}` is not a valid header name")]
+    HeaderName(String),
+    #[error("value is not a valid header value")]
+    HeaderValue,
+}
+
+/// Characters escaped in a path parameter value.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'|')
+    .remove(b'@')
+    .remove(b':');
+
+/// The render stage: `None` when the step ended here. A variable left
+/// undefined in cleanup means an earlier step did not capture it: the
+/// cleanup step is skipped, not failed.
+pub(super) fn stage<'r>(
+    cx: &mut StepCx<'_>,
+    req: &'r RequestStep,
+    state: &CaseState,
+) -> Option<RenderedRequest<'r>> {
+    match render_request(&cx.ctx.target.base_url, req, &state.scope(cx.ctx)) {
+        Ok(r) => Some(r),
+        Err(RenderRequestError::Template(e @ RenderError::Undefined(_)))
+            if cx.phase == Phase::Cleanup =>
+        {
+            cx.skip(format!("skipped: {e} (an earlier step did not capture it)"));
+            None
+        }
+        Err(e) => {
+            cx.fail(e.to_string());
+            None
+        }
+    }
+}
+
+/// Renders a step's URL, headers and body against a scope.
+pub fn render_request<'a>(
+    base_url: &str,
+    req: &'a RequestStep,
+    scope: &dyn Scope,
+) -> Result<RenderedRequest<'a>, RenderRequestError> {
+    let url = render_url(base_url, req, scope)?;
+    let mut headers = Vec::with_capacity(req.headers.len());
+    for (name, vt) in &req.headers {
+        headers.push((name.clone(), vt.render_string(scope)?));
+    }
+    let (json_body, body) = render_body(req.body.as_ref(), scope)?;
+    Ok(RenderedRequest {
+        url,
+        headers,
+        json_body,
+        body,
+    })
+}
+
+fn render_url(base_url: &str, req: &RequestStep, scope: &dyn Scope) -> Result<String, RenderError> {
+    let mut url = String::with_capacity(base_url.len() + 64);
+    url.push_str(base_url.trim_end_matches('/'));
+    for part in &req.path {
+        match part {
+            PathPart::Literal(s) => url.push_str(s),
+            PathPart::Param(_, vt) => {
+                let v = vt.render_string(scope)?;
+                url.extend(percent_encoding::utf8_percent_encode(&v, SEGMENT));
+            }
+        }
+    }
+    if req.query.is_empty() {
+        return Ok(url);
+    }
+    let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+    for (name, vt) in &req.query {
+        match vt.render(scope)? {
+            Value::Array(items) => {
+                for item in items {
+                    pairs.append_pair(name, &plain(&item));
+                }
+            }
+            Value::Null => {}
+            other => {
+                pairs.append_pair(name, &plain(&other));
+            }
+        }
+    }
+    let q = pairs.finish();
+    if !q.is_empty() {
+        url.push('?');
+        url.push_str(&q);
+    }
+    Ok(url)
+}
+
+type RenderedBody<'a> = (Option<Cow<'a, Value>>, Option<(bytes::Bytes, String)>);
+
+/// The JSON value sent (for the request check) and the bytes on the wire;
+/// a static body reuses the bytes serialized at load time.
+fn render_body<'a>(
+    body: Option<&'a Body>,
+    scope: &dyn Scope,
+) -> Result<RenderedBody<'a>, RenderRequestError> {
+    Ok(match body {
+        None => (None, None),
+        Some(Body::Json(ValueTemplate::Static(v), ct, Some(bytes))) => {
+            (Some(Cow::Borrowed(v)), Some((bytes.clone(), ct.clone())))
+        }
+        Some(Body::Json(vt, ct, _)) => {
+            let v = vt.render(scope)?;
+            let bytes = bytes::Bytes::from(serde_json::to_vec(&v)?);
+            (Some(Cow::Owned(v)), Some((bytes, ct.clone())))
+        }
+        Some(Body::Raw(t, ct)) => (
+            None,
+            Some((
+                bytes::Bytes::from(t.render_string(scope)?.into_bytes()),
+                ct.clone(),
+            )),
+        ),
+    })
+}
+
+/// A JSON value as query/header text: strings without quotes.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A credential as a header, and the secret in it (for the redactor).
+pub(in crate::run) fn render_credential(
+    cred: &Credential,
+    globals: &HashMap<String, Value>,
+) -> Result<(HeaderName, HeaderValue, String), CredentialError> {
+    let (name, text, secret) = match cred {
+        Credential::Bearer(t) => {
+            let token = t.render_string(globals)?;
+            (AUTHORIZATION, format!("Bearer {token}"), token)
+        }
+        Credential::Basic(u, p) => {
+            use base64::Engine as _;
+            let user = u.render_string(globals)?;
+            let pass = p.render_string(globals)?;
+            let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            (AUTHORIZATION, format!("Basic {pair}"), pass)
+        }
+        Credential::Header(h, t) => {
+            let value = t.render_string(globals)?;
+            let name = HeaderName::from_bytes(h.as_bytes())
+                .map_err(|_| CredentialError::HeaderName(h.clone()))?;
+            (name, value.clone(), value)
+        }
+    };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| CredentialError::HeaderValue)?;
+    value.set_sensitive(true);
+    Ok((name, value, secret))
+}

@@ -1,0 +1,186 @@
+//! A request step: render -> send -> observe -> record.
+
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+
+use super::observe::{self, Observation, Reply};
+use super::render::{self, RenderedRequest};
+use super::{CaseState, Stages, StepCx, record};
+use crate::check::{Exchange, Subject};
+use crate::run::Record;
+use crate::run::http::{self, HttpResponse};
+use crate::suite::model::StatusPattern;
+use crate::suite::vars::REDACTED;
+use crate::suite::{Expect, RequestStep, Step};
+
+/// Runs a request step's stages; the result is in `cx`.
+pub(super) async fn run(
+    st: &Stages<'_>,
+    cx: &mut StepCx<'_>,
+    req: &RequestStep,
+    state: &mut CaseState,
+) {
+    let Some(rendered) = render::stage(cx, req, state) else {
+        return;
+    };
+    let sent = sent_headers(st, cx, req, &rendered, state);
+    let response = match send(st, cx, req, &rendered).await {
+        Ok(r) => r,
+        Err(message) => {
+            let redactor = state.redactor(cx.ctx);
+            cx.fail(redactor.redact(&message).into_owned());
+            cx.result.request = Some(record::request(
+                &req.method,
+                redactor,
+                true,
+                &sent,
+                &rendered,
+            ));
+            return;
+        }
+    };
+    let json = parse_json(&response, needs_json(cx.step, req));
+    observe(st, cx, req, &rendered, &response, json.as_ref(), state);
+    let redactor = state.redactor(cx.ctx);
+    let full = record::settle(cx) || st.config.record == Record::Everything;
+    cx.result.request = Some(record::request(
+        &req.method,
+        redactor,
+        full,
+        &sent,
+        &rendered,
+    ));
+    cx.result.response = Some(record::response(&response, redactor, full));
+    record::redact(&mut cx.result, redactor);
+}
+
+/// The send stage: the rendered request, its credential, one attempt.
+async fn send(
+    st: &Stages<'_>,
+    cx: &StepCx<'_>,
+    req: &RequestStep,
+    rendered: &RenderedRequest<'_>,
+) -> Result<HttpResponse, String> {
+    let mut builder = st.client.request(req.method.clone(), rendered.url.as_str());
+    for (name, value) in &rendered.headers {
+        builder = builder.header(name, value.as_str());
+    }
+    if let Some((name, value)) = credential(cx, req) {
+        builder = builder.header(name.clone(), value.clone());
+    }
+    if let Some((bytes, content_type)) = rendered.body.clone() {
+        builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
+    }
+    http::send(builder, st.config.timeout, st.config.max_body_size)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn credential<'c>(
+    cx: &StepCx<'c>,
+    req: &RequestStep,
+) -> Option<&'c (reqwest::header::HeaderName, reqwest::header::HeaderValue)> {
+    req.credential
+        .as_ref()
+        .and_then(|c| cx.ctx.credentials.get(c))
+}
+
+/// The headers sent, redacted, for the record (only kept in full records;
+/// the credential is never shown).
+fn sent_headers(
+    st: &Stages<'_>,
+    cx: &StepCx<'_>,
+    req: &RequestStep,
+    rendered: &RenderedRequest<'_>,
+    state: &CaseState,
+) -> Vec<(String, String)> {
+    if st.config.record != Record::Everything {
+        return Vec::new();
+    }
+    let redactor = state.redactor(cx.ctx);
+    let mut out: Vec<(String, String)> = rendered
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), redactor.redact(value).into_owned()))
+        .collect();
+    if let Some((name, _)) = credential(cx, req) {
+        out.push((name.to_string(), REDACTED.to_string()));
+    }
+    out
+}
+
+/// The observe stage of a request step. Captures run before the
+/// expectations, so a step can relate two fields of its own response.
+fn observe(
+    st: &Stages<'_>,
+    cx: &mut StepCx<'_>,
+    req: &RequestStep,
+    rendered: &RenderedRequest<'_>,
+    response: &HttpResponse,
+    json: Option<&Result<Value, String>>,
+    state: &mut CaseState,
+) {
+    let spec = &cx.suite.spec;
+    let Some(operation) = spec.operations.get(req.operation) else {
+        cx.fail(format!(
+            "the step names operation #{} that the spec does not have",
+            req.operation
+        ));
+        return;
+    };
+    let exchange = Exchange {
+        spec,
+        operation,
+        request_body: rendered.json_body.as_deref(),
+        expects_success: expects_success(&req.expect),
+        status: response.status,
+        headers: &response.headers,
+        json,
+    };
+    observe::automatic_checks(st, cx, &exchange, Subject::Response);
+    let seen = Observation {
+        json,
+        headers: Some(&response.headers),
+    };
+    observe::captures(cx, &seen, state);
+    let scope = state.scope(cx.ctx);
+    let reply = Reply {
+        status: response.status,
+        headers: &response.headers,
+        elapsed_ms: response.elapsed.as_millis(),
+        json,
+    };
+    observe::expectations(cx, &req.expect, &reply, &scope);
+    observe::snapshot(st, cx, json, &scope, state.redactor(cx.ctx));
+}
+
+/// Whether the case expects success (no expected status, or only
+/// 1xx-3xx): deliberate bad requests are not schema-checked.
+fn expects_success(expect: &Expect) -> bool {
+    expect.status.as_ref().is_none_or(|s| {
+        s.0.iter().all(|p| match p {
+            StatusPattern::Code(c) => *c < 400,
+            StatusPattern::Class(d) => *d < 4,
+        })
+    })
+}
+
+fn needs_json(step: &Step, req: &RequestStep) -> bool {
+    !req.expect.body.is_empty() || !step.captures.is_empty() || step.snapshot.is_some()
+}
+
+/// Parses the body as JSON when it is JSON (or the step needs it).
+fn parse_json(response: &HttpResponse, needed: bool) -> Option<Result<Value, String>> {
+    if response.body.is_empty() {
+        return None;
+    }
+    let json_type = response
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(crate::spec::is_json);
+    if !json_type && !needed {
+        return None;
+    }
+    Some(serde_json::from_slice::<Value>(&response.body).map_err(|e| e.to_string()))
+}
