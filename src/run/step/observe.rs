@@ -241,3 +241,81 @@ pub(super) fn snapshot(
         redactor,
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use serde_json_path::JsonPath;
+
+    use super::*;
+    use crate::diag::Pos;
+
+    fn body_capture(path: &str, optional: bool) -> Capture {
+        Capture {
+            name: "x".into(),
+            pos: Pos::UNKNOWN,
+            source: CaptureSource::Body(path.into(), JsonPath::parse(path).expect("path")),
+            secret: false,
+            optional,
+        }
+    }
+
+    #[test]
+    fn captures_select_one_value_many_values_or_say_why_not() {
+        let body = Ok(json!({"id": "a", "items": [{"n": 1}, {"n": 2}]}));
+        let seen = Observation {
+            json: Some(&body),
+            headers: None,
+        };
+        assert_eq!(
+            capture_value(&body_capture("$.id", false), &seen),
+            Ok(json!("a"))
+        );
+        assert_eq!(
+            capture_value(&body_capture("$.items[*].n", false), &seen),
+            Ok(json!([1, 2]))
+        );
+        let missing = capture_value(&body_capture("$.nope", true), &seen);
+        assert_eq!(missing, Err("$.nope selects nothing".to_string()));
+        let empty = Observation {
+            json: None,
+            headers: None,
+        };
+        assert_eq!(
+            capture_value(&body_capture("$.id", false), &empty),
+            Err("body is empty".to_string())
+        );
+    }
+
+    #[test]
+    fn header_captures_read_the_response_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("location", "/pets/1".parse().expect("header"));
+        let c = Capture {
+            source: CaptureSource::Header("location".into()),
+            ..body_capture("$", false)
+        };
+        let seen = Observation {
+            json: None,
+            headers: Some(&h),
+        };
+        assert_eq!(capture_value(&c, &seen), Ok(json!("/pets/1")));
+        let none = Observation {
+            json: None,
+            headers: None,
+        };
+        assert_eq!(capture_value(&c, &none), Err("no `location` header".into()));
+    }
+
+    #[test]
+    fn a_failed_check_reports_its_first_finding() {
+        let f = crate::check::Finding::new("bad id");
+        let c = check_result("status_conformance", Outcome::Fail(vec![f]));
+        assert_eq!(c.outcome, crate::result::Status::Failed);
+        assert_eq!(c.message.as_deref(), Some("bad id"));
+        let c = check_result("status_conformance", Outcome::Fail(Vec::new()));
+        assert_eq!(c.message.as_deref(), Some("status_conformance failed"));
+        let c = check_result("status_conformance", Outcome::Skip("n/a".into()));
+        assert_eq!(c.outcome, crate::result::Status::Skipped);
+    }
+}

@@ -132,3 +132,66 @@ pub(super) fn excerpt_bytes(body: &[u8]) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::result::{CheckResult, Phase};
+
+    fn redactor() -> Redactor {
+        let mut r = Redactor::new(&HashMap::new(), &HashSet::new());
+        r.add("s3cret-token");
+        r
+    }
+
+    #[test]
+    fn nothing_secret_survives_the_record_stage() {
+        let mut result = StepResult {
+            name: "s".into(),
+            phase: Phase::Main,
+            location: String::new(),
+            operation: String::new(),
+            method_path: String::new(),
+            operation_id: None,
+            outcome: StepOutcome::Passed,
+            error: Some("cannot connect with s3cret-token".into()),
+            request: None,
+            response: None,
+            duration_ms: 0.0,
+            checks: vec![CheckResult::failed("expect.body", "got s3cret-token")],
+            captures: vec![("t".into(), json!({"token": "s3cret-token"}))],
+        };
+        redact(&mut result, &redactor());
+        let text = serde_json::to_string(&result).expect("serializes");
+        assert!(!text.contains("s3cret-token"), "{text}");
+        assert!(text.contains(REDACTED), "{text}");
+    }
+
+    #[test]
+    fn headers_hide_credentials_and_cookies() {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, "Bearer x".parse().expect("header"));
+        h.insert("set-cookie", "a=b".parse().expect("header"));
+        h.insert("x-echo", "s3cret-token".parse().expect("header"));
+        h.insert("x-plain", "fine".parse().expect("header"));
+        let list = header_list(&h, &redactor());
+        let text = format!("{list:?}");
+        assert!(
+            !text.contains("Bearer x") && !text.contains("a=b"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret-token"), "{text}");
+        assert!(text.contains("fine"), "{text}");
+    }
+
+    #[test]
+    fn long_bodies_are_cut_and_say_how_much() {
+        let body = vec![b'a'; BODY_EXCERPT + 10];
+        assert!(excerpt_bytes(&body).ends_with("… (10 more bytes)"));
+        assert!(excerpt_bytes(br#"{"a":1}"#).contains("\"a\": 1"));
+    }
+}

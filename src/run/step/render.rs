@@ -194,3 +194,59 @@ pub(in crate::run) fn render_credential(
     value.set_sensitive(true);
     Ok((name, value, secret))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::suite::{Step, StepKind};
+
+    fn spec() -> crate::spec::Spec {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/mycloud-shares-v1.yaml");
+        crate::spec::load(&path).expect("bundled spec loads")
+    }
+
+    #[test]
+    fn a_step_built_in_code_renders_like_a_loaded_one() {
+        let spec = spec();
+        let i = spec.operation_index_by_id("getShare").expect("getShare");
+        let step = Step::request(&spec, i, "get", &[("shareId", json!("a b/c"))])
+            .expect("operation exists");
+        let StepKind::Request(req) = &step.kind else {
+            panic!("a request step")
+        };
+        let scope: HashMap<String, Value> = HashMap::new();
+        let r = render_request("http://127.0.0.1:1/", req, &scope).expect("renders");
+        assert_eq!(r.url, "http://127.0.0.1:1/v1/shares/a%20b%2Fc");
+        assert!(r.body.is_none() && r.headers.is_empty());
+        assert_eq!(step.operation_id, Some(crate::spec::OperationId(i)));
+        assert!(Step::request(&spec, spec.operations.len(), "x", &[]).is_none());
+    }
+
+    #[test]
+    fn credentials_render_to_sensitive_headers() {
+        let globals: HashMap<String, Value> = [("t".to_string(), json!("tok"))].into();
+        let bearer =
+            Credential::Bearer(crate::suite::template::Template::parse("{{ t }}").expect("t"));
+        let (name, value, secret) = render_credential(&bearer, &globals).expect("renders");
+        assert_eq!((name, secret.as_str()), (AUTHORIZATION, "tok"));
+        assert!(value.is_sensitive());
+        let bad = Credential::Header(
+            "bad name".into(),
+            crate::suite::template::Template::parse("x").expect("t"),
+        );
+        assert!(matches!(
+            render_credential(&bad, &globals),
+            Err(CredentialError::HeaderName(_))
+        ));
+        let unset =
+            Credential::Bearer(crate::suite::template::Template::parse("{{ nope }}").expect("t"));
+        assert!(matches!(
+            render_credential(&unset, &globals),
+            Err(CredentialError::Template(RenderError::Undefined(_)))
+        ));
+    }
+}
