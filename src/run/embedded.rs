@@ -14,6 +14,24 @@ use crate::suite::vars::{ExternalVars, resolve_globals};
 /// The variable naming the app whose webhook the EnableNow suite expects.
 const ENABLENOW_PARTNER_VARIABLE: &str = "enablenow_partner_client_id";
 
+/// Why a suite has no embedded target.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error("{0}: no --base-url given and the suite names no bundled `server:` to run against")]
+    NoServer(String),
+    #[error("unknown reference server `{0}`")]
+    Unknown(String),
+    #[error("{file}: {source}")]
+    Variables {
+        file: String,
+        source: crate::suite::template::RenderError,
+    },
+    #[error("cannot start the webhook listener: {0}")]
+    Listener(std::io::Error),
+    #[error("cannot start the embedded {name} server: {message}")]
+    Start { name: String, message: String },
+}
+
 /// Reference servers started for this run, one per bundled API.
 #[derive(Default)]
 pub struct Embedded {
@@ -27,12 +45,9 @@ impl Embedded {
         suite: &Suite,
         external: &ExternalVars,
         listener: &mut Option<Listener>,
-    ) -> Result<Target, String> {
+    ) -> Result<Target, EmbeddedError> {
         let Some(name) = &suite.server else {
-            return Err(format!(
-                "{}: no --base-url given and the suite names no bundled `server:` to run against",
-                suite.file.display()
-            ));
+            return Err(EmbeddedError::NoServer(suite.file.display().to_string()));
         };
         let note = Some(format!("embedded {name} reference server"));
         if let Some((_, s)) = self.servers.iter().find(|(n, _)| n == name) {
@@ -44,12 +59,15 @@ impl Embedded {
         let api = match name.as_str() {
             "enablenow" => Api::EnableNow,
             "mycloud" => Api::MyCloud,
-            other => return Err(format!("unknown reference server `{other}`")),
+            other => return Err(EmbeddedError::Unknown(other.to_string())),
         };
         let mut config = ServeConfig::new(api);
         if api == Api::EnableNow {
-            let globals = resolve_globals(suite, external)
-                .map_err(|e| format!("{}: {e}", suite.file.display()))?;
+            let globals =
+                resolve_globals(suite, external).map_err(|source| EmbeddedError::Variables {
+                    file: suite.file.display().to_string(),
+                    source,
+                })?;
             if let Some(partner) = globals
                 .get(ENABLENOW_PARTNER_VARIABLE)
                 .and_then(|v| v.as_str())
@@ -59,7 +77,7 @@ impl Embedded {
                     *listener = Some(
                         webhook::listen(any_port)
                             .await
-                            .map_err(|e| format!("cannot start the webhook listener: {e}"))?,
+                            .map_err(EmbeddedError::Listener)?,
                     );
                 }
                 if let Some(l) = listener {
@@ -71,7 +89,10 @@ impl Embedded {
         }
         let server = serve::start(config)
             .await
-            .map_err(|e| format!("cannot start the embedded {name} server: {e}"))?;
+            .map_err(|e| EmbeddedError::Start {
+                name: name.clone(),
+                message: e.to_string(),
+            })?;
         let target = Target {
             base_url: server.base_url(),
             note,

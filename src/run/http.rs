@@ -28,25 +28,37 @@ pub fn client(jobs: usize, connect_timeout: Duration) -> Result<reqwest::Client,
         .build()
 }
 
+/// Why a request got no usable response; the text is what a step reports.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// No response: connection, timeout, protocol (described by [`describe`]).
+    #[error("{0}")]
+    Transport(String),
+    #[error("response body of {len} bytes exceeds --max-body-size ({max} bytes)")]
+    TooLarge { len: u64, max: usize },
+    #[error("response body exceeds --max-body-size ({max} bytes)")]
+    StreamTooLarge { max: usize },
+    #[error("reading the body failed: {0}")]
+    Body(String),
+}
+
 /// Sends a request and reads the body up to `max_body` bytes.
 pub async fn send(
     request: reqwest::RequestBuilder,
     timeout: Duration,
     max_body: usize,
-) -> Result<HttpResponse, String> {
+) -> Result<HttpResponse, SendError> {
     let started = Instant::now();
     let mut response = request
         .timeout(timeout)
         .send()
         .await
-        .map_err(|e| describe(&e, timeout))?;
+        .map_err(|e| SendError::Transport(describe(&e, timeout)))?;
     let status = response.status().as_u16();
     if let Some(len) = response.content_length()
         && len > max_body as u64
     {
-        return Err(format!(
-            "response body of {len} bytes exceeds --max-body-size ({max_body} bytes)"
-        ));
+        return Err(SendError::TooLarge { len, max: max_body });
     }
     let headers = std::mem::take(response.headers_mut());
     if response.content_length().is_some() {
@@ -54,7 +66,7 @@ pub async fn send(
         let body = response
             .bytes()
             .await
-            .map_err(|e| format!("reading the body failed: {}", describe(&e, timeout)))?;
+            .map_err(|e| SendError::Body(describe(&e, timeout)))?;
         return Ok(HttpResponse {
             status,
             headers,
@@ -67,18 +79,13 @@ pub async fn send(
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > max_body {
-                    return Err(format!(
-                        "response body exceeds --max-body-size ({max_body} bytes)"
-                    ));
+                    return Err(SendError::StreamTooLarge { max: max_body });
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
             Err(e) => {
-                return Err(format!(
-                    "reading the body failed: {}",
-                    describe(&e, timeout)
-                ));
+                return Err(SendError::Body(describe(&e, timeout)));
             }
         }
     }

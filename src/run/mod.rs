@@ -1,7 +1,7 @@
 //! Running suites: choose the cases ([`plan`]), then execute them
 //! concurrently with one pooled client ([`exec`]), emitting events.
 
-mod embedded;
+pub mod embedded;
 pub mod exec;
 pub mod http;
 pub mod session;
@@ -60,11 +60,16 @@ pub struct Partition {
     pub count: usize,
 }
 
-impl std::str::FromStr for Partition {
-    type Err = String;
+/// A `--partition` value that is not `slice:I/N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not slice:I/N with 1 <= I <= N")]
+pub struct PartitionError(pub String);
 
-    fn from_str(s: &str) -> Result<Partition, String> {
-        let bad = || format!("`{s}` is not slice:I/N with 1 <= I <= N");
+impl std::str::FromStr for Partition {
+    type Err = PartitionError;
+
+    fn from_str(s: &str) -> Result<Partition, PartitionError> {
+        let bad = || PartitionError(s.to_string());
         let spec = s.strip_prefix("slice:").ok_or_else(bad)?;
         let (i, n) = spec.split_once('/').ok_or_else(bad)?;
         let index: usize = i.trim().parse().map_err(|_| bad())?;

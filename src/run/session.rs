@@ -37,8 +37,8 @@ pub enum SessionError {
         source: std::io::Error,
     },
     /// No base URL and no embedded server for a suite.
-    #[error("{0}")]
-    Target(String),
+    #[error(transparent)]
+    Target(#[from] super::embedded::EmbeddedError),
     /// Variables or credentials that cannot be rendered.
     #[error("{0}")]
     Input(Diagnostics),

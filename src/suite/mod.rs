@@ -2,6 +2,8 @@
 //! checks ([`load`]), and the compiled form the runner executes.
 
 pub mod load;
+#[cfg(test)]
+mod load_tests;
 pub mod matcher;
 pub mod model;
 pub mod node;

@@ -1,0 +1,130 @@
+//! Loader tests, one per step kind (`operation`, `request`, `webhook`) and
+//! for a step that names more than one, on suites written to a temp dir
+//! against `tests/fixtures/petstore-31.yaml`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::load::{LoadOptions, load_file};
+use super::{CaptureSource, StepKind, Suite};
+use crate::check::CheckSet;
+use crate::diag::Diagnostics;
+use crate::spec::OperationId;
+
+fn write_suite(name: &str, cases: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("apiconform-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/petstore-31.yaml");
+    let file = dir.join(format!("{name}.yaml"));
+    let text = format!("spec: {}\nname: {name}\ncases:\n{cases}", spec.display());
+    std::fs::write(&file, text).expect("write suite");
+    file
+}
+
+fn load(name: &str, cases: &str) -> Result<Suite, Diagnostics> {
+    let file = write_suite(name, cases);
+    load_file(&file, &LoadOptions::default(), &mut HashMap::new())
+}
+
+#[test]
+fn an_operation_step_compiles_to_a_request_with_its_operation() {
+    let suite = load(
+        "operation",
+        r#"  - name: get
+    steps:
+      - operation: getPet
+        path: {petId: p1}
+        expect: {status: 200, body: {$.name: {type: string}}}
+        capture: {pet_name: {body: $.name, optional: true}}
+"#,
+    )
+    .expect("loads");
+    let step = &suite.cases[0].steps[0];
+    let StepKind::Request(req) = &step.kind else {
+        panic!("a request step")
+    };
+    assert_eq!(req.method, reqwest::Method::GET);
+    assert_eq!(step.method_path, "GET /pets/{petId}");
+    assert_eq!(step.operation_id, Some(OperationId(req.operation)));
+    assert_eq!(req.expect.body.len(), 1);
+    assert_eq!(step.checks, CheckSet::all());
+    let capture = &step.captures[0];
+    assert!(capture.optional && matches!(capture.source, CaptureSource::Body(..)));
+}
+
+#[test]
+fn a_request_step_finds_its_operation_by_method_and_path() {
+    let suite = load(
+        "request",
+        r#"  - name: get
+    steps:
+      - request: GET /pets/{petId}
+        path: {petId: p1}
+"#,
+    )
+    .expect("loads");
+    let step = &suite.cases[0].steps[0];
+    assert_eq!(step.operation, "getPet");
+    assert!(matches!(step.kind, StepKind::Request(_)));
+}
+
+#[test]
+fn a_webhook_step_names_the_documented_webhook() {
+    let suite = load(
+        "webhook",
+        r#"  - name: hook
+    steps:
+      - webhook:
+          event: pet.created
+          match: {$.name: {equals: rex}}
+          expect: {$.id: {type: string}}
+          timeout_ms: 100
+"#,
+    )
+    .expect("loads");
+    let step = &suite.cases[0].steps[0];
+    let StepKind::Webhook(hook) = &step.kind else {
+        panic!("a webhook step")
+    };
+    assert_eq!(step.method_path, "WEBHOOK pet.created");
+    assert_eq!(hook.timeout_ms, 100);
+    assert_eq!((hook.matchers.len(), hook.expect.len()), (1, 1));
+    assert!(hook.operation.is_some());
+    assert_eq!(step.operation_id, hook.operation.map(OperationId));
+}
+
+#[test]
+fn a_step_with_two_kinds_is_an_error_at_its_position() {
+    let err = load(
+        "two",
+        r#"  - name: both
+    steps:
+      - operation: getPet
+        request: GET /pets/{petId}
+"#,
+    )
+    .err()
+    .expect("rejected");
+    let text = err.to_string();
+    assert!(
+        text.contains("needs exactly one of `operation`, `request`, `webhook`"),
+        "{text}"
+    );
+    assert!(text.contains("two.yaml:"), "{text}");
+}
+
+#[test]
+fn an_unknown_operation_is_an_error_with_a_suggestion() {
+    let err = load(
+        "unknown",
+        r#"  - name: typo
+    steps:
+      - operation: getPets
+"#,
+    )
+    .err()
+    .expect("rejected");
+    let text = err.to_string();
+    assert!(text.contains("getPets"), "{text}");
+    assert!(text.contains("getPet"), "{text}");
+}
