@@ -563,6 +563,25 @@ impl<'a> Compiler<'a> {
             let (req, label) = self.request_step(step, ctx, checks, known)?;
             (StepKind::Request(Box::new(req)), label)
         };
+        let captures = self.captures(step, known);
+        let snapshot = self.snapshot(step);
+        let (operation, method_path, operation_id) = step_labels(self.spec, &kind);
+        Some(Step {
+            name: step.name.clone().unwrap_or(name),
+            pos: step_pos,
+            location: crate::diag::location(self.file, step_pos),
+            operation,
+            method_path,
+            operation_id,
+            kind,
+            checks,
+            captures,
+            snapshot,
+        })
+    }
+
+    /// A step's captures; each name becomes known to later steps.
+    fn captures(&mut self, step: &model::Step, known: &mut Known<'_>) -> Vec<Capture> {
         let mut captures = Vec::new();
         for (cap_name, cap) in &step.capture {
             let source = match (&cap.value.body, &cap.value.header) {
@@ -591,7 +610,12 @@ impl<'a> Compiler<'a> {
             });
             known.local.insert(cap_name.clone());
         }
-        let snapshot = step.snapshot.as_ref().map(|s| {
+        captures
+    }
+
+    /// A step's snapshot, with its redaction paths compiled.
+    fn snapshot(&mut self, step: &model::Step) -> Option<SnapshotSpec> {
+        step.snapshot.as_ref().map(|s| {
             let mut redact = Vec::new();
             for (path, placeholder) in &s.value.redact {
                 let t = self.template(&placeholder.value, placeholder.pos);
@@ -605,22 +629,11 @@ impl<'a> Compiler<'a> {
                 pos: s.pos,
                 redact,
             }
-        });
-        let (operation, method_path, operation_id) = step_labels(self.spec, &kind);
-        Some(Step {
-            name: step.name.clone().unwrap_or(name),
-            pos: step_pos,
-            location: crate::diag::location(self.file, step_pos),
-            operation,
-            method_path,
-            operation_id,
-            kind,
-            checks,
-            captures,
-            snapshot,
         })
     }
 
+    /// Compiles a request step (`operation:` or `request:`): resolve the
+    /// operation, then each part of the request against it.
     fn request_step(
         &mut self,
         step: &model::Step,
@@ -628,6 +641,38 @@ impl<'a> Compiler<'a> {
         checks: CheckSet,
         known: &Known<'_>,
     ) -> Option<(RequestStep, String)> {
+        let (op_index, pos, concrete_params) = self.resolve_operation(step)?;
+        let spec = self.spec;
+        let op = spec.operations.get(op_index)?;
+        let label = op.label();
+        let Ok(method) = reqwest::Method::from_bytes(op.method.as_bytes()) else {
+            self.error(pos, format!("`{}` is not an HTTP method", op.method));
+            return None;
+        };
+        let path = self.path_parts(step, op, pos, &concrete_params, known);
+        let query = self.query_params(step, op, known);
+        let headers = self.header_templates(step, known);
+        let body = self.request_body(step, ctx, checks, op_index, known);
+        let credential = self.step_credential(step, ctx);
+        let expect = self.expect(&step.expect, known);
+        Some((
+            RequestStep {
+                operation: op_index,
+                method,
+                path,
+                query,
+                headers,
+                body,
+                credential,
+                expect,
+            },
+            label,
+        ))
+    }
+
+    /// The operation a step names, where it names it, and the parameter
+    /// values a concrete `request:` path gives (`/shares/abc`).
+    fn resolve_operation(&mut self, step: &model::Step) -> Option<(usize, Pos, ConcreteParams)> {
         let mut concrete_params: Vec<(String, String)> = Vec::new();
         let (op_index, pos) = if let Some(id) = &step.operation {
             match self.spec.operation_index_by_id(&id.value) {
@@ -673,10 +718,19 @@ impl<'a> Compiler<'a> {
                 }
             }
         };
-        let op = &self.spec.operations[op_index];
-        let label = op.label();
+        Some((op_index, pos, concrete_params))
+    }
 
-        // Path parameters.
+    /// Path segments, each parameter from `path:` or the concrete request path.
+    fn path_parts(
+        &mut self,
+        step: &model::Step,
+        op: &spec::Operation,
+        pos: Pos,
+        concrete_params: &[(String, String)],
+        known: &Known<'_>,
+    ) -> Vec<PathPart> {
+        let label = op.label();
         let mut path = Vec::new();
         let mut used: HashSet<&str> = HashSet::new();
         for segment in split_template(&op.path) {
@@ -708,6 +762,17 @@ impl<'a> Compiler<'a> {
             }
         }
 
+        path
+    }
+
+    /// Query parameters; each must be documented for the operation.
+    fn query_params(
+        &mut self,
+        step: &model::Step,
+        op: &spec::Operation,
+        known: &Known<'_>,
+    ) -> Vec<(String, ValueTemplate)> {
+        let label = op.label();
         let mut query = Vec::new();
         for (name, node) in &step.query {
             if op.parameter(ParamIn::Query, name).is_none() {
@@ -735,6 +800,15 @@ impl<'a> Compiler<'a> {
             query.push((name.clone(), vt));
         }
 
+        query
+    }
+
+    /// Extra request headers; names must be valid header names.
+    fn header_templates(
+        &mut self,
+        step: &model::Step,
+        known: &Known<'_>,
+    ) -> Vec<(reqwest::header::HeaderName, ValueTemplate)> {
         let mut headers = Vec::new();
         for (name, node) in &step.headers {
             match reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
@@ -747,11 +821,24 @@ impl<'a> Compiler<'a> {
             }
         }
 
+        headers
+    }
+
+    /// `body` (JSON, checked against the request schema when static) or
+    /// `raw_body`, not both.
+    fn request_body(
+        &mut self,
+        step: &model::Step,
+        ctx: &CaseCtx<'_>,
+        checks: CheckSet,
+        op_index: usize,
+        known: &Known<'_>,
+    ) -> Option<Body> {
         let content_type = step
             .content_type
             .clone()
             .unwrap_or_else(|| "application/json".to_string());
-        let body = match (&step.body, &step.raw_body) {
+        match (&step.body, &step.raw_body) {
             (Some(_), Some(raw)) => {
                 self.error(raw.pos, "give `body` or `raw_body`, not both");
                 None
@@ -772,9 +859,12 @@ impl<'a> Compiler<'a> {
                 Some(Body::Raw(t, content_type))
             }
             (None, None) => None,
-        };
+        }
+    }
 
-        let credential = match &step.credential {
+    /// The credential a step sends: its own, `none`, or the suite default.
+    fn step_credential(&mut self, step: &model::Step, ctx: &CaseCtx<'_>) -> Option<String> {
+        match &step.credential {
             Some(c) if c.value == "none" => None,
             Some(c) => {
                 if !ctx.credentials.contains_key(&c.value) {
@@ -791,23 +881,7 @@ impl<'a> Compiler<'a> {
                 Some(c.value.clone())
             }
             None => ctx.default_credential.map(str::to_string),
-        };
-
-        let expect = self.expect(&step.expect, known);
-        Some((
-            RequestStep {
-                operation: op_index,
-                method: reqwest::Method::from_bytes(op.method.as_bytes())
-                    .unwrap_or(reqwest::Method::GET),
-                path,
-                query,
-                headers,
-                body,
-                credential,
-                expect,
-            },
-            label,
-        ))
+        }
     }
 
     /// Validates a body that can be rendered now against the request schema.
@@ -1039,6 +1113,9 @@ struct CaseCtx<'a> {
 }
 
 /// Collapses subtrees without templates into static values.
+/// Path parameter values taken from a concrete `request:` path.
+type ConcreteParams = Vec<(String, String)>;
+
 /// A step's operation label, documented `METHOD /template` (`WEBHOOK
 /// name`) and operation id, for results and coverage.
 fn step_labels(spec: &Spec, kind: &StepKind) -> (String, String, Option<OperationId>) {
