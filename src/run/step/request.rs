@@ -23,6 +23,9 @@ pub(super) async fn run(
     let Some(rendered) = render::stage(cx, req, state) else {
         return;
     };
+    // One allocation for the usual results: every check, status, time, body.
+    let expected = crate::check::REGISTRY.len() + 2 + req.expect.body.len();
+    cx.result.checks.reserve(expected);
     let sent = sent_headers(st, cx, req, &rendered, state);
     let response = match send(st, cx, req, &rendered).await {
         Ok(r) => r,
