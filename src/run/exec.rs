@@ -445,6 +445,7 @@ impl Runner {
             status: response.status,
             headers: &response.headers,
             json: json.as_ref(),
+            generated: None,
         };
         for (i, def) in check::REGISTRY.iter().enumerate() {
             if !step.checks.contains(i) || !self.config.check_mask.contains(i) {

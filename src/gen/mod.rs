@@ -1,0 +1,274 @@
+//! Generated requests from the spec alone: the library behind the generated
+//! phases (`apiconform fuzz` and a suite's `generate:` section).
+//!
+//! Everything here is plain data and pure functions; nothing sends traffic.
+//! The phases call, in order:
+//!
+//! 1. [`plan::plan`]`(&spec, &`[`plan::PlanConfig`]`)` → a [`plan::Plan`]: per
+//!    operation an [`plan::OperationPlan`] with its [`plan::GeneratedRequest`]s
+//!    for each [`plan::Phase`] (examples, positive, negative, auth, methods),
+//!    the operations that "cannot generate" (with the reason), and the
+//!    stateful [`plan::Chain`]s (create, read, update, delete, read after
+//!    delete) with what to capture and where to feed it. Filters
+//!    ([`plan::Filter`]), read-only mode, destructive flags and pins
+//!    ([`plan::Pin`], `body.ownerId=...`) are applied there. Deterministic for
+//!    a seed; bounded by `max_examples` per operation and phase.
+//! 2. Send each request (the runner applies [`plan::AuthMode`], renders
+//!    templates in pinned values, serialises parameters with
+//!    [`plan::GeneratedRequest::path_and_query`]).
+//! 3. Judge each response with the checks in [`crate::check`], passing a
+//!    [`crate::check::Generated`] context (phase, rule, chain history).
+//! 4. On a failure, [`shrink::shrink_request`] with a "still fails" predicate
+//!    that re-sends the candidate; then [`case::to_case_yaml`] (a regression
+//!    case) and [`case::to_curl`] (a reproduction, secrets as `$NAME`).
+//!
+//! Values: [`Generator::positive`] draws schema-valid values (smallest,
+//! largest, then random: boundaries first) and [`Generator::negative`]
+//! schema-invalid ones, each with the [`Rule`] it breaks; both are checked
+//! against the spec's compiled request validator before they are returned.
+//!
+//! Why hand-written generation rather than proptest strategies: proptest
+//! (1.x) builds values from combinators whose shrinking keeps only the
+//! constraints the combinators encode; JSON Schema's cross-keyword rules
+//! (`allOf` with `required`, `oneOf` exclusivity, `uniqueItems`, formats)
+//! would need `prop_filter`, which rejects locally and gives up on tight
+//! schemas, and its runner is built for in-process assertions, not for a
+//! predicate that sends an HTTP request. So values come from a seeded walk of
+//! the schema, and shrinking ([`shrink`]) is greedy and predicate-driven, the
+//! shape a phase can call. Patterns are drawn by walking the regex-syntax tree
+//! (the parser already in the build through `regex`); `rand_regex` does the
+//! same on top of `rand` 0.9, which would add a second `rand` to the build.
+
+pub mod case;
+mod format;
+pub mod negative;
+pub mod plan;
+mod regex;
+pub mod resolve;
+pub mod shrink;
+pub mod value;
+
+use serde_json::Value;
+
+pub use negative::{Mutation, Negative, Rule};
+pub use value::Shape;
+
+use crate::spec::{SchemaId, Spec};
+
+/// Why no value could be made for a schema (recursive without an exit,
+/// unsatisfiable bounds, an unsupported pattern...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("cannot generate: {reason}")]
+pub struct CannotGenerate {
+    pub reason: String,
+}
+
+impl CannotGenerate {
+    pub fn new(reason: impl Into<String>) -> Self {
+        CannotGenerate {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How a value travels: as JSON (a body), or as text (a parameter, where
+/// `5` and `"5"` look the same to the server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    Json,
+    Text,
+}
+
+/// Value generation over one spec.
+pub struct Generator<'s> {
+    resolver: resolve::Resolver<'s>,
+}
+
+/// Attempts per wanted value before giving up on a schema.
+const ATTEMPTS: usize = 6;
+
+impl<'s> Generator<'s> {
+    pub fn new(spec: &'s Spec) -> Self {
+        Generator {
+            resolver: resolve::Resolver::new(spec),
+        }
+    }
+
+    pub fn spec(&self) -> &'s Spec {
+        self.resolver.spec()
+    }
+
+    fn source(&self, schema: SchemaId) -> Result<(usize, &'s Value), CannotGenerate> {
+        self.spec()
+            .schema_source(schema)
+            .ok_or_else(|| CannotGenerate::new("schema not found in its document"))
+    }
+
+    fn validator(&self, schema: SchemaId) -> Result<&'s jsonschema::Validator, CannotGenerate> {
+        self.spec()
+            .validator(schema)
+            .map_err(|e| CannotGenerate::new(format!("the schema does not compile: {e}")))
+    }
+
+    /// Up to `count` distinct values valid against `schema`, boundaries
+    /// first; an error only when not even one can be made.
+    pub fn positive(
+        &self,
+        schema: SchemaId,
+        seed: u64,
+        count: usize,
+    ) -> Result<Vec<Value>, CannotGenerate> {
+        let (doc, raw) = self.source(schema)?;
+        let validator = self.validator(schema)?;
+        let mut out: Vec<Value> = Vec::new();
+        let mut first_error = None;
+        for i in 0..count.max(1) * ATTEMPTS {
+            if out.len() >= count {
+                break;
+            }
+            let mut g = value::ValueGen::new(&self.resolver, mix(seed, i as u64), Shape::nth(i));
+            match g.generate(doc, raw) {
+                Ok(v) if validator.is_valid(&v) => {
+                    if !out.contains(&v) {
+                        out.push(v);
+                    }
+                }
+                Ok(v) => {
+                    if first_error.is_none() {
+                        let why = validator
+                            .iter_errors(&v)
+                            .next()
+                            .map(|e| format!("{e} at {}", e.schema_path()))
+                            .unwrap_or_default();
+                        first_error = Some(CannotGenerate::new(format!(
+                            "drawn values break the schema ({why})"
+                        )));
+                    }
+                }
+                Err(e) => {
+                    // Deterministic failures (recursion, bounds) repeat: stop early.
+                    if i >= 2 && out.is_empty() {
+                        return Err(first_error.unwrap_or(e));
+                    }
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if out.is_empty() {
+            return Err(first_error.unwrap_or_else(|| CannotGenerate::new("no value drawn")));
+        }
+        Ok(out)
+    }
+
+    /// Up to `count` invalid values, each breaking the rule it names (checked
+    /// with the compiled validator; for [`Carrier::Text`], as the server
+    /// would read the text). Rules are spread: one of each before repeats.
+    pub fn negative(
+        &self,
+        schema: SchemaId,
+        seed: u64,
+        count: usize,
+        carrier: Carrier,
+    ) -> Result<Vec<Negative>, CannotGenerate> {
+        let (doc, raw) = self.source(schema)?;
+        let validator = self.validator(schema)?;
+        let bases = self.positive(schema, seed, 2)?;
+        let mut all: Vec<Negative> = Vec::new();
+        for (i, base) in bases.iter().enumerate() {
+            let mut g =
+                value::ValueGen::new(&self.resolver, mix(seed, 1000 + i as u64), Shape::Random);
+            for n in negative::candidates(&mut g, doc, raw, base)? {
+                let dup = all.iter().any(|m| {
+                    m.mutation.rule == n.mutation.rule && m.mutation.pointer == n.mutation.pointer
+                });
+                if !dup && breaks(validator, &n.value, n.mutation.rule, carrier) {
+                    all.push(n);
+                }
+            }
+        }
+        Ok(spread(all, count))
+    }
+
+    /// Whether `value` breaks `schema` for `rule` (the property tests' oracle).
+    pub fn breaks_rule(
+        &self,
+        schema: SchemaId,
+        value: &Value,
+        rule: Rule,
+        carrier: Carrier,
+    ) -> bool {
+        self.validator(schema)
+            .is_ok_and(|v| breaks(v, value, rule, carrier))
+    }
+
+    /// Whether `value` is valid against `schema` as carried.
+    pub fn is_valid(&self, schema: SchemaId, value: &Value, carrier: Carrier) -> bool {
+        self.validator(schema)
+            .is_ok_and(|v| readings(value, carrier).iter().any(|r| v.is_valid(r)))
+    }
+
+    pub(crate) fn resolver(&self) -> &resolve::Resolver<'s> {
+        &self.resolver
+    }
+}
+
+/// The ways a server may read a value: as is for JSON; for text, the string
+/// and, when it parses so, the number or boolean it spells.
+fn readings(value: &Value, carrier: Carrier) -> Vec<Value> {
+    match carrier {
+        Carrier::Json => vec![value.clone()],
+        Carrier::Text => {
+            let text = plan::text_of(value);
+            let mut out = vec![Value::String(text.clone())];
+            if let Ok(v) = serde_json::from_str::<Value>(&text)
+                && (v.is_number() || v.is_boolean())
+            {
+                out.push(v);
+            }
+            if let Value::Array(items) = value {
+                out.push(Value::Array(
+                    items
+                        .iter()
+                        .map(|i| Value::String(plan::text_of(i)))
+                        .collect(),
+                ));
+                out.push(value.clone());
+            }
+            out
+        }
+    }
+}
+
+fn breaks(validator: &jsonschema::Validator, value: &Value, rule: Rule, carrier: Carrier) -> bool {
+    let readings = readings(value, carrier);
+    readings.iter().all(|r| !validator.is_valid(r))
+        && readings.iter().any(|r| {
+            validator
+                .iter_errors(r)
+                .any(|e| e.kind().keyword() == rule.keyword())
+        })
+}
+
+/// Keeps `count` values, taking one per rule before a second of any.
+fn spread(all: Vec<Negative>, count: usize) -> Vec<Negative> {
+    let mut chosen: Vec<Negative> = Vec::new();
+    let mut rest: Vec<Negative> = Vec::new();
+    for n in all {
+        if chosen.iter().any(|c| c.mutation.rule == n.mutation.rule) {
+            rest.push(n);
+        } else {
+            chosen.push(n);
+        }
+    }
+    chosen.extend(rest);
+    chosen.truncate(count);
+    chosen
+}
+
+/// A per-draw seed from the run seed (splitmix64 step, so nearby draws differ).
+pub fn mix(seed: u64, n: u64) -> u64 {
+    let mut z = seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
