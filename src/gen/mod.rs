@@ -112,11 +112,14 @@ impl<'s> Generator<'s> {
 
     /// Up to `count` distinct values valid against `schema`, boundaries
     /// first; an error only when not even one can be made.
+    /// For [`Carrier::Text`], values must survive being sent as text (no
+    /// `null`, no objects).
     pub fn positive(
         &self,
         schema: SchemaId,
         seed: u64,
         count: usize,
+        carrier: Carrier,
     ) -> Result<Vec<Value>, CannotGenerate> {
         let (doc, raw) = self.source(schema)?;
         let validator = self.validator(schema)?;
@@ -128,7 +131,7 @@ impl<'s> Generator<'s> {
             }
             let mut g = value::ValueGen::new(&self.resolver, mix(seed, i as u64), Shape::nth(i));
             match g.generate(doc, raw) {
-                Ok(v) if validator.is_valid(&v) => {
+                Ok(v) if validator.is_valid(&v) && sendable(&v, carrier) => {
                     if !out.contains(&v) {
                         out.push(v);
                     }
@@ -160,6 +163,13 @@ impl<'s> Generator<'s> {
         Ok(out)
     }
 
+    /// One unfiltered draw (not checked against the validator): what the
+    /// property tests measure the walk itself by.
+    pub fn draw(&self, schema: SchemaId, seed: u64, shape: Shape) -> Result<Value, CannotGenerate> {
+        let (doc, raw) = self.source(schema)?;
+        value::ValueGen::new(&self.resolver, seed, shape).generate(doc, raw)
+    }
+
     /// Up to `count` invalid values, each breaking the rule it names (checked
     /// with the compiled validator; for [`Carrier::Text`], as the server
     /// would read the text). Rules are spread: one of each before repeats.
@@ -172,7 +182,7 @@ impl<'s> Generator<'s> {
     ) -> Result<Vec<Negative>, CannotGenerate> {
         let (doc, raw) = self.source(schema)?;
         let validator = self.validator(schema)?;
-        let bases = self.positive(schema, seed, 2)?;
+        let bases = self.positive(schema, seed, 2, carrier)?;
         let mut all: Vec<Negative> = Vec::new();
         for (i, base) in bases.iter().enumerate() {
             let mut g =
@@ -209,6 +219,18 @@ impl<'s> Generator<'s> {
 
     pub(crate) fn resolver(&self) -> &resolve::Resolver<'s> {
         &self.resolver
+    }
+}
+
+/// Whether a value can travel as text and still be the same value.
+fn sendable(value: &Value, carrier: Carrier) -> bool {
+    match (carrier, value) {
+        (Carrier::Json, _) => true,
+        (Carrier::Text, Value::Null | Value::Object(_)) => false,
+        (Carrier::Text, Value::Array(items)) => {
+            items.iter().all(|i| !matches!(i, Value::Null | Value::Object(_) | Value::Array(_)))
+        }
+        (Carrier::Text, _) => true,
     }
 }
 

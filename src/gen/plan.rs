@@ -631,7 +631,7 @@ fn fill_valid(
             continue;
         };
         let values = g
-            .positive(schema, mix(seed, 7919 * k as u64 + i as u64 / 2), 1 + i % 3)
+            .positive(schema, mix(seed, 7919 * k as u64 + i as u64 / 2), 1 + i % 3, Carrier::Text)
             .map_err(|e| {
                 CannotGenerate::new(format!(
                     "{} parameter `{}`: {}",
@@ -648,11 +648,11 @@ fn fill_valid(
         let required = op.request_body.as_ref().is_some_and(|b| b.required);
         if required || i % 4 != 3 {
             let values = g
-                .positive(schema, mix(seed, 31 + i as u64), i + 1)
+                .positive(schema, mix(seed, 31 + i as u64), i + 1, Carrier::Json)
                 .map_err(|e| CannotGenerate::new(format!("request body: {}", e.reason)))?;
             req.body = values.into_iter().nth(i).or(req.body.take());
             if req.body.is_none() {
-                let again = g.positive(schema, mix(seed, 31), 1)?;
+                let again = g.positive(schema, mix(seed, 31), 1, Carrier::Json)?;
                 req.body = again.into_iter().next();
             }
             req.content_type = Some(media);
@@ -962,7 +962,7 @@ fn methods(
         for p in op.parameters.iter().filter(|p| p.location == ParamIn::Path) {
             if let Some(v) = p
                 .schema
-                .and_then(|s| g.positive(s, mix(config.seed, 5), 1).ok())
+                .and_then(|s| g.positive(s, mix(config.seed, 5), 1, Carrier::Text).ok())
                 .and_then(|v| v.into_iter().next())
             {
                 req.path.insert(p.name.clone(), v);
