@@ -227,9 +227,9 @@ fn sendable(value: &Value, carrier: Carrier) -> bool {
     match (carrier, value) {
         (Carrier::Json, _) => true,
         (Carrier::Text, Value::Null | Value::Object(_)) => false,
-        (Carrier::Text, Value::Array(items)) => {
-            items.iter().all(|i| !matches!(i, Value::Null | Value::Object(_) | Value::Array(_)))
-        }
+        (Carrier::Text, Value::Array(items)) => items
+            .iter()
+            .all(|i| !matches!(i, Value::Null | Value::Object(_) | Value::Array(_))),
         (Carrier::Text, _) => true,
     }
 }

@@ -631,7 +631,12 @@ fn fill_valid(
             continue;
         };
         let values = g
-            .positive(schema, mix(seed, 7919 * k as u64 + i as u64 / 2), 1 + i % 3, Carrier::Text)
+            .positive(
+                schema,
+                mix(seed, 7919 * k as u64 + i as u64 / 2),
+                1 + i % 3,
+                Carrier::Text,
+            )
             .map_err(|e| {
                 CannotGenerate::new(format!(
                     "{} parameter `{}`: {}",
@@ -1177,15 +1182,290 @@ fn capture_sources(
                 }
             };
             look("", &top);
+            let mut id_strings = Vec::new();
             if let Some(Value::Object(props)) = top.get("properties") {
                 for (k, sub) in props {
                     if let Ok((_, sub)) = r.flatten(doc, sub, 1) {
-                        look(&format!("/{}", crate::spec::escape_token(k)), &sub);
+                        let at = format!("/{}", crate::spec::escape_token(k));
+                        look(&at, &sub);
+                        // An envelope whose member *is* the id: `{"data": "<uuid>"}`.
+                        if matches!(
+                            sub.get("format").and_then(Value::as_str),
+                            Some("uuid" | "guid")
+                        ) {
+                            id_strings.push(CaptureSource::Body(at));
+                        }
                     }
+                }
+            }
+            for src in id_strings {
+                if !out.contains(&src) {
+                    out.push(src);
                 }
             }
         }
     }
     out.push(CaptureSource::Location);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn bundled(name: &str) -> Spec {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("specs")
+            .join(name);
+        crate::spec::load(&path).expect("bundled spec loads")
+    }
+
+    fn requests<'p>(plan: &'p Plan, label: &str, phase: Phase) -> Vec<&'p GeneratedRequest> {
+        plan.operations
+            .iter()
+            .filter(|o| o.label == label)
+            .flat_map(|o| &o.requests)
+            .filter(|r| r.phase == phase)
+            .collect()
+    }
+
+    fn config(seed: u64) -> PlanConfig {
+        PlanConfig {
+            seed,
+            max_examples: 8,
+            filter: Filter {
+                allow_destructive: true,
+                ..Filter::default()
+            },
+            ..PlanConfig::default()
+        }
+    }
+
+    #[test]
+    fn plans_are_deterministic_for_a_seed() {
+        let spec = bundled("mycloud-shares-v1.yaml");
+        assert_eq!(plan(&spec, &config(7)), plan(&spec, &config(7)));
+        assert_ne!(plan(&spec, &config(7)), plan(&spec, &config(8)));
+    }
+
+    #[test]
+    fn positive_bodies_validate_and_negatives_name_their_rule() {
+        let spec = bundled("mycloud-shares-v1.yaml");
+        let p = plan(&spec, &config(1));
+        let g = Generator::new(&spec);
+        let op = spec.operation_by_id("createShare").expect("createShare");
+        let (_, schema) = body_schema(op).expect("a JSON body");
+        let positive = requests(&p, "createShare", Phase::Positive);
+        assert!(positive.len() >= 3, "{}", positive.len());
+        assert!(positive.len() <= 8);
+        for r in &positive {
+            let body = r.body.as_ref().expect("required body");
+            assert!(g.is_valid(schema, body, Carrier::Json), "{body}");
+            assert_eq!(r.expect, Expectation::Accepted);
+        }
+        let negative = requests(&p, "createShare", Phase::Negative);
+        assert!(!negative.is_empty());
+        for r in &negative {
+            let m = r
+                .mutation
+                .as_ref()
+                .expect("every negative names its mutation");
+            if m.pointer.starts_with('/') {
+                let body = r.body.as_ref().expect("mutated body");
+                assert!(
+                    g.breaks_rule(schema, body, m.rule, Carrier::Json),
+                    "{m:?} {body}"
+                );
+            }
+        }
+        let rules: BTreeSet<Rule> = negative
+            .iter()
+            .filter_map(|r| r.mutation.as_ref().map(|m| m.rule))
+            .collect();
+        assert!(rules.len() >= 3, "{rules:?}");
+    }
+
+    #[test]
+    fn examples_auth_and_methods_phases() {
+        let spec = bundled("mycloud-shares-v1.yaml");
+        let p = plan(&spec, &config(1));
+        let examples = requests(&p, "createShare", Phase::Examples);
+        let documented = Value::from("auth0|582641749a46021f65565df0");
+        let owners = examples
+            .iter()
+            .filter(|r| r.body.as_ref().and_then(|b| b.get("ownerId")) == Some(&documented))
+            .count();
+        assert_eq!(owners, 2, "both documented body examples");
+        let auth = requests(&p, "createShare", Phase::Auth);
+        let modes: Vec<AuthMode> = auth.iter().map(|r| r.auth).collect();
+        assert_eq!(modes, vec![AuthMode::Missing, AuthMode::Invalid]);
+        assert!(auth.iter().all(|r| r.expect == Expectation::Unauthorized));
+        // getShare allows anonymous reads (`- {}`): no auth phase.
+        assert!(requests(&p, "getShare", Phase::Auth).is_empty());
+        let methods: Vec<&GeneratedRequest> = p
+            .operations
+            .iter()
+            .flat_map(|o| &o.requests)
+            .filter(|r| r.phase == Phase::Methods)
+            .collect();
+        let on_list = methods
+            .iter()
+            .find(|r| r.path_template == "/v1/shares")
+            .expect("methods on /v1/shares");
+        assert_eq!(on_list.method, "GET");
+        assert_eq!(
+            on_list.expect,
+            Expectation::MethodNotAllowed {
+                allow: vec!["POST".into()]
+            }
+        );
+        let on_item = methods
+            .iter()
+            .find(|r| r.path_template == "/v1/shares/{shareId}")
+            .expect("item path");
+        assert!(on_item.path.contains_key("shareId"));
+    }
+
+    #[test]
+    fn chains_feed_the_created_id_into_item_operations() {
+        let spec = bundled("enablenow-sharing-v1.yaml");
+        let p = plan(&spec, &config(3));
+        let chain = p.chains.first().expect("a create chain");
+        let roles: Vec<ChainRole> = chain.steps.iter().map(|s| s.role).collect();
+        assert_eq!(
+            roles,
+            vec![
+                ChainRole::Create,
+                ChainRole::Read,
+                ChainRole::Update,
+                ChainRole::Delete,
+                ChainRole::ReadAfterDelete
+            ]
+        );
+        let read = &chain.steps[1];
+        let (param, sources) = &read.bind[0];
+        assert_eq!(param, "shareId");
+        assert!(
+            sources.contains(&CaptureSource::Body("/data".into())),
+            "{sources:?}"
+        );
+        assert_eq!(sources.last(), Some(&CaptureSource::Location));
+        assert_eq!(chain.steps[4].request.expect, Expectation::Gone);
+        let mycloud = bundled("mycloud-shares-v1.yaml");
+        let p = plan(&mycloud, &config(3));
+        let sources = &p.chains[0].steps[1].bind[0].1;
+        assert!(
+            sources.contains(&CaptureSource::Body("/data/shareId".into())),
+            "{sources:?}"
+        );
+    }
+
+    #[test]
+    fn pins_override_generated_values_but_not_mutations() {
+        let spec = bundled("mycloud-shares-v1.yaml");
+        let mut c = config(2);
+        c.pins = vec![
+            Pin::parse("body.ownerId={{ mycloud_user_id }}").expect("pin"),
+            Pin::parse("query.none=1").expect("pin"),
+        ];
+        let p = plan(&spec, &c);
+        for r in requests(&p, "createShare", Phase::Positive) {
+            assert_eq!(
+                r.body.as_ref().and_then(|b| b.get("ownerId")),
+                Some(&Value::from("{{ mycloud_user_id }}"))
+            );
+            assert!(
+                r.query.is_empty(),
+                "pins for parameters the operation lacks are ignored"
+            );
+        }
+        let create = &p.chains[0].steps[0].request;
+        assert_eq!(
+            create.body.as_ref().and_then(|b| b.get("ownerId")),
+            Some(&Value::from("{{ mycloud_user_id }}"))
+        );
+        for r in requests(&p, "createShare", Phase::Negative) {
+            if let Some(m) = &r.mutation
+                && m.pointer == "/ownerId"
+            {
+                assert_ne!(
+                    r.body.as_ref().and_then(|b| b.get("ownerId")),
+                    Some(&Value::from("{{ mycloud_user_id }}"))
+                );
+            }
+        }
+        assert_eq!(
+            Pin::parse("query.limit=5").map(|p| p.value),
+            Ok(Value::from(5))
+        );
+        assert!(Pin::parse("ownerId=5").is_err());
+        assert!(Pin::parse("cookie.x=5").is_err());
+    }
+
+    #[test]
+    fn filters_read_only_and_destructive() {
+        let spec = bundled("enablenow-sharing-v1.yaml");
+        let mut c = config(1);
+        c.filter = Filter {
+            read_only: true,
+            ..Filter::default()
+        };
+        let p = plan(&spec, &c);
+        assert!(
+            p.operations
+                .iter()
+                .flat_map(|o| &o.requests)
+                .all(|r| is_safe_method(&r.method))
+        );
+        assert!(p.chains.is_empty(), "no chains in read-only mode");
+        assert!(p.skipped.iter().any(|(l, _)| l == "createShare"));
+
+        c.filter = Filter::default();
+        let p = plan(&spec, &c);
+        let delete = p
+            .operations
+            .iter()
+            .find(|o| o.label == "deleteShare")
+            .expect("listed");
+        assert!(delete.destructive && delete.requests.is_empty());
+        assert!(
+            p.skipped
+                .iter()
+                .any(|(l, r)| l == "deleteShare" && r.contains("--allow-destructive"))
+        );
+        assert!(
+            p.chains[0].steps.iter().all(|s| !s.request.destructive),
+            "chains act on what they created"
+        );
+
+        c.filter = Filter {
+            include: vec![Selector::parse("tag:Shares").expect("selector")],
+            exclude: vec![
+                Selector::parse("listShares").expect("selector"),
+                Selector::parse("method:put").expect("selector"),
+            ],
+            allow_destructive: true,
+            ..Filter::default()
+        };
+        let p = plan(&spec, &c);
+        let labels: Vec<&str> = p.operations.iter().map(|o| o.label.as_str()).collect();
+        assert!(
+            !labels.contains(&"listShares") && !labels.contains(&"updateShare"),
+            "{labels:?}"
+        );
+        assert!(labels.contains(&"createShare"), "{labels:?}");
+        assert!(Selector::parse("path:/shares/*").is_ok_and(|s| matches!(s, Selector::Path(_))));
+        assert!(glob("/shares/*", "/shares/{shareId}") && !glob("/shares/*", "/other"));
+        assert!(Selector::parse("colour:red").is_err());
+    }
+
+    #[test]
+    fn paths_and_queries_are_encoded() {
+        let spec = bundled("mycloud-shares-v1.yaml");
+        let mut r = skeleton(&spec, 1, Phase::Positive, Expectation::Accepted);
+        r.path.insert("shareId".into(), Value::from("a/b c"));
+        r.query.insert("ids".into(), serde_json::json!([1, "x y"]));
+        assert_eq!(r.path_and_query(), "/v1/shares/a%2Fb%20c?ids=1&ids=x+y");
+    }
 }

@@ -123,7 +123,9 @@ impl<'r, 's> ValueGen<'r, 's> {
         }
         let types = types_of(map);
         if types.is_empty() {
-            return Err(CannotGenerate::new("no JSON type satisfies every combined schema"));
+            return Err(CannotGenerate::new(
+                "no JSON type satisfies every combined schema",
+            ));
         }
         let shape = self.shape_at(depth);
         let ty = self.pick_type(&types, shape);
