@@ -272,7 +272,7 @@ pub fn to_curl(request: &GeneratedRequest, base_url: &str, auth: &CurlAuth) -> S
         }
     }
     if !request.cookies.is_empty() {
-        header(format!("\"Cookie: $COOKIE\""));
+        header("\"Cookie: $COOKIE\"".to_string());
     }
     if let Some(body) = &request.body {
         let ct = request

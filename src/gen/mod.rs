@@ -294,3 +294,168 @@ pub fn mix(seed: u64, n: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: gen, version: "1"}
+paths:
+  /things:
+    post:
+      operationId: make
+      parameters:
+        - {name: tree, in: query, schema: {$ref: '#/components/schemas/Tree'}}
+        - {name: endless, in: query, schema: {$ref: '#/components/schemas/Endless'}}
+        - {name: impossible, in: query, schema: {type: integer, minimum: 10, maximum: 5}}
+        - {name: choice, in: query, schema: {oneOf: [{type: string, minLength: 5, maxLength: 2}, {type: integer, minimum: 3, maximum: 3}]}}
+        - {name: empty, in: query, schema: {type: string, enum: []}}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Thing'}
+      responses: {"200": {description: ok}}
+components:
+  schemas:
+    Tree:
+      type: object
+      required: [children]
+      properties:
+        children: {type: array, items: {$ref: '#/components/schemas/Tree'}}
+    Endless:
+      type: object
+      required: [next]
+      properties:
+        next: {$ref: '#/components/schemas/Endless'}
+    Thing:
+      type: object
+      additionalProperties: false
+      required: [id, name, secret, size]
+      properties:
+        id: {type: string, format: uuid, readOnly: true}
+        name: {type: string, nullable: true, minLength: 2, maxLength: 8, pattern: '^[a-z]+$'}
+        secret: {type: string, writeOnly: true}
+        size: {type: integer, format: int32, minimum: 1, maximum: 9, multipleOf: 2}
+        kind: {type: string, enum: [small, large]}
+        when: {type: string, format: date-time}
+"#;
+
+    fn spec() -> Spec {
+        let dir = std::env::temp_dir().join(format!("apiconform-gen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("spec.yaml");
+        std::fs::write(&file, SPEC).expect("write spec");
+        crate::spec::load(&file).expect("test spec loads")
+    }
+
+    fn param(spec: &Spec, name: &str) -> SchemaId {
+        let op = spec.operation_by_id("make").expect("make");
+        op.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.schema)
+            .expect("parameter schema")
+    }
+
+    #[test]
+    fn recursion_and_contradictions_report_cannot_generate() {
+        let spec = spec();
+        let g = Generator::new(&spec);
+        let tree = g
+            .positive(param(&spec, "tree"), 1, 3, Carrier::Json)
+            .expect("a tree has leaves");
+        assert_eq!(tree[0], json!({"children": []}));
+        let endless = g
+            .positive(param(&spec, "endless"), 1, 3, Carrier::Json)
+            .expect_err("no end");
+        assert!(endless.reason.contains("recursive"), "{endless}");
+        let impossible = g
+            .positive(param(&spec, "impossible"), 1, 3, Carrier::Text)
+            .expect_err("no integer");
+        assert!(
+            impossible.reason.contains("no integer between 10 and 5"),
+            "{impossible}"
+        );
+        let empty = g
+            .positive(param(&spec, "empty"), 1, 3, Carrier::Text)
+            .expect_err("empty enum");
+        assert!(empty.reason.contains("empty enum"), "{empty}");
+        // The impossible branch of a oneOf is skipped.
+        let choice = g
+            .positive(param(&spec, "choice"), 1, 3, Carrier::Text)
+            .expect("the integer branch");
+        assert!(choice.iter().all(|v| v == &json!(3)), "{choice:?}");
+    }
+
+    #[test]
+    fn request_bodies_respect_read_only_write_only_and_bounds() {
+        let spec = spec();
+        let g = Generator::new(&spec);
+        let op = spec.operation_by_id("make").expect("make");
+        let schema = op
+            .request_body
+            .as_ref()
+            .and_then(|b| b.content[0].schema)
+            .expect("body");
+        let values = g.positive(schema, 9, 6, Carrier::Json).expect("values");
+        assert!(values.len() >= 4, "{values:?}");
+        for v in &values {
+            assert!(v.get("id").is_none(), "readOnly left out: {v}");
+            assert!(
+                v.get("secret").is_some(),
+                "writeOnly required in requests: {v}"
+            );
+            let size = v["size"].as_i64().unwrap_or(0);
+            assert!((2..=8).contains(&size) && size % 2 == 0, "{v}");
+        }
+        // Boundaries first: smallest then largest.
+        assert_eq!(values[0]["size"], json!(2));
+        assert_eq!(values[0]["name"], Value::Null, "nullable: smallest is null");
+        assert_eq!(values[1]["size"], json!(8));
+        assert_eq!(values[1]["kind"], json!("large"));
+        assert!(
+            values[1]["name"]
+                .as_str()
+                .is_some_and(|n| (2..=8).contains(&n.len())),
+            "{}",
+            values[1]
+        );
+        assert_eq!(
+            values,
+            g.positive(schema, 9, 6, Carrier::Json).expect("again"),
+            "deterministic"
+        );
+        assert_ne!(
+            values,
+            g.positive(schema, 10, 6, Carrier::Json)
+                .expect("other seed")
+        );
+        let negatives = g.negative(schema, 9, 40, Carrier::Json).expect("negatives");
+        let rules: std::collections::BTreeSet<Rule> =
+            negatives.iter().map(|n| n.mutation.rule).collect();
+        for rule in [
+            Rule::Required,
+            Rule::Type,
+            Rule::Minimum,
+            Rule::Maximum,
+            Rule::MultipleOf,
+            Rule::MaxLength,
+            Rule::MinLength,
+            Rule::Pattern,
+            Rule::Enum,
+            Rule::Format,
+            Rule::AdditionalProperties,
+        ] {
+            assert!(rules.contains(&rule), "{rule} missing from {rules:?}");
+        }
+        for n in &negatives {
+            assert!(
+                g.breaks_rule(schema, &n.value, n.mutation.rule, Carrier::Json),
+                "{n:?}"
+            );
+        }
+    }
+}

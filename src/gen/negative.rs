@@ -438,7 +438,7 @@ fn wrong_type(types: &[&str]) -> Option<Value> {
     ];
     candidates
         .into_iter()
-        .find(|(t, v)| !allows(t) && !(v.is_i64() && allows("number")))
+        .find(|(t, v)| !(allows(t) || v.is_i64() && allows("number")))
         .map(|(_, v)| v)
 }
 

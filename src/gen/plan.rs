@@ -295,15 +295,14 @@ impl Pin {
             PinTarget::Path(n) if op.parameter(ParamIn::Path, n).is_some() => {
                 req.path.insert(n.clone(), self.value.clone());
             }
-            PinTarget::Query(n) if op.parameter(ParamIn::Query, n).is_some() => {
-                if !is_param_mutation(req, "query", n) {
-                    req.query.insert(n.clone(), self.value.clone());
-                }
+            PinTarget::Query(n)
+                if op.parameter(ParamIn::Query, n).is_some()
+                    && !is_param_mutation(req, "query", n) =>
+            {
+                req.query.insert(n.clone(), self.value.clone());
             }
-            PinTarget::Header(n) => {
-                if !is_param_mutation(req, "header", n) {
-                    req.headers.insert(n.clone(), self.value.clone());
-                }
+            PinTarget::Header(n) if !is_param_mutation(req, "header", n) => {
+                req.headers.insert(n.clone(), self.value.clone());
             }
             _ => {}
         }
@@ -582,7 +581,7 @@ fn skeleton(spec: &Spec, index: usize, phase: Phase, expect: Expectation) -> Gen
     }
 }
 
-fn slot<'a>(req: &'a mut GeneratedRequest, location: ParamIn) -> &'a mut BTreeMap<String, Value> {
+fn slot(req: &mut GeneratedRequest, location: ParamIn) -> &mut BTreeMap<String, Value> {
     match location {
         ParamIn::Path => &mut req.path,
         ParamIn::Query => &mut req.query,
@@ -618,7 +617,7 @@ fn fill_valid(
     i: usize,
 ) -> Result<(), CannotGenerate> {
     for (k, p) in op.parameters.iter().enumerate() {
-        if !p.required && i % 2 == 0 {
+        if !p.required && i.is_multiple_of(2) {
             continue;
         }
         if p.location == ParamIn::Header && is_reserved_header(&p.name) {
@@ -948,9 +947,10 @@ fn methods(
             .collect();
         let candidates = ["GET", "POST", "PUT", "PATCH", "DELETE"];
         let Some(method) = candidates.iter().find(|m| {
-            !documented.iter().any(|d| d == *m)
-                && !(config.filter.read_only && !is_safe_method(m))
-                && (is_safe_method(m) || **m == "POST" || config.filter.allow_destructive)
+            let undocumented = !documented.iter().any(|d| d == *m);
+            let allowed_here = is_safe_method(m) || !config.filter.read_only;
+            let harmless = is_safe_method(m) || **m == "POST" || config.filter.allow_destructive;
+            undocumented && allowed_here && harmless
         }) else {
             continue;
         };

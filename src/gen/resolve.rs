@@ -203,15 +203,15 @@ pub fn merge_into(a: &mut Map<String, Value>, b: &Map<String, Value>) {
                 }
             }
             "type" => *existing = intersect_types(existing, value),
-            "minimum" | "exclusiveMinimum" | "minLength" | "minItems" | "minProperties" => {
-                if value.as_f64() > existing.as_f64() {
-                    *existing = value.clone();
-                }
+            "minimum" | "exclusiveMinimum" | "minLength" | "minItems" | "minProperties"
+                if value.as_f64() > existing.as_f64() =>
+            {
+                *existing = value.clone();
             }
-            "maximum" | "exclusiveMaximum" | "maxLength" | "maxItems" | "maxProperties" => {
-                if value.as_f64() < existing.as_f64() {
-                    *existing = value.clone();
-                }
+            "maximum" | "exclusiveMaximum" | "maxLength" | "maxItems" | "maxProperties"
+                if value.as_f64() < existing.as_f64() =>
+            {
+                *existing = value.clone();
             }
             "enum" => {
                 if let (Value::Array(ea), Value::Array(eb)) = (&*existing, value) {

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::plan::GeneratedRequest;
+use super::plan::{GeneratedRequest, Phase};
+use super::{Carrier, Generator};
 
 /// Most predicate calls one shrink makes (each may be an HTTP request).
 pub const DEFAULT_BUDGET: usize = 200;
@@ -76,6 +77,58 @@ pub fn shrink_request(
         current.body = Some(small);
     }
     current
+}
+
+/// Shrinks a failing generated request without changing what it tests: a
+/// candidate counts only if it still fails *and* keeps its phase's meaning:
+/// a negative request still breaks its named rule (body mutations), every
+/// other request keeps a schema-valid body. This is the entry point the
+/// phases call for findings.
+pub fn shrink_finding(
+    g: &Generator<'_>,
+    request: &GeneratedRequest,
+    still_fails: &mut dyn FnMut(&GeneratedRequest) -> bool,
+    budget: usize,
+) -> GeneratedRequest {
+    let spec = g.spec();
+    let schema = spec.operations.get(request.operation).and_then(|op| {
+        let body = op.request_body.as_ref()?;
+        body.content
+            .iter()
+            .find(|m| crate::spec::is_json(&m.name))
+            .and_then(|m| m.schema)
+    });
+    let meaning = |candidate: &GeneratedRequest| -> bool {
+        let (Some(schema), Some(body)) = (schema, candidate.body.as_ref()) else {
+            return candidate.body.is_none() == request.body.is_none();
+        };
+        match (&request.phase, &request.mutation) {
+            (Phase::Negative, Some(m)) if m.pointer.starts_with('/') => {
+                g.breaks_rule(schema, body, m.rule, Carrier::Json)
+            }
+            (Phase::Negative, _) => true,
+            _ => g.is_valid(schema, body, Carrier::Json),
+        }
+    };
+    let required: Vec<String> = spec
+        .operations
+        .get(request.operation)
+        .map(|op| {
+            op.parameters
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| p.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut guarded = |candidate: &GeneratedRequest| {
+        let keeps_required = required.iter().all(|name| {
+            !(request.query.contains_key(name) && !candidate.query.contains_key(name))
+                && !(request.headers.contains_key(name) && !candidate.headers.contains_key(name))
+        });
+        keeps_required && meaning(candidate) && still_fails(candidate)
+    };
+    shrink_request(request, &mut guarded, budget)
 }
 
 /// One-edit simplifications of `value`, biggest reductions first.
@@ -206,6 +259,74 @@ mod tests {
         assert_eq!(small["x"], Value::Null);
         let n = small["n"].as_i64().unwrap_or(0);
         assert!(n > 10 && n < 30, "{small}");
+    }
+
+    #[test]
+    fn findings_shrink_without_losing_their_meaning() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/mycloud-shares-v1.yaml");
+        let spec = crate::spec::load(&path).expect("bundled spec");
+        let g = Generator::new(&spec);
+        let config = crate::generate::plan::PlanConfig {
+            seed: 4,
+            ..Default::default()
+        };
+        let plan = crate::generate::plan::plan(&spec, &config);
+        let op = spec
+            .operation_index_by_id("createShare")
+            .expect("createShare");
+        let requests = &plan
+            .operations
+            .iter()
+            .find(|o| o.operation == op)
+            .expect("planned")
+            .requests;
+        // A positive request whose "failure" is any body at all: shrinks to
+        // the smallest *valid* body, not to `{}`.
+        let positive = requests
+            .iter()
+            .find(|r| {
+                r.phase == Phase::Positive
+                    && r.body
+                        .as_ref()
+                        .is_some_and(|b| b.as_object().is_some_and(|m| m.len() > 3))
+            })
+            .expect("a large positive body");
+        let small = shrink_finding(&g, positive, &mut |_| true, DEFAULT_BUDGET);
+        let body = small.body.as_ref().expect("body kept");
+        let schema = spec.operations[op]
+            .request_body
+            .as_ref()
+            .and_then(|b| b.content[0].schema)
+            .expect("schema");
+        assert!(g.is_valid(schema, body, Carrier::Json), "{body}");
+        assert!(
+            body.as_object().is_some_and(|m| m.len()
+                < positive
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.as_object())
+                    .map_or(0, |m| m.len())),
+            "{body}"
+        );
+        // A negative request keeps breaking its rule.
+        let negative = requests
+            .iter()
+            .find(|r| {
+                r.phase == Phase::Negative
+                    && r.mutation
+                        .as_ref()
+                        .is_some_and(|m| m.pointer.starts_with('/'))
+            })
+            .expect("a body mutation");
+        let rule = negative.mutation.as_ref().map(|m| m.rule).expect("rule");
+        let small = shrink_finding(&g, negative, &mut |_| true, DEFAULT_BUDGET);
+        assert!(g.breaks_rule(
+            schema,
+            small.body.as_ref().expect("body"),
+            rule,
+            Carrier::Json
+        ));
     }
 
     #[test]

@@ -411,9 +411,10 @@ impl<'r, 's> ValueGen<'r, 's> {
         let mut out = Map::new();
         for (name, schema) in props {
             let is_required = required.contains(&name.as_str());
-            let read_only = self.is_read_only(doc, schema);
-            if read_only && !is_required {
-                continue; // The server sets it; requests leave it out.
+            if self.is_read_only(doc, schema) {
+                // The server sets it; requests leave it out (the request
+                // validator does not require readOnly properties).
+                continue;
             }
             let include = is_required
                 || match shape {
@@ -430,7 +431,7 @@ impl<'r, 's> ValueGen<'r, 's> {
             .cloned()
             .unwrap_or(Value::Bool(true));
         for name in &required {
-            if !out.contains_key(*name) {
+            if !out.contains_key(*name) && !props.contains_key(*name) {
                 if extra_schema == Value::Bool(false) {
                     return Err(CannotGenerate::new(format!(
                         "`{name}` is required but not a property, and additionalProperties is false"
