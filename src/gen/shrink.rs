@@ -122,9 +122,13 @@ pub fn shrink_finding(
         })
         .unwrap_or_default();
     let mut guarded = |candidate: &GeneratedRequest| {
+        let kept =
+            |before: &std::collections::BTreeMap<String, serde_json::Value>,
+             after: &std::collections::BTreeMap<String, serde_json::Value>,
+             name: &str| !before.contains_key(name) || after.contains_key(name);
         let keeps_required = required.iter().all(|name| {
-            !(request.query.contains_key(name) && !candidate.query.contains_key(name))
-                && !(request.headers.contains_key(name) && !candidate.headers.contains_key(name))
+            kept(&request.query, &candidate.query, name)
+                && kept(&request.headers, &candidate.headers, name)
         });
         keeps_required && meaning(candidate) && still_fails(candidate)
     };
