@@ -1461,6 +1461,71 @@ mod tests {
     }
 
     #[test]
+    fn openapi_links_drive_chains() {
+        let text = r#"
+openapi: 3.1.0
+info: {title: links, version: "1"}
+paths:
+  /users:
+    post:
+      operationId: createUser
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [name], properties: {name: {type: string, maxLength: 5}}}
+      responses:
+        "201":
+          description: created
+          links:
+            read:
+              operationId: readUser
+              parameters: {uid: "$response.body#/user/uid"}
+            remove:
+              operationId: removeUser
+              parameters: {path.uid: "$response.header.Location"}
+  /people/{uid}:
+    get:
+      operationId: readUser
+      parameters: [{name: uid, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+    delete:
+      operationId: removeUser
+      parameters: [{name: uid, in: path, required: true, schema: {type: string}}]
+      responses: {"204": {description: gone}}
+"#;
+        let dir = std::env::temp_dir().join(format!("apiconform-links-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("links.yaml");
+        std::fs::write(&file, text).expect("write spec");
+        let spec = crate::spec::load(&file).expect("spec loads");
+        let p = plan(&spec, &config(1));
+        let chain = p.chains.first().expect("a chain from links");
+        assert_eq!(chain.origin, "link");
+        let roles: Vec<ChainRole> = chain.steps.iter().map(|s| s.role).collect();
+        assert_eq!(
+            roles,
+            vec![
+                ChainRole::Create,
+                ChainRole::Read,
+                ChainRole::Delete,
+                ChainRole::ReadAfterDelete
+            ]
+        );
+        assert_eq!(
+            chain.steps[1].bind,
+            vec![(
+                "uid".to_string(),
+                vec![CaptureSource::Body("/user/uid".into())]
+            )]
+        );
+        assert_eq!(
+            chain.steps[2].bind,
+            vec![("uid".to_string(), vec![CaptureSource::Location])]
+        );
+    }
+
+    #[test]
     fn paths_and_queries_are_encoded() {
         let spec = bundled("mycloud-shares-v1.yaml");
         let mut r = skeleton(&spec, 1, Phase::Positive, Expectation::Accepted);
