@@ -11,6 +11,9 @@ pub mod cli;
 pub mod coverage;
 pub mod diag;
 pub mod event;
+/// Generated requests from the spec (in `src/gen/`; `gen` is a reserved word in Rust 2024).
+#[path = "gen/mod.rs"]
+pub mod generate;
 pub mod report;
 pub mod result;
 pub mod run;

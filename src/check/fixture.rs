@@ -102,6 +102,7 @@ fn run(
         status,
         headers,
         json,
+        generated: None,
     };
     (def.run)(&x)
 }

@@ -3,15 +3,24 @@
 //! suite, case, step or from the command line.
 
 mod content_type;
+mod ensure_resource_availability;
 mod headers;
+mod ignored_auth;
+mod negative_data_rejection;
+mod not_a_server_error;
+mod positive_data_acceptance;
 mod schema;
 mod status;
+mod unsupported_method;
+mod use_after_free;
 
 pub use schema::validate as validate_schema;
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+use crate::generate::Rule;
+use crate::generate::plan::{ChainRole, Phase};
 use crate::spec::{Operation, Spec};
 
 /// What a check sees: the operation, the request it sent, the response.
@@ -27,6 +36,51 @@ pub struct Exchange<'a> {
     pub headers: &'a HeaderMap,
     /// The response body parsed as JSON (`None` when empty).
     pub json: Option<&'a Result<Value, String>>,
+    /// Set only for requests from a generated phase; `None` for hand-written
+    /// cases, where the generated-only checks skip.
+    pub generated: Option<&'a Generated<'a>>,
+}
+
+/// What a generated phase adds to an exchange: the phase, the method really
+/// sent, the rule a negative request breaks, and, for stateful chains, the
+/// step's role and the earlier exchanges of its chain. This is the whole
+/// extension the stateful checks need: they stay pure functions of the
+/// exchange plus its history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated<'a> {
+    pub phase: Phase,
+    /// Upper-case method sent (differs from the operation's in the methods phase).
+    pub method: &'a str,
+    pub rule: Option<Rule>,
+    pub role: Option<ChainRole>,
+    /// Earlier steps of the same chain, oldest first.
+    pub history: &'a [Prior],
+}
+
+/// One earlier exchange of a stateful chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prior {
+    pub role: ChainRole,
+    /// Operation label.
+    pub operation: String,
+    pub status: u16,
+}
+
+impl Generated<'_> {
+    /// The status of the last earlier step with this role.
+    pub fn status_of(&self, role: ChainRole) -> Option<u16> {
+        self.history
+            .iter()
+            .rev()
+            .find(|p| p.role == role)
+            .map(|p| p.status)
+    }
+}
+
+/// The generated context, or the skip every generated-only check gives.
+fn generated<'x>(x: &'x Exchange<'_>) -> Result<&'x Generated<'x>, Outcome> {
+    x.generated
+        .ok_or_else(|| Outcome::Skip("only for generated requests".into()))
 }
 
 impl Exchange<'_> {
@@ -89,6 +143,9 @@ pub struct CheckDef {
     pub description: &'static str,
     pub subject: Subject,
     pub run: CheckFn,
+    /// Whether it judges only generated requests (it then skips on
+    /// hand-written cases and is not in the default [`CheckSet::all`]).
+    pub generated_only: bool,
 }
 
 /// A check's identity: its position in [`REGISTRY`].
@@ -121,36 +178,91 @@ pub static REGISTRY: &[CheckDef] = &[
         subject: Subject::Response,
         description: "the status code is documented for the operation (or a range/default response exists)",
         run: status::status_conformance,
+        generated_only: false,
     },
     CheckDef {
         name: "content_type_conformance",
         subject: Subject::Response,
         description: "the Content-Type is one of the media types documented for that status",
         run: content_type::content_type_conformance,
+        generated_only: false,
     },
     CheckDef {
         name: "response_schema_conformance",
         subject: Subject::Response,
         description: "the body validates against the schema documented for that status and media type",
         run: schema::response_schema_conformance,
+        generated_only: false,
     },
     CheckDef {
         name: "response_headers_conformance",
         subject: Subject::Response,
         description: "documented required response headers are present and match their schemas",
         run: headers::response_headers_conformance,
+        generated_only: false,
     },
     CheckDef {
         name: "request_schema_conformance",
         subject: Subject::Response,
         description: "a request the case expects to succeed has a body valid against the request schema (catches wrong cases)",
         run: schema::request_schema_conformance,
+        generated_only: false,
+    },
+    CheckDef {
+        name: "not_a_server_error",
+        subject: Subject::Response,
+        description: "a generated request gets no 5xx",
+        run: not_a_server_error::not_a_server_error,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "negative_data_rejection",
+        subject: Subject::Response,
+        description: "a schema-invalid generated request is rejected with a 4xx",
+        run: negative_data_rejection::negative_data_rejection,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "positive_data_acceptance",
+        subject: Subject::Response,
+        description: "a schema-valid generated request gets no 4xx other than 401, 403, 404 or 409",
+        run: positive_data_acceptance::positive_data_acceptance,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "ignored_auth",
+        subject: Subject::Response,
+        description: "a secured operation called without or with an invalid credential answers 401 or 403",
+        run: ignored_auth::ignored_auth,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "unsupported_method",
+        subject: Subject::Response,
+        description: "an undocumented method answers 405 with an Allow header listing the documented methods",
+        run: unsupported_method::unsupported_method,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "use_after_free",
+        subject: Subject::Response,
+        description: "a resource read after a successful delete answers 404 (or 410)",
+        run: use_after_free::use_after_free,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "ensure_resource_availability",
+        subject: Subject::Response,
+        description: "a resource a generated create made can be read back",
+        run: ensure_resource_availability::ensure_resource_availability,
+        generated_only: true,
     },
     CheckDef {
         name: "webhook_schema_conformance",
         subject: Subject::Webhook,
         description: "a webhook delivery's body validates against the schema the spec documents for that webhook",
         run: schema::webhook_schema_conformance,
+        generated_only: false,
     },
 ];
 
@@ -164,7 +276,18 @@ pub fn index_of(name: &str) -> Option<usize> {
 pub struct CheckSet(u32);
 
 impl CheckSet {
+    /// The default set: every check that judges hand-written cases
+    /// (generated-only checks left out, so case reports do not change).
     pub fn all() -> CheckSet {
+        REGISTRY
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.generated_only)
+            .fold(CheckSet::none(), |set, (i, _)| set.with(i, true))
+    }
+
+    /// Every registered check, for generated phases.
+    pub fn with_generated() -> CheckSet {
         CheckSet((1u32 << REGISTRY.len()) - 1)
     }
 
@@ -244,6 +367,59 @@ pub fn truncate_text(text: &str, max_lines: usize, max_chars: usize) -> String {
     out
 }
 
+/// Builds exchanges for the checks' unit tests.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::*;
+
+    pub fn spec() -> Spec {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/petstore-31.yaml");
+        crate::spec::load(&path).expect("fixture loads")
+    }
+
+    pub fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, reqwest::header::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    /// Runs `check` on a response to the operation `op`.
+    pub fn judge(
+        check: CheckFn,
+        spec: &Spec,
+        op: &str,
+        status: u16,
+        headers: &HeaderMap,
+        generated: Option<&Generated<'_>>,
+    ) -> Outcome {
+        let operation = spec.operation_by_id(op).expect("operation in fixture");
+        let x = Exchange {
+            spec,
+            operation,
+            request_body: None,
+            expects_success: true,
+            status,
+            headers,
+            json: None,
+            generated,
+        };
+        check(&x)
+    }
+
+    pub fn phase(phase: Phase) -> Generated<'static> {
+        Generated {
+            phase,
+            method: "GET",
+            rule: None,
+            role: None,
+            history: &[],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,8 +443,12 @@ mod tests {
         let less = all.with(i, false);
         assert!(!less.is_enabled("response_schema_conformance"));
         assert!(less.is_enabled("status_conformance"));
-        assert_eq!(less.iter().count(), REGISTRY.len() - 1);
+        assert_eq!(less.iter().count(), all.iter().count() - 1);
         assert!(!all.is_enabled("no_such_check"));
+        // Generated-only checks are off for hand-written cases by default.
+        assert!(!all.is_enabled("not_a_server_error"));
+        assert!(CheckSet::with_generated().is_enabled("not_a_server_error"));
+        assert_eq!(CheckSet::with_generated().iter().count(), REGISTRY.len());
     }
 
     #[test]

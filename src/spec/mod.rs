@@ -258,6 +258,20 @@ impl Spec {
         self.validators.pointer(id)
     }
 
+    /// The raw (converted) schema object behind a validator id and the index
+    /// of its document, for value generation (which walks schemas itself).
+    pub fn schema_source(&self, id: SchemaId) -> Option<(usize, &Value)> {
+        let doc = self.validators.document(id);
+        let pointer = self.validators.pointer(id);
+        let root = &self.documents.get(doc)?.value;
+        let value = if pointer.is_empty() {
+            Some(root.as_ref())
+        } else {
+            root.pointer(pointer)
+        };
+        value.map(|v| (doc, v))
+    }
+
     /// The file a schema lives in.
     pub fn schema_file(&self, id: SchemaId) -> &Path {
         &self.documents[self.validators.document(id)].file

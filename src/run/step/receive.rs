@@ -94,6 +94,7 @@ fn observe(
             status: RECEIVER_STATUS,
             headers: &no_headers,
             json: None,
+            generated: None,
         };
         observe::automatic_checks(st, cx, &exchange, Subject::Webhook);
     }

@@ -139,6 +139,7 @@ fn observe(
         status: response.status,
         headers: &response.headers,
         json,
+        generated: None,
     };
     observe::automatic_checks(st, cx, &exchange, Subject::Response);
     let seen = Observation {
