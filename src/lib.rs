@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod coverage;
 pub mod diag;
+pub mod input;
 pub mod report;
 pub mod result;
 pub mod run;

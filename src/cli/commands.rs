@@ -239,7 +239,7 @@ fn check_command(args: CheckArgs) -> u8 {
 
 /// An OpenAPI file (rather than a suite) given to `check`.
 fn looks_like_spec(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = crate::input::read_to_string(path) else {
         return false;
     };
     text.lines().take(50).any(|l| {

@@ -75,6 +75,12 @@ pub(super) fn merge_command(args: MergeArgs) -> u8 {
     };
     let missing = model::missing_partitions(&merged.partitions);
     if !missing.is_empty() {
+        if !args.allow_partial {
+            return usage_error(&format!(
+                "no report for {}; merge them all, or pass --allow-partial for an incomplete merge",
+                missing.join(", ")
+            ));
+        }
         eprintln!(
             "warning: no report for {}; the merged report is incomplete",
             missing.join(", ")

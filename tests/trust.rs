@@ -1,0 +1,227 @@
+//! Issue 10, "a run you can trust", driven through the real binary:
+//! flag validation before the first request, bounded input reads, report
+//! files that never lose data, secrets redacted in every form, and
+//! tamper-evident certificates.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{Mode, TestServer, fixture, stderr, stdout};
+
+/// The binary with colours off and a controlled environment.
+fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_apiconform"));
+    c.args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("APICONFORM_BASE_URL")
+        .env_remove("APICONFORM_MAX_INPUT_SIZE")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    cmd(args).output().expect("run apiconform")
+}
+
+/// A fresh folder under target/ (kept after the run for inspection).
+fn out_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("trust")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create out dir");
+    dir
+}
+
+fn suite() -> String {
+    fixture("pets-suite.yaml").display().to_string()
+}
+
+fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+// ---- point 6: bad flags fail before the first request ---------------------
+
+#[test]
+fn bad_base_urls_fail_before_any_request() {
+    let server = TestServer::start(Mode::Good);
+    let cases = [
+        ("127.0.0.1:8080", "did you mean `http://127.0.0.1:8080`"),
+        ("", "empty"),
+        ("not a url", "no scheme"),
+        ("ftp://example.com/x", "scheme `ftp`"),
+        ("http://", "not a URL"),
+        (":99999", "no scheme"),
+        ("file:///etc/passwd", "scheme `file`"),
+    ];
+    for (url, message) in cases {
+        for command in ["run", "certify"] {
+            let dir = out_dir("bad-url");
+            let out_flag = p(&dir, "cert");
+            let mut args = vec![command, suite_str(), "--base-url", url];
+            if command == "certify" {
+                args.extend(["--out", out_flag.as_str()]);
+            }
+            let o = run(&args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{command} {url:?}: {err}");
+            assert!(err.contains(message), "{command} {url:?}: {err}");
+            assert!(!stdout(&o).contains("PASS"), "{command} {url:?} ran cases");
+        }
+    }
+    // An empty variable, as from an unset CI secret, is refused too.
+    let o = cmd(&["run", suite_str()])
+        .env("APICONFORM_BASE_URL", "")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+    // A good URL still runs (the validation is not a blanket refusal).
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--no-progress",
+    ]);
+    assert!(stdout(&o).contains("PASS"), "{}", stdout(&o));
+}
+
+fn suite_str() -> &'static str {
+    static S: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    S.get_or_init(suite).as_str()
+}
+
+#[test]
+fn bad_jobs_and_min_coverage_are_usage_errors() {
+    let server = TestServer::start(Mode::Good);
+    let url = server.url();
+    for (flag, value, message) in [
+        ("--jobs", "0", "at least 1"),
+        ("--min-coverage", "nan", "between 0 and 100"),
+        ("--min-coverage", "inf", "between 0 and 100"),
+        ("--min-coverage", "200", "between 0 and 100"),
+        ("--min-coverage=-5", "", "between 0 and 100"),
+    ] {
+        let mut args = vec!["run", suite_str(), "--base-url", &url, flag];
+        if !value.is_empty() {
+            args.push(value);
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(message),
+            "{flag} {value}: {}",
+            stderr(&o)
+        );
+        assert!(!stdout(&o).contains("PASS"));
+    }
+    let dir = out_dir("jobs0");
+    let o = run(&[
+        "certify",
+        suite_str(),
+        "--jobs",
+        "0",
+        "--out",
+        &p(&dir, "c"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn merge_with_a_missing_shard_needs_allow_partial() {
+    let server = TestServer::start(Mode::Good);
+    let dir = out_dir("merge-partial");
+    let shard = p(&dir, "shard1.json");
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--partition",
+        "slice:1/2",
+        "--json",
+        &shard,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let merged = p(&dir, "merged.json");
+    let o = run(&["report", "merge", &shard, "--json", &merged]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("slice:2/2"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--allow-partial"), "{}", stderr(&o));
+    assert!(!Path::new(&merged).exists());
+    let o = run(&[
+        "report",
+        "merge",
+        &shard,
+        "--json",
+        &merged,
+        "--allow-partial",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("incomplete"), "{}", stderr(&o));
+    assert!(Path::new(&merged).exists());
+}
+
+// ---- point 10: bounded input reads -----------------------------------------
+
+#[test]
+fn endless_inputs_stop_at_the_input_limit() {
+    let dir = out_dir("dev-zero");
+    // A vars file that never ends.
+    let started = std::time::Instant::now();
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--vars-file",
+        "/dev/zero",
+        "--max-input-size",
+        "4M",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/dev/zero"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("input limit of 4 MiB"),
+        "{}",
+        stderr(&o)
+    );
+    // A suite whose spec never ends, with the limit from the environment.
+    let suite = dir.join("zero.yaml");
+    std::fs::write(
+        &suite,
+        "name: zero\nspec: /dev/zero\ncases:\n  - name: c\n    steps:\n      - operation: listPets\n",
+    )
+    .expect("write suite");
+    let o = cmd(&["check", &suite.display().to_string()])
+        .env("APICONFORM_MAX_INPUT_SIZE", "2MiB")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("input limit of 2 MiB"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cmd(&["run", &suite.display().to_string()])
+        .env("APICONFORM_MAX_INPUT_SIZE", "2MiB")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("input limit"), "{}", stderr(&o));
+    // A suite file over the limit; and the default limit is generous.
+    let o = run(&["check", suite_str(), "--max-input-size", "100"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("input limit of 100 bytes"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["check", suite_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["check", suite_str(), "--max-input-size", "lots"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
