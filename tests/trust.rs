@@ -225,3 +225,210 @@ fn endless_inputs_stop_at_the_input_limit() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
+
+// ---- point 2: report files never lose data --------------------------------
+
+#[test]
+fn an_earlier_report_survives_a_run_that_never_starts() {
+    let dir = out_dir("no-truncate");
+    let server = TestServer::start(Mode::Good);
+    let names = ["r.json", "r.xml", "r.html", "r.md", "r.jsonl"];
+    for n in names {
+        std::fs::write(dir.join(n), "earlier report").expect("seed");
+    }
+    // Fails after the report flags are checked, before any event.
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--webhook-listen",
+        "not-an-address",
+        "--json",
+        &p(&dir, "r.json"),
+        "--junit",
+        &p(&dir, "r.xml"),
+        "--html",
+        &p(&dir, "r.html"),
+        "--markdown",
+        &p(&dir, "r.md"),
+        "--json-lines",
+        &p(&dir, "r.jsonl"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    for n in names {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(n)).expect("read"),
+            "earlier report",
+            "{n} was touched"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).expect("ls").count(),
+        names.len(),
+        "a temporary file was left behind"
+    );
+    // An unwritable path still fails before anything is sent.
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--json",
+        &p(&dir, "no/such/folder/r.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("PASS"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_report_writes_its_target_and_keeps_the_link() {
+    let dir = out_dir("symlink");
+    let server = TestServer::start(Mode::Good);
+    std::fs::write(dir.join("real.json"), "old").expect("seed");
+    std::os::unix::fs::symlink("real.json", dir.join("link.json")).expect("symlink");
+    std::os::unix::fs::symlink("real.xml", dir.join("dangling.xml")).expect("symlink");
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--json",
+        &p(&dir, "link.json"),
+        "--junit",
+        &p(&dir, "dangling.xml"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let link = std::fs::symlink_metadata(dir.join("link.json")).expect("link");
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("real.json")).expect("read"))
+            .expect("JSON");
+    assert_eq!(report["format"], "apiconform-report");
+    assert!(
+        std::fs::symlink_metadata(dir.join("dangling.xml"))
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("real.xml"))
+            .expect("target created")
+            .contains("<testsuites")
+    );
+}
+
+#[test]
+fn dash_sends_one_report_to_stdout_and_the_console_to_stderr() {
+    let server = TestServer::start(Mode::Good);
+    let dir = out_dir("dash");
+    for flag in ["--json", "--json-lines", "--junit", "--markdown", "--html"] {
+        let o = run(&["run", suite_str(), "--base-url", &server.url(), flag, "-"]);
+        assert_eq!(o.status.code(), Some(0), "{flag}: {}", stderr(&o));
+        let out = stdout(&o);
+        let err = stderr(&o);
+        assert!(!out.contains("PASS "), "{flag}: console on stdout:\n{out}");
+        assert!(
+            err.contains("PASS "),
+            "{flag}: no console on stderr:\n{err}"
+        );
+        match flag {
+            "--json" => {
+                let v: serde_json::Value =
+                    serde_json::from_str(&out).expect("stdout is one JSON document");
+                assert_eq!(v["format"], "apiconform-report");
+            }
+            "--json-lines" => {
+                for line in out.lines() {
+                    serde_json::from_str::<serde_json::Value>(line).expect("each line is JSON");
+                }
+                assert!(out.lines().count() > 2);
+            }
+            "--junit" => assert!(out.starts_with("<?xml"), "{out}"),
+            "--markdown" => assert!(out.starts_with('#') || out.contains("| "), "{out}"),
+            "--html" => assert!(out.starts_with("<!DOCTYPE html>"), "{out}"),
+            _ => unreachable!(),
+        }
+        assert!(
+            !dir.join("-").exists() && !Path::new(env!("CARGO_MANIFEST_DIR")).join("-").exists()
+        );
+    }
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--json",
+        "-",
+        "--junit",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at most one report"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("PASS"));
+    // `report merge` takes `-` too.
+    let shard = p(&dir, "all.json");
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--json",
+        &shard,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["report", "merge", &shard, "--markdown", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("merged 1 reports"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("merged 1 reports"));
+}
+
+#[cfg(unix)]
+#[test]
+fn device_and_pipe_paths_are_written_in_place() {
+    let server = TestServer::start(Mode::Good);
+    // /dev/stdout: a symlink to a pipe here (Command::output pipes stdout).
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--junit",
+        "/dev/stdout",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("<testsuites"), "{}", stdout(&o));
+    assert!(
+        std::fs::symlink_metadata("/dev/stdout")
+            .map(|m| !m.is_file())
+            .unwrap_or(true),
+        "/dev/stdout was replaced by a regular file"
+    );
+    // A named pipe, read by another thread.
+    let dir = out_dir("fifo");
+    let fifo = dir.join("report.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable; pipe part skipped");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read fifo"))
+    };
+    let o = run(&[
+        "run",
+        suite_str(),
+        "--base-url",
+        &server.url(),
+        "--json",
+        &fifo.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = reader.join().expect("reader");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON through the pipe");
+    assert_eq!(v["format"], "apiconform-report");
+    let m = std::fs::symlink_metadata(&fifo).expect("fifo still there");
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&m.file_type()));
+}
