@@ -11,6 +11,7 @@ pub mod cli;
 pub mod coverage;
 pub mod diag;
 pub mod input;
+pub mod redact;
 pub mod report;
 pub mod result;
 pub mod run;

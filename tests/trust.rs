@@ -432,3 +432,191 @@ fn device_and_pipe_paths_are_written_in_place() {
     let m = std::fs::symlink_metadata(&fifo).expect("fifo still there");
     assert!(std::os::unix::fs::FileTypeExt::is_fifo(&m.file_type()));
 }
+
+// ---- point 3: secrets in every form ----------------------------------------
+
+/// A target that answers every request with what it received: method,
+/// full URL, every header and the body.
+struct EchoServer {
+    addr: std::net::SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl EchoServer {
+    fn start() -> EchoServer {
+        use axum::http::{HeaderMap, Method, Uri};
+        async fn echo(
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+            body: String,
+        ) -> axum::Json<serde_json::Value> {
+            let headers: serde_json::Map<String, serde_json::Value> = headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
+                    )
+                })
+                .collect();
+            axum::Json(serde_json::json!({
+                "method": method.as_str(),
+                "url": uri.to_string(),
+                "headers": headers,
+                "body": body,
+            }))
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new().fallback(echo);
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        EchoServer {
+            addr,
+            _runtime: runtime,
+        }
+    }
+}
+
+/// Each secret in each form the tool or the echoing target can produce.
+fn secret_forms(secrets: &[&str]) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    let mut forms = Vec::new();
+    for s in secrets {
+        let json = serde_json::to_string(s).expect("json");
+        let pct = percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        let html = s.replace('&', "&amp;").replace('"', "&quot;");
+        for (kind, form) in [
+            ("raw", s.to_string()),
+            ("json-escaped", json[1..json.len() - 1].to_string()),
+            (
+                "base64",
+                base64::engine::general_purpose::STANDARD.encode(s),
+            ),
+            ("percent", pct.clone()),
+            ("form", pct.replace("%20", "+")),
+            ("html", html),
+        ] {
+            forms.push((format!("{kind} of {s}"), form));
+        }
+    }
+    forms
+}
+
+fn assert_no_secret(outputs: &[(String, String)], secrets: &[&str]) {
+    for (kind, form) in secret_forms(secrets) {
+        // Escaped any number of times (a JSON body inside a JSON string
+        // inside a JSON report) it is the same text with backslashes gone.
+        let bare = form.replace('\\', "");
+        for (name, text) in outputs {
+            assert!(
+                !text.contains(&form),
+                "{kind} (`{form}`) leaked into {name}"
+            );
+            assert!(
+                !text.replace('\\', "").contains(&bare),
+                "{kind} (`{form}`), escaped, leaked into {name}"
+            );
+        }
+    }
+}
+
+/// Runs the echo suite with every output on; returns each output's text.
+fn echo_run(
+    dir: &Path,
+    base_url_flag: Option<&str>,
+    env_base_url: Option<&str>,
+    extra: &[&str],
+) -> Vec<(String, String)> {
+    let echo_suite = fixture("echo-suite.yaml").display().to_string();
+    let mut args = vec!["run", echo_suite.as_str(), "-v", "--no-progress"];
+    if let Some(u) = base_url_flag {
+        args.extend(["--base-url", u]);
+    }
+    let files = ["r.json", "r.jsonl", "r.xml", "r.html", "r.md"];
+    let paths: Vec<String> = files.iter().map(|f| p(dir, f)).collect();
+    for (flag, path) in ["--json", "--json-lines", "--junit", "--html", "--markdown"]
+        .iter()
+        .zip(&paths)
+    {
+        args.extend([*flag, path.as_str()]);
+    }
+    args.extend(extra);
+    let mut c = cmd(&args);
+    if let Some(u) = env_base_url {
+        c.env("APICONFORM_BASE_URL", u);
+    }
+    let o = c.output().expect("run");
+    // One case fails on purpose, so failure output is exercised too.
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    let mut outputs = vec![
+        ("stdout".to_string(), stdout(&o)),
+        ("stderr".to_string(), stderr(&o)),
+    ];
+    for (f, path) in files.iter().zip(&paths) {
+        outputs.push((
+            f.to_string(),
+            std::fs::read_to_string(path).expect("report written"),
+        ));
+    }
+    outputs
+}
+
+#[test]
+fn secrets_never_leave_in_any_form() {
+    let server = EchoServer::start();
+    let dir = out_dir("secrets");
+    let db_password = "s3cr3t\"Pa55/&w0rd";
+    let vendor = "VEND-0r-c0de 42";
+    let url_password = "Url!Pa55word";
+    let base = format!("http://bob:{}@{}", "Url%21Pa55word", server.addr);
+    let secret_flag = format!("vendor_code={vendor}");
+    for (how, flag, env) in [
+        ("--base-url", Some(base.as_str()), None),
+        ("APICONFORM_BASE_URL", None, Some(base.as_str())),
+    ] {
+        let outputs = echo_run(&dir, flag, env, &["--secret", &secret_flag]);
+        // The secrets did reach the target (so the test can fail): the
+        // target echoed them, and every output shows the redaction instead.
+        let json = &outputs[2].1;
+        assert!(
+            json.contains("[redacted]"),
+            "{how}: nothing redacted in the JSON report"
+        );
+        assert!(
+            outputs[0].1.contains("GET http://"),
+            "{how}: -v shows no requests"
+        );
+        assert!(
+            json.contains("/echo?q="),
+            "{how}: the echoed URL is missing"
+        );
+        assert_no_secret(
+            &outputs,
+            &[
+                db_password,
+                &format!("alice:{db_password}"),
+                vendor,
+                url_password,
+                &format!("bob:{url_password}"),
+                "bob:Url%21Pa55word",
+                "Url%21Pa55word",
+            ],
+        );
+        // Userinfo never shows in a URL, not even the user name.
+        for (name, text) in &outputs {
+            assert!(!text.contains("bob:"), "{how}: URL userinfo in {name}");
+            assert!(!text.contains("bob@"), "{how}: URL userinfo in {name}");
+        }
+    }
+}

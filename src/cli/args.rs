@@ -80,6 +80,10 @@ pub struct SelectArgs {
     /// Read variables from a YAML or JSON mapping (repeatable; later files win).
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_file: Vec<PathBuf>,
+    /// Set a variable whose value is secret whatever its name (repeatable):
+    /// as --var, and redacted in every output.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +171,9 @@ pub struct CheckArgs {
     /// Read variables from a file, as for `run`.
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_file: Vec<PathBuf>,
+    /// Set a secret variable, as for `run`.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
 }
 
 /// Report files a run writes; any number of them at once.
@@ -215,6 +222,9 @@ pub struct CertifyArgs {
     /// Read variables from a file (repeatable), as for `run`.
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_file: Vec<PathBuf>,
+    /// Set a secret variable (repeatable), as for `run`.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
     /// Cases run concurrently; at least 1.
     #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<usize>,

@@ -50,6 +50,7 @@ fn certify(args: CertifyArgs) -> u8 {
         partition: None,
         var: args.var.clone(),
         vars_file: args.vars_file.clone(),
+        secret: args.secret.clone(),
     }) {
         Ok(s) => s,
         Err(code) => return code,

@@ -83,19 +83,34 @@ fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-fn external_vars(var: &[String], files: &[PathBuf]) -> Result<ExternalVars, Diagnostics> {
+fn external_vars(
+    var: &[String],
+    files: &[PathBuf],
+    secret: &[String],
+) -> Result<ExternalVars, Diagnostics> {
     let mut cli = Vec::new();
+    let mut secrets = Vec::new();
     let mut diagnostics = Diagnostics::default();
-    for v in var {
-        match parse_assignment(v) {
-            Ok(pair) => cli.push(pair),
-            Err(e) => diagnostics.push(Diagnostic::new("--var", Pos::UNKNOWN, e)),
+    for (flag, list, into) in [("--var", var, &mut cli), ("--secret", secret, &mut secrets)] {
+        for v in list {
+            match parse_assignment(v) {
+                Ok(pair) => into.push(pair),
+                // Never echo a --secret value back.
+                Err(_) if flag == "--secret" => diagnostics.push(Diagnostic::new(
+                    flag,
+                    Pos::UNKNOWN,
+                    "not NAME=VALUE (value not shown)",
+                )),
+                Err(e) => diagnostics.push(Diagnostic::new(flag, Pos::UNKNOWN, e)),
+            }
         }
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    ExternalVars::collect(&cli, files)
+    let mut external = ExternalVars::collect(&cli, files)?;
+    external.add_secrets(&secrets);
+    Ok(external)
 }
 
 pub(super) struct Selection {
@@ -106,7 +121,8 @@ pub(super) struct Selection {
 }
 
 pub(super) fn select(args: &SelectArgs) -> Result<Selection, u8> {
-    let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
+    let external =
+        external_vars(&args.var, &args.vars_file, &args.secret).map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
         Some(p) => Some(
             p.parse::<Partition>()
@@ -195,7 +211,7 @@ fn check_command(args: CheckArgs) -> u8 {
         }
     }
     if !suite_paths.is_empty() || spec_files.is_empty() {
-        let external = match external_vars(&args.var, &args.vars_file) {
+        let external = match external_vars(&args.var, &args.vars_file, &args.secret) {
             Ok(e) => e,
             Err(d) => return input_error(&d),
         };
