@@ -620,3 +620,163 @@ fn secrets_never_leave_in_any_form() {
         }
     }
 }
+
+// ---- point 5: tamper-evident certificates ----------------------------------
+
+fn read_value(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON")
+}
+
+fn write_value(path: &Path, v: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_string_pretty(v).expect("json")).expect("write");
+}
+
+#[test]
+fn certificates_are_sealed_signed_and_verified_from_anywhere() {
+    let server = TestServer::start(Mode::BreakSchema);
+    let dir = out_dir("certify");
+    let keys = dir.join("keys");
+    let o = run(&["certify", "keygen", "--out", &keys.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let private = keys.join("apiconform-signing-key.pem");
+    let public = keys.join("apiconform-signing-key.pub.pem");
+    // Never overwrites a key.
+    let o = run(&["certify", "keygen", "--out", &keys.display().to_string()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let other_keys = dir.join("other-keys");
+    let o = run(&[
+        "certify",
+        "keygen",
+        "--out",
+        &other_keys.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let other_public = other_keys.join("apiconform-signing-key.pub.pem");
+
+    // Relative suite path, so --verify must resolve it against a root.
+    let signed = dir.join("signed");
+    let unsigned = dir.join("unsigned");
+    for (out, key) in [(&signed, Some(&private)), (&unsigned, None)] {
+        let out_s = out.display().to_string();
+        let key_s = key.map(|k| k.display().to_string());
+        let mut args = vec!["certify", "tests/fixtures/pets-suite.yaml", "--base-url"];
+        let url = server.url();
+        args.extend([url.as_str(), "--out", out_s.as_str()]);
+        if let Some(k) = &key_s {
+            args.extend(["--sign-key", k.as_str()]);
+        }
+        let o = run(&args);
+        assert!(
+            o.status.code() == Some(0) || o.status.code() == Some(1),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let signed_cert = signed.join("certificate.json");
+    let unsigned_cert = unsigned.join("certificate.json");
+    let cert = read_value(&signed_cert);
+    assert_eq!(cert["verdict"], "not_conformant", "the edit below must change something");
+    assert_eq!(cert["signature"]["algorithm"], "ed25519");
+    assert_eq!(cert["digest"]["algorithm"], "sha256");
+    assert!(
+        cert["project_root"]
+            .as_str()
+            .is_some_and(|r| Path::new(r).is_absolute())
+    );
+
+    let verify = |cert: &Path, extra: &[&str], cwd: &Path| {
+        let cert_s = cert.display().to_string();
+        let mut args = vec!["certify", "--verify", cert_s.as_str()];
+        args.extend(extra);
+        cmd(&args).current_dir(cwd).output().expect("run")
+    };
+    let elsewhere = out_dir("certify-elsewhere");
+    let pub_s = public.display().to_string();
+    let other_s = other_public.display().to_string();
+    // Signed, right key, from another folder: the recorded root is used.
+    let o = verify(&signed_cert, &["--public-key", &pub_s], &elsewhere);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("signature valid"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("MATCH"), "{}", stdout(&o));
+    // Unsigned: integrity only, said so.
+    let o = verify(&unsigned_cert, &[], &elsewhere);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("integrity only, unsigned"),
+        "{}",
+        stdout(&o)
+    );
+    // Unsigned with a key asked for: fails.
+    let o = verify(&unsigned_cert, &["--public-key", &pub_s], &elsewhere);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("UNSIGNED"), "{}", stdout(&o));
+    // Wrong key: fails.
+    let o = verify(&signed_cert, &["--public-key", &other_s], &elsewhere);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("BAD SIGNATURE"), "{}", stdout(&o));
+
+    // A naive edit: verdict and results turned to success.
+    for source in [&signed_cert, &unsigned_cert] {
+        let mut v = read_value(source);
+        v["verdict"] = "conformant".into();
+        if let Some(rows) = v["requirements"].as_array_mut() {
+            for r in rows {
+                r["result"] = "met".into();
+            }
+        }
+        let edited = dir.join("edited.json");
+        write_value(&edited, &v);
+        let o = verify(&edited, &[], &elsewhere);
+        assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+        assert!(stdout(&o).contains("TAMPERED"), "{}", stdout(&o));
+        // A careful edit that recomputes the digest passes the integrity
+        // check, but never the signature check.
+        v["digest"] =
+            serde_json::to_value(apiconform::report::signing::digest(&v)).expect("digest");
+        write_value(&edited, &v);
+        let o = verify(&edited, &["--public-key", &pub_s], &elsewhere);
+        assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+        assert!(!stdout(&o).contains("signature valid"), "{}", stdout(&o));
+    }
+    // Any edit at all, even of a time, breaks a signature.
+    let mut v = read_value(&signed_cert);
+    v["finished"] = "2030-01-01T00:00:00Z".into();
+    v["digest"] = serde_json::to_value(apiconform::report::signing::digest(&v)).expect("digest");
+    let edited = dir.join("edited-time.json");
+    write_value(&edited, &v);
+    let o = verify(&edited, &["--public-key", &pub_s], &elsewhere);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+
+    // --root: the customer's copy of the files, in another folder.
+    let copy = dir.join("customer");
+    std::fs::create_dir_all(copy.join("tests/fixtures")).expect("mkdir");
+    for f in ["pets-suite.yaml", "pets-api.yaml"] {
+        std::fs::copy(fixture(f), copy.join("tests/fixtures").join(f)).expect("copy");
+    }
+    let root_s = copy.display().to_string();
+    let o = verify(
+        &signed_cert,
+        &["--public-key", &pub_s, "--root", &root_s],
+        &elsewhere,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    std::fs::write(
+        copy.join("tests/fixtures/pets-suite.yaml"),
+        std::fs::read_to_string(fixture("pets-suite.yaml")).expect("read") + "\n# changed\n",
+    )
+    .expect("edit");
+    let o = verify(
+        &signed_cert,
+        &["--public-key", &pub_s, "--root", &root_s],
+        &elsewhere,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("CHANGED"), "{}", stdout(&o));
+    let o = verify(
+        &signed_cert,
+        &["--root", &elsewhere.display().to_string()],
+        &elsewhere,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--root"), "{}", stderr(&o));
+}

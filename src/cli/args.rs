@@ -201,13 +201,19 @@ const CERTIFY_EXAMPLES: &str = "\
 Examples:
   apiconform certify cases/enablenow --base-url https://api.example.com \\
       --var enablenow_token=$TOKEN --out certificate/
-  apiconform certify --verify certificate/certificate.json
+  apiconform certify keygen --out keys/
+  apiconform certify cases/enablenow --sign-key keys/apiconform-signing-key.pem --out certificate/
+  apiconform certify --verify certificate/certificate.json --public-key vendor.pub.pem --root .
 
-Exit codes: 0 conformant (or, with --verify, every hash matches),
-1 not conformant (or a file changed), 2 usage or input error.";
+Exit codes: 0 conformant (or, with --verify, content and every hash match),
+1 not conformant (or the certificate or a file changed, or a bad signature),
+2 usage or input error.";
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct CertifyArgs {
+    #[command(subcommand)]
+    pub action: Option<CertifyAction>,
     /// Suite files or folders (default: `cases`).
     pub paths: Vec<PathBuf>,
     /// Target base URL; without it, suites run against their bundled reference server.
@@ -234,10 +240,35 @@ pub struct CertifyArgs {
     /// Receive webhooks at this address for webhook steps.
     #[arg(long, value_name = "ADDR")]
     pub webhook_listen: Option<String>,
-    /// Recompute the hashes of the spec and suite files a certificate names
-    /// (paths as recorded, from the current folder) and say whether they match.
+    /// Sign the certificate with this Ed25519 private key (PKCS#8 PEM, from
+    /// `certify keygen`).
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub sign_key: Option<PathBuf>,
+    /// Check a certificate: its content against its digest (and signature,
+    /// with --public-key), then the hashes of the spec and suite files it
+    /// names, resolved against its recorded project root or --root.
     #[arg(long, value_name = "CERTIFICATE", conflicts_with_all = ["paths", "out"])]
     pub verify: Option<PathBuf>,
+    /// With --verify: the issuer's Ed25519 public key (PEM); the
+    /// certificate must then carry a valid signature by it.
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub public_key: Option<PathBuf>,
+    /// With --verify: the folder the certificate's relative file paths
+    /// resolve against (default: the project root it records).
+    #[arg(long, value_name = "DIR", requires = "verify")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertifyAction {
+    /// Generate an Ed25519 key pair for signing certificates: DIR gets
+    /// apiconform-signing-key.pem (PKCS#8, keep it secret) and
+    /// apiconform-signing-key.pub.pem (hand it to customers).
+    Keygen {
+        /// Folder for the two key files (created; existing keys are never overwritten).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
