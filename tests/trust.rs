@@ -675,7 +675,10 @@ fn certificates_are_sealed_signed_and_verified_from_anywhere() {
     let signed_cert = signed.join("certificate.json");
     let unsigned_cert = unsigned.join("certificate.json");
     let cert = read_value(&signed_cert);
-    assert_eq!(cert["verdict"], "not_conformant", "the edit below must change something");
+    assert_eq!(
+        cert["verdict"], "not_conformant",
+        "the edit below must change something"
+    );
     assert_eq!(cert["signature"]["algorithm"], "ed25519");
     assert_eq!(cert["digest"]["algorithm"], "sha256");
     assert!(
@@ -779,4 +782,65 @@ fn certificates_are_sealed_signed_and_verified_from_anywhere() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--root"), "{}", stderr(&o));
+}
+
+// ---- point 11: one planned schema bump, version 1 still read ---------------
+
+#[test]
+fn merge_reads_version_1_reports_and_writes_version_2() {
+    let server = TestServer::start(Mode::Good);
+    let dir = out_dir("schema-v1");
+    let (one, two) = (dir.join("s1.json"), dir.join("s2.json"));
+    for (slice, path) in [("slice:1/2", &one), ("slice:2/2", &two)] {
+        let o = run(&[
+            "run",
+            suite_str(),
+            "--base-url",
+            &server.url(),
+            "--partition",
+            slice,
+            "--json",
+            &path.display().to_string(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v = read_value(path);
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["interrupted"], false);
+        assert!(v["warnings"].as_array().is_some_and(|w| w.is_empty()));
+    }
+    // Turn the first shard into what a version-1 writer produced.
+    let mut v = read_value(&one);
+    v["schema_version"] = 1.into();
+    let obj = v.as_object_mut().expect("object");
+    obj.remove("interrupted");
+    obj.remove("warnings");
+    write_value(&one, &v);
+    let merged = dir.join("merged.json");
+    let o = run(&[
+        "report",
+        "merge",
+        &one.display().to_string(),
+        &two.display().to_string(),
+        "--json",
+        &merged.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = read_value(&merged);
+    assert_eq!(m["schema_version"], 2);
+    assert_eq!(m["interrupted"], false);
+    assert_eq!(
+        m["partitions"],
+        serde_json::json!(["slice:1/2", "slice:2/2"])
+    );
+    // A version from the future is refused, with exit 2.
+    v["schema_version"] = 3.into();
+    write_value(&one, &v);
+    let o = run(&[
+        "report",
+        "merge",
+        &one.display().to_string(),
+        &two.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("newer"), "{}", stderr(&o));
 }
