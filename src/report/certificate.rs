@@ -330,7 +330,7 @@ impl Certificate {
         let _ = write!(
             h,
             "<h2>Checks</h2><p class=\"meta\">Automatic checks on for every response: {}.</p>\
-             <footer>Verify with <code>apiconform certify --verify certificate.json</code> in the folder the suites were run from.</footer>\n</main></body></html>\n",
+             <footer>Verify with <code>apiconform certify --verify certificate.json --public-key ISSUER.pub.pem --root DIR</code> (DIR: your copy of the suites).</footer>\n</main></body></html>\n",
             self.checks
                 .iter()
                 .map(|c| format!("<code>{}</code>", esc(c)))
