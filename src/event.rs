@@ -114,6 +114,7 @@ pub fn consume(
     loop {
         match events.try_recv() {
             Ok(event) => {
+                let event = without_url_credentials(event);
                 if let Err(e) = reporter.event(&event) {
                     first_error.get_or_insert(e);
                 }
@@ -121,6 +122,22 @@ pub fn consume(
             Err(TryRecvError::Empty) => std::thread::sleep(std::time::Duration::from_millis(3)),
             Err(TryRecvError::Disconnected) => return first_error,
         }
+    }
+}
+
+/// Every reporter sees the targets without URL userinfo (the console's
+/// `target` line, report headers, JUnit properties).
+fn without_url_credentials(event: Event) -> Event {
+    match event {
+        Event::RunStarted(mut info) => {
+            for s in &mut info.suites {
+                if let std::borrow::Cow::Owned(u) = crate::redact::strip_userinfo(&s.base_url) {
+                    s.base_url = u;
+                }
+            }
+            Event::RunStarted(info)
+        }
+        other => other,
     }
 }
 

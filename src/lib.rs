@@ -14,6 +14,8 @@ pub mod event;
 /// Generated requests from the spec (in `src/gen/`; `gen` is a reserved word in Rust 2024).
 #[path = "gen/mod.rs"]
 pub mod generate;
+pub mod input;
+pub mod redact;
 pub mod report;
 pub mod result;
 pub mod run;

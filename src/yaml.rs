@@ -96,6 +96,6 @@ pub fn value_from_str(file: &Path, text: &str) -> Result<serde_json::Value, Diag
 
 /// Reads a file, turning I/O errors into diagnostics.
 pub fn read(file: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(file)
+    crate::input::read_to_string(file)
         .map_err(|e| Diagnostic::new(file, Pos::UNKNOWN, format!("cannot read file: {e}")))
 }

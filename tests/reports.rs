@@ -70,7 +70,7 @@ fn one_run_writes_every_format() {
 
     let report = read_json(&path(&dir, "report.json"));
     assert_eq!(report["format"], "apiconform-report");
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["totals"]["total"], 4);
     assert_eq!(report["suites"][0]["base_url"], server.url());
     assert_eq!(report["specs"][0]["title"], "Pets test API");

@@ -24,6 +24,11 @@ Exit codes: 0 all cases passed, 1 a case failed, 2 usage or input error.";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Largest spec, suite or vars file read, in bytes or with a unit
+    /// (`512K`, `64MiB`, `1G`); default 256MiB. A larger input is an error (exit 2).
+    #[arg(long, global = true, env = "APICONFORM_MAX_INPUT_SIZE", value_name = "SIZE",
+          value_parser = crate::input::parse_size)]
+    pub max_input_size: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +80,10 @@ pub struct SelectArgs {
     /// Read variables from a YAML or JSON mapping (repeatable; later files win).
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_file: Vec<PathBuf>,
+    /// Set a variable whose value is secret whatever its name (repeatable):
+    /// as --var, and redacted in every output.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -83,10 +92,10 @@ pub struct RunArgs {
     pub select: SelectArgs,
     /// Target base URL. Without it, suites that name a bundled `server:` run
     /// against that reference server started in-process.
-    #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL")]
+    #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
-    /// Cases run concurrently (steps of a case run in order).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Cases run concurrently (steps of a case run in order); at least 1.
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Per-request timeout: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
@@ -137,7 +146,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub coverage_json: Option<PathBuf>,
     /// Fail the run (exit 1) when a spec's coverage is below this percentage.
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub min_coverage: Option<f64>,
     #[command(flatten)]
     pub reports: ReportArgs,
@@ -162,6 +171,9 @@ pub struct CheckArgs {
     /// Read variables from a file, as for `run`.
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_file: Vec<PathBuf>,
+    /// Set a secret variable, as for `run`.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
 }
 
 /// Report files a run writes; any number of them at once.
@@ -189,17 +201,23 @@ const CERTIFY_EXAMPLES: &str = "\
 Examples:
   apiconform certify cases/enablenow --base-url https://api.example.com \\
       --var enablenow_token=$TOKEN --out certificate/
-  apiconform certify --verify certificate/certificate.json
+  apiconform certify keygen --out keys/
+  apiconform certify cases/enablenow --sign-key keys/apiconform-signing-key.pem --out certificate/
+  apiconform certify --verify certificate/certificate.json --public-key vendor.pub.pem --root .
 
-Exit codes: 0 conformant (or, with --verify, every hash matches),
-1 not conformant (or a file changed), 2 usage or input error.";
+Exit codes: 0 conformant (or, with --verify, content and every hash match),
+1 not conformant (or the certificate or a file changed, or a bad signature),
+2 usage or input error.";
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct CertifyArgs {
+    #[command(subcommand)]
+    pub action: Option<CertifyAction>,
     /// Suite files or folders (default: `cases`).
     pub paths: Vec<PathBuf>,
     /// Target base URL; without it, suites run against their bundled reference server.
-    #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL")]
+    #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
     /// Folder for certificate.json, certificate.html and certificate.md.
     #[arg(long, value_name = "DIR", required_unless_present = "verify")]
@@ -210,8 +228,11 @@ pub struct CertifyArgs {
     /// Read variables from a file (repeatable), as for `run`.
     #[arg(long = "vars-file", value_name = "FILE")]
     pub vars_file: Vec<PathBuf>,
-    /// Cases run concurrently.
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Set a secret variable (repeatable), as for `run`.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
+    /// Cases run concurrently; at least 1.
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Per-request timeout: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
@@ -219,10 +240,35 @@ pub struct CertifyArgs {
     /// Receive webhooks at this address for webhook steps.
     #[arg(long, value_name = "ADDR")]
     pub webhook_listen: Option<String>,
-    /// Recompute the hashes of the spec and suite files a certificate names
-    /// (paths as recorded, from the current folder) and say whether they match.
+    /// Sign the certificate with this Ed25519 private key (PKCS#8 PEM, from
+    /// `certify keygen`).
+    #[arg(long, value_name = "FILE", conflicts_with = "verify")]
+    pub sign_key: Option<PathBuf>,
+    /// Check a certificate: its content against its digest (and signature,
+    /// with --public-key), then the hashes of the spec and suite files it
+    /// names, resolved against its recorded project root or --root.
     #[arg(long, value_name = "CERTIFICATE", conflicts_with_all = ["paths", "out"])]
     pub verify: Option<PathBuf>,
+    /// With --verify: the issuer's Ed25519 public key (PEM); the
+    /// certificate must then carry a valid signature by it.
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub public_key: Option<PathBuf>,
+    /// With --verify: the folder the certificate's relative file paths
+    /// resolve against (default: the project root it records).
+    #[arg(long, value_name = "DIR", requires = "verify")]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertifyAction {
+    /// Generate an Ed25519 key pair for signing certificates: DIR gets
+    /// apiconform-signing-key.pem (PKCS#8, keep it secret) and
+    /// apiconform-signing-key.pub.pem (hand it to customers).
+    Keygen {
+        /// Folder for the two key files (created; existing keys are never overwritten).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -248,4 +294,129 @@ pub struct MergeArgs {
     /// Write the merged report as Markdown.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Merge even when a shard's report is missing (the result is marked
+    /// incomplete); without it a missing shard is an error (exit 2).
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+/// A target base URL: absolute `http` or `https` with a host (and a valid
+/// port). Checked while parsing, so a typo fails before any request.
+pub fn parse_base_url(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(
+            "the base URL is empty (an unset CI variable?); give one like https://api.example.com"
+                .into(),
+        );
+    }
+    let suggest = |why: &str| {
+        if !t.contains("://") && !t.starts_with(':') && !t.contains(char::is_whitespace) {
+            format!("{why}; did you mean `http://{t}`?")
+        } else {
+            format!("{why}; give one like https://api.example.com or http://127.0.0.1:8080")
+        }
+    };
+    let url = match url::Url::parse(t) {
+        Ok(u) => u,
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            return Err(suggest(&format!("`{t}` has no scheme")));
+        }
+        Err(e) => return Err(suggest(&format!("`{t}` is not a URL ({e})"))),
+    };
+    match url.scheme() {
+        "http" | "https" => {}
+        // `localhost:8080` parses as scheme `localhost`.
+        other if !t.contains("://") => {
+            return Err(suggest(&format!(
+                "`{t}` has no http(s) scheme (read `{other}:` as one)"
+            )));
+        }
+        other => {
+            return Err(format!(
+                "`{t}`: scheme `{other}` is not supported; the base URL must be http:// or https://"
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "`{t}` has no host; give one like http://127.0.0.1:8080"
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("`{t}`: a base URL cannot have a #fragment"));
+    }
+    Ok(t.to_string())
+}
+
+/// `--jobs`: a positive count.
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// `--min-coverage`: a finite percentage in 0..=100 (`nan` would switch
+/// the gate off silently, `200` could never pass).
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if !v.is_finite() || !(0.0..=100.0).contains(&v) {
+        return Err(format!("`{s}` is not a percentage between 0 and 100"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:8080/v1/").unwrap(),
+            "http://127.0.0.1:8080/v1/"
+        );
+        assert!(parse_base_url("https://bob:pw@api.example.com").is_ok());
+        let e = parse_base_url("127.0.0.1:8080").unwrap_err();
+        assert!(e.contains("did you mean `http://127.0.0.1:8080`"), "{e}");
+        let e = parse_base_url("localhost:8080").unwrap_err();
+        assert!(e.contains("did you mean `http://localhost:8080`"), "{e}");
+        for bad in [
+            "",
+            "  ",
+            "not a url",
+            "ftp://example.com",
+            "http://",
+            ":99999",
+            "file:///etc/passwd",
+            "http://host:99999",
+            "http://h/#x",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            parse_base_url("ftp://x")
+                .unwrap_err()
+                .contains("scheme `ftp`")
+        );
+    }
+
+    #[test]
+    fn jobs_and_percentages() {
+        assert_eq!(parse_jobs("4"), Ok(4));
+        assert!(parse_jobs("0").is_err());
+        assert!(parse_jobs("-1").is_err());
+        assert_eq!(parse_percent("80"), Ok(80.0));
+        assert_eq!(parse_percent("0"), Ok(0.0));
+        assert_eq!(parse_percent("100%"), Ok(100.0));
+        for bad in ["nan", "NaN", "inf", "-inf", "200", "-1", "x"] {
+            assert!(parse_percent(bad).is_err(), "{bad}");
+        }
+    }
 }

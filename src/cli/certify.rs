@@ -3,21 +3,42 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::args::{CertifyArgs, SelectArgs};
+use super::args::{CertifyAction, CertifyArgs, SelectArgs};
 use super::common::{Shared, parse_timeout, select, session_error, usage_error};
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::check::CheckSet;
-use crate::report::certificate::{self, Certificate, FileState, Verdict};
+use crate::report::certificate::{self, Certificate, FileState, Seal, Verdict};
 use crate::report::console::{Console, Verbosity};
 use crate::report::model::{ReportBuilder, RunReport};
+use crate::report::signing;
 use crate::report::{Event, Fanout, Reporter, write_file};
 use crate::run::session::{self, TargetOptions};
 use crate::run::{self, Record, RunConfig};
 
 pub(super) fn certify_command(args: CertifyArgs) -> u8 {
+    if let Some(CertifyAction::Keygen { out }) = &args.action {
+        return keygen_command(out);
+    }
     match &args.verify {
-        Some(path) => verify_command(path),
+        Some(path) => verify_command(path, args.root.as_deref(), args.public_key.as_deref()),
         None => certify(args),
+    }
+}
+
+fn keygen_command(out: &std::path::Path) -> u8 {
+    match signing::keygen(out) {
+        Ok((private, public)) => {
+            println!(
+                "private key: {} (PKCS#8 PEM; keep it secret, pass it to --sign-key)",
+                private.display()
+            );
+            println!(
+                "public key:  {} (hand it to customers for --verify --public-key)",
+                public.display()
+            );
+            EXIT_OK
+        }
+        Err(e) => usage_error(&e.to_string()),
     }
 }
 
@@ -40,6 +61,12 @@ fn certify(args: CertifyArgs) -> u8 {
     let Some(out) = args.out.clone() else {
         return usage_error("--out DIR is required");
     };
+    // Read the key first: a bad key fails before any request.
+    let key = match args.sign_key.as_deref().map(signing::read_signing_key) {
+        Some(Ok(k)) => Some(k),
+        Some(Err(e)) => return usage_error(&e.to_string()),
+        None => None,
+    };
     // The whole suite: no filters, no partition.
     let sel = match select(&SelectArgs {
         paths: args.paths.clone(),
@@ -50,6 +77,7 @@ fn certify(args: CertifyArgs) -> u8 {
         partition: None,
         var: args.var.clone(),
         vars_file: args.vars_file.clone(),
+        secret: args.secret.clone(),
     }) {
         Ok(s) => s,
         Err(code) => return code,
@@ -108,7 +136,11 @@ fn certify(args: CertifyArgs) -> u8 {
     let Some(report) = report else {
         return usage_error("the run finished without a report");
     };
-    let cert = Certificate::from_report(&report);
+    let mut cert = Certificate::from_report(&report);
+    let root = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    if let Err(e) = cert.seal(root.as_deref(), key.as_ref()) {
+        return usage_error(&e.to_string());
+    }
     let json = match cert.to_json() {
         Ok(j) => j,
         Err(e) => return usage_error(&e.to_string()),
@@ -140,12 +172,56 @@ fn certify(args: CertifyArgs) -> u8 {
     }
 }
 
-fn verify_command(path: &std::path::Path) -> u8 {
-    let cert = match certificate::read(path) {
+/// Prints what the seal check found; `true` when it passes.
+fn print_seal(seal: &Seal) -> bool {
+    match seal {
+        Seal::NoDigest => {
+            println!("content  no digest (a certificate from before digests): content not checked")
+        }
+        Seal::DigestMismatch => println!(
+            "TAMPERED the certificate's content does not match its digest: it was edited after it was issued"
+        ),
+        Seal::Unsigned => println!(
+            "content  matches its digest (integrity only, unsigned: anyone could have written it)"
+        ),
+        Seal::SignedUnchecked { key_id } => println!(
+            "content  matches its digest; signed by key {key_id}, not checked (pass --public-key to check it)"
+        ),
+        Seal::SignatureValid { key_id } => {
+            println!("content  matches its digest; signature valid (key {key_id})")
+        }
+        Seal::SignatureInvalid { key_id } => println!(
+            "BAD SIGNATURE the signature (key {key_id}) does not verify with the given public key: edited, or signed by someone else"
+        ),
+        Seal::UnsignedButKeyGiven => {
+            println!("UNSIGNED the certificate carries no signature, but --public-key asks for one")
+        }
+    }
+    seal.ok()
+}
+
+fn verify_command(
+    path: &std::path::Path,
+    root: Option<&std::path::Path>,
+    public_key: Option<&std::path::Path>,
+) -> u8 {
+    let (cert, content) = match certificate::read_with_content(path) {
         Ok(c) => c,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let checks = certificate::verify(&cert, std::path::Path::new("."));
+    let key = match public_key.map(signing::read_verifying_key) {
+        Some(Ok(k)) => Some(k),
+        Some(Err(e)) => return usage_error(&e.to_string()),
+        None => None,
+    };
+    let sealed = print_seal(&certificate::check_seal(&cert, &content, key.as_ref()));
+    // Relative paths: --root, else the recorded project root, else (an
+    // older certificate) the current folder.
+    let root = root
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| cert.project_root.as_ref().map(std::path::PathBuf::from))
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let checks = certificate::verify(&cert, &root);
     let mut changed = 0;
     let mut missing = 0;
     for c in &checks {
@@ -173,10 +249,15 @@ fn verify_command(path: &std::path::Path) -> u8 {
     );
     if missing > 0 {
         eprintln!(
-            "error: {missing} file{} named in the certificate not found; run --verify from the folder certify ran in",
-            if missing == 1 { "" } else { "s" }
+            "error: {missing} file{} named in the certificate not found under {}; pass --root DIR (the folder certify ran in)",
+            if missing == 1 { "" } else { "s" },
+            root.display()
         );
-        return EXIT_INPUT;
+        return if sealed { EXIT_INPUT } else { EXIT_FAILED };
+    }
+    if !sealed {
+        println!("NOT VERIFIED: the certificate itself cannot be trusted as issued");
+        return EXIT_FAILED;
     }
     if changed > 0 {
         println!(

@@ -106,7 +106,7 @@ fn check_command(args: CheckArgs) -> u8 {
         }
     }
     if !suite_paths.is_empty() || spec_files.is_empty() {
-        let external = match external_vars(&args.var, &args.vars_file) {
+        let external = match external_vars(&args.var, &args.vars_file, &args.secret) {
             Ok(e) => e,
             Err(d) => return input_error(&d),
         };
@@ -150,7 +150,7 @@ fn check_command(args: CheckArgs) -> u8 {
 
 /// An OpenAPI file (rather than a suite) given to `check`.
 fn looks_like_spec(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = crate::input::read_to_string(path) else {
         return false;
     };
     text.lines().take(50).any(|l| {
@@ -228,8 +228,17 @@ fn run_command(args: RunArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let to_stdout =
+        match super::reports::run_reports_to_stdout(&args.reports, args.coverage_json.as_deref()) {
+            Ok(s) => s,
+            Err(e) => return usage_error(&e),
+        };
     let mut reporters = Fanout::default();
-    reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
+    if to_stdout {
+        reporters.add(Box::new(Console::stderr(verbosity)));
+    } else {
+        reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
+    }
     let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(
         &sel.suites,
     )));
@@ -245,20 +254,31 @@ fn run_command(args: RunArgs) -> u8 {
         Ok(c) => c.coverage(),
         Err(_) => return usage_error("coverage collector failed"),
     };
-    coverage_outputs(&args, &table, code)
+    coverage_outputs(&args, &table, code, to_stdout)
 }
 
 /// Prints/writes coverage and applies `--min-coverage`.
-fn coverage_outputs(args: &RunArgs, table: &crate::coverage::Coverage, code: u8) -> u8 {
+/// With a report on stdout (`to_stdout`), the table goes to stderr.
+fn coverage_outputs(
+    args: &RunArgs,
+    table: &crate::coverage::Coverage,
+    code: u8,
+    to_stdout: bool,
+) -> u8 {
     if args.coverage {
-        out(crate::coverage::render_table(table).trim_end());
+        let text = crate::coverage::render_table(table);
+        if to_stdout {
+            eprintln!("{}", text.trim_end());
+        } else {
+            out(text.trim_end());
+        }
     }
     if let Some(path) = &args.coverage_json {
         let json = match serde_json::to_string_pretty(table) {
-            Ok(j) => j,
+            Ok(j) => j + "\n",
             Err(e) => return usage_error(&format!("cannot encode coverage as JSON: {e}")),
         };
-        if let Err(e) = std::fs::write(path, json) {
+        if let Err(e) = crate::report::write_file(path, json.as_bytes()) {
             return usage_error(&format!("cannot write {}: {e}", path.display()));
         }
     }

@@ -49,19 +49,31 @@ pub(crate) fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
 pub(crate) fn external_vars(
     var: &[String],
     files: &[PathBuf],
+    secret: &[String],
 ) -> Result<ExternalVars, Diagnostics> {
     let mut cli = Vec::new();
+    let mut secrets = Vec::new();
     let mut diagnostics = Diagnostics::default();
-    for v in var {
-        match parse_assignment(v) {
-            Ok(pair) => cli.push(pair),
-            Err(e) => diagnostics.push(Diagnostic::new("--var", Pos::UNKNOWN, e)),
+    for (flag, list, into) in [("--var", var, &mut cli), ("--secret", secret, &mut secrets)] {
+        for v in list {
+            match parse_assignment(v) {
+                Ok(pair) => into.push(pair),
+                // Never echo a --secret value back.
+                Err(_) if flag == "--secret" => diagnostics.push(Diagnostic::new(
+                    flag,
+                    Pos::UNKNOWN,
+                    "not NAME=VALUE (value not shown)",
+                )),
+                Err(e) => diagnostics.push(Diagnostic::new(flag, Pos::UNKNOWN, e)),
+            }
         }
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    ExternalVars::collect(&cli, files)
+    let mut external = ExternalVars::collect(&cli, files)?;
+    external.add_secrets(&secrets);
+    Ok(external)
 }
 
 pub(crate) struct Selection {
@@ -72,7 +84,8 @@ pub(crate) struct Selection {
 }
 
 pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
-    let external = external_vars(&args.var, &args.vars_file).map_err(|d| input_error(&d))?;
+    let external =
+        external_vars(&args.var, &args.vars_file, &args.secret).map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
         Some(p) => Some(
             p.parse::<Partition>()

@@ -30,5 +30,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
         }
     };
+    if let Some(limit) = cli.max_input_size {
+        crate::input::set_limit(limit);
+    }
     ExitCode::from(commands::dispatch(cli))
 }

@@ -32,8 +32,40 @@ fn renderers<'a>(
     .filter_map(|(p, r)| p.as_deref().map(|p| (p, r)))
 }
 
-/// Adds a reporter per requested file. Files are created now, so a bad
-/// path fails before anything is sent.
+/// How many report flags are `-` (stdout); more than one is a usage
+/// error, since two reports would interleave on one stream.
+pub(super) fn stdout_reports(paths: &[Option<&Path>]) -> Result<bool, String> {
+    let n = paths
+        .iter()
+        .flatten()
+        .filter(|p| report::file::is_stdout(p))
+        .count();
+    if n > 1 {
+        return Err(format!(
+            "{n} reports are `-` (stdout); at most one report can go to stdout"
+        ));
+    }
+    Ok(n == 1)
+}
+
+/// Whether a `run` report goes to stdout (then the console uses stderr).
+pub(super) fn run_reports_to_stdout(
+    r: &ReportArgs,
+    coverage_json: Option<&Path>,
+) -> Result<bool, String> {
+    stdout_reports(&[
+        r.junit.as_deref(),
+        r.json.as_deref(),
+        r.json_lines.as_deref(),
+        r.html.as_deref(),
+        r.markdown.as_deref(),
+        coverage_json,
+    ])
+}
+
+/// Adds a reporter per requested file. Paths are checked now, so a bad
+/// path fails before anything is sent; files are written when the run has
+/// something to write.
 pub(super) fn add_reporters(
     r: &ReportArgs,
     suites: &[Arc<Suite>],
@@ -62,6 +94,15 @@ pub(super) fn read_report(path: &Path) -> Result<RunReport, String> {
 }
 
 pub(super) fn merge_command(args: MergeArgs) -> u8 {
+    let to_stdout = match stdout_reports(&[
+        args.json.as_deref(),
+        args.junit.as_deref(),
+        args.html.as_deref(),
+        args.markdown.as_deref(),
+    ]) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
     let mut reports = Vec::new();
     for path in &args.inputs {
         match read_report(path) {
@@ -75,6 +116,12 @@ pub(super) fn merge_command(args: MergeArgs) -> u8 {
     };
     let missing = model::missing_partitions(&merged.partitions);
     if !missing.is_empty() {
+        if !args.allow_partial {
+            return usage_error(&format!(
+                "no report for {}; merge them all, or pass --allow-partial for an incomplete merge",
+                missing.join(", ")
+            ));
+        }
         eprintln!(
             "warning: no report for {}; the merged report is incomplete",
             missing.join(", ")
@@ -89,7 +136,7 @@ pub(super) fn merge_command(args: MergeArgs) -> u8 {
             return EXIT_INPUT;
         }
     }
-    println!(
+    let line = format!(
         "merged {} reports ({}): {} cases · {}",
         reports.len(),
         if merged.partitions.is_empty() {
@@ -100,6 +147,11 @@ pub(super) fn merge_command(args: MergeArgs) -> u8 {
         merged.totals.total,
         merged.totals.closing_line()
     );
+    if to_stdout {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
     if merged.totals.failed > 0 {
         EXIT_FAILED
     } else {

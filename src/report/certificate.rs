@@ -76,6 +76,16 @@ pub struct Certificate {
     pub totals: TotalsRecord,
     pub requirements: Vec<RequirementRow>,
     pub coverage: Coverage,
+    /// Absolute folder `certify` ran in: `--verify` resolves the relative
+    /// file paths above against it (or against `--root`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_root: Option<String>,
+    /// SHA-256 of the canonical content ([`super::signing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<super::signing::Digest>,
+    /// Ed25519 signature of the canonical content, when signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<super::signing::SignatureRecord>,
 }
 
 /// One requirement, or one case that states none (listed under its name).
@@ -174,7 +184,26 @@ impl Certificate {
             totals: report.totals,
             requirements: rows,
             coverage: report.coverage.clone(),
+            project_root: None,
+            digest: None,
+            signature: None,
         }
+    }
+
+    /// Records the project root, then the digest and (with a key) the
+    /// signature over everything else; call last, before writing.
+    pub fn seal(
+        &mut self,
+        project_root: Option<&Path>,
+        key: Option<&ed25519_dalek::SigningKey>,
+    ) -> Result<(), RenderError> {
+        self.project_root = project_root.map(|p| p.display().to_string());
+        self.digest = None;
+        self.signature = None;
+        let content = serde_json::to_value(&*self)?;
+        self.digest = Some(super::signing::digest(&content));
+        self.signature = key.map(|k| super::signing::sign(&content, k));
+        Ok(())
     }
 
     pub fn to_json(&self) -> Result<String, RenderError> {
@@ -301,7 +330,7 @@ impl Certificate {
         let _ = write!(
             h,
             "<h2>Checks</h2><p class=\"meta\">Automatic checks on for every response: {}.</p>\
-             <footer>Verify with <code>apiconform certify --verify certificate.json</code> in the folder the suites were run from.</footer>\n</main></body></html>\n",
+             <footer>Verify with <code>apiconform certify --verify certificate.json --public-key ISSUER.pub.pem --root DIR</code> (DIR: your copy of the suites).</footer>\n</main></body></html>\n",
             self.checks
                 .iter()
                 .map(|c| format!("<code>{}</code>", esc(c)))
@@ -427,22 +456,89 @@ pub enum VerifyError {
 
 /// Reads a certificate file.
 pub fn read(path: &Path) -> Result<Certificate, VerifyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
+    read_with_content(path).map(|(cert, _)| cert)
+}
+
+/// Reads a certificate and its content as written (what the digest and
+/// signature cover, including fields this version does not know).
+pub fn read_with_content(path: &Path) -> Result<(Certificate, serde_json::Value), VerifyError> {
+    let text = crate::input::read_to_string(path).map_err(|source| VerifyError::Read {
         path: path.display().to_string(),
         source,
     })?;
-    let cert: Certificate =
-        serde_json::from_str(&text).map_err(|e| VerifyError::NotACertificate {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    let not_cert = |e: serde_json::Error| VerifyError::NotACertificate {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let content: serde_json::Value = serde_json::from_str(&text).map_err(not_cert)?;
+    let cert: Certificate = serde_json::from_value(content.clone()).map_err(not_cert)?;
     if cert.format != CERTIFICATE_FORMAT {
         return Err(VerifyError::NotACertificate {
             path: path.display().to_string(),
             reason: format!("format is `{}`", cert.format),
         });
     }
-    Ok(cert)
+    Ok((cert, content))
+}
+
+/// What `--verify` found about a certificate's own content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seal {
+    /// No digest (written before certificates had one): nothing to check.
+    NoDigest,
+    /// The content does not match its digest: edited after issue.
+    DigestMismatch,
+    /// Digest matches; no signature (integrity only, not authenticity).
+    Unsigned,
+    /// Digest matches; signed, but no public key given to check it.
+    SignedUnchecked { key_id: String },
+    /// Digest matches and the signature is valid for the given key.
+    SignatureValid { key_id: String },
+    /// The signature does not verify with the given key.
+    SignatureInvalid { key_id: String },
+    /// A public key was given, but the certificate is unsigned.
+    UnsignedButKeyGiven,
+}
+
+impl Seal {
+    /// Whether the certificate can be trusted as far as was asked.
+    pub fn ok(&self) -> bool {
+        matches!(
+            self,
+            Seal::Unsigned | Seal::SignedUnchecked { .. } | Seal::SignatureValid { .. }
+        )
+    }
+}
+
+/// Recomputes the digest and, with `key`, checks the signature.
+pub fn check_seal(
+    cert: &Certificate,
+    content: &serde_json::Value,
+    key: Option<&ed25519_dalek::VerifyingKey>,
+) -> Seal {
+    use super::signing;
+    let Some(digest) = &cert.digest else {
+        return match key {
+            Some(_) => Seal::UnsignedButKeyGiven,
+            None => Seal::NoDigest,
+        };
+    };
+    if *digest != signing::digest(content) {
+        return Seal::DigestMismatch;
+    }
+    match (&cert.signature, key) {
+        (None, None) => Seal::Unsigned,
+        (None, Some(_)) => Seal::UnsignedButKeyGiven,
+        (Some(s), None) => Seal::SignedUnchecked {
+            key_id: s.key_id.clone(),
+        },
+        (Some(s), Some(k)) if signing::verify(content, s, k) => Seal::SignatureValid {
+            key_id: signing::key_id(k),
+        },
+        (Some(s), Some(_)) => Seal::SignatureInvalid {
+            key_id: s.key_id.clone(),
+        },
+    }
 }
 
 /// Recomputes the SHA-256 of every spec document and suite file the
@@ -516,6 +612,8 @@ mod tests {
             duration_ms: 1000.0,
             partitions: Vec::new(),
             stopped_early: false,
+            interrupted: false,
+            warnings: Vec::new(),
             specs: Vec::new(),
             suites: Vec::new(),
             planned_cases: cases.len(),

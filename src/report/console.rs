@@ -54,6 +54,14 @@ impl Console<anstream::AutoStream<std::io::Stdout>> {
     }
 }
 
+impl Console<anstream::AutoStream<std::io::Stderr>> {
+    /// Console on stderr, for when a report goes to stdout (`--json -`);
+    /// no progress bar, which would share the stream.
+    pub fn stderr(verbosity: Verbosity) -> Self {
+        Console::new(anstream::stderr(), verbosity)
+    }
+}
+
 impl<W: Write + Send> Console<W> {
     pub fn new(out: W, verbosity: Verbosity) -> Self {
         Console {

@@ -25,11 +25,10 @@ pub struct JsonLines<W: Write + Send> {
     out: W,
 }
 
-impl JsonLines<std::io::BufWriter<std::fs::File>> {
+impl JsonLines<super::file::LazyStream> {
+    /// Lines to `path` (`-`: stdout); the file is opened at the first event.
     pub fn create(path: &std::path::Path) -> std::io::Result<Self> {
-        Ok(JsonLines::new(std::io::BufWriter::new(
-            std::fs::File::create(path)?,
-        )))
+        Ok(JsonLines::new(super::file::LazyStream::new(path)?))
     }
 }
 

@@ -150,6 +150,8 @@ mod tests {
             duration_ms: 1000.0,
             partitions: Vec::new(),
             stopped_early: false,
+            interrupted: false,
+            warnings: Vec::new(),
             specs: Vec::new(),
             suites: vec![SuiteRecord {
                 file: "pets.yaml".into(),

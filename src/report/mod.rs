@@ -3,11 +3,13 @@
 
 pub mod certificate;
 pub mod console;
+pub mod file;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod signing;
 
 pub use crate::event::{
     Event, Fanout, Reporter, RunInfo, RunSummary, SuiteInfo, consume, time_serde,
@@ -25,8 +27,9 @@ pub enum RenderError {
 }
 
 /// A reporter that writes one file when the run finishes (JUnit, JSON,
-/// HTML, Markdown). The file is created up front, so an unwritable path
-/// fails before any request is sent.
+/// HTML, Markdown). Writability is checked up front, so an unwritable path
+/// fails before any request is sent, but nothing at the path changes until
+/// the report is ready ([`file`]).
 pub struct FileReporter {
     path: std::path::PathBuf,
     builder: model::ReportBuilder,
@@ -39,7 +42,7 @@ impl FileReporter {
         suites: &[std::sync::Arc<crate::suite::Suite>],
         render: Render,
     ) -> std::io::Result<FileReporter> {
-        std::fs::File::create(path)?;
+        file::check_writable(path)?;
         Ok(FileReporter {
             path: path.to_path_buf(),
             builder: model::ReportBuilder::new(suites),
@@ -59,19 +62,7 @@ impl Reporter for FileReporter {
     }
 }
 
-/// Writes through a temporary file and a rename, so a reader never sees
-/// half a report.
-pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let with_path =
-        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-    std::fs::write(&tmp, bytes).map_err(with_path)?;
-    std::fs::rename(&tmp, path).map_err(with_path)
-}
+pub use file::write_file;
 
 /// Plain-text details of a failed (or flaky) case: each failed step with
 /// its request, error, failed checks and findings, and earlier attempts.

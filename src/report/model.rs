@@ -17,8 +17,27 @@ use crate::suite::Suite;
 /// `format` of every JSON report.
 pub const REPORT_FORMAT: &str = "apiconform-report";
 /// Bumped on any change a consumer could trip over (a field removed,
-/// renamed or retyped); added fields keep the version.
-pub const SCHEMA_VERSION: u32 = 1;
+/// renamed or retyped, or a new status value). Version 2 is the one
+/// planned bump for issue 10 and its siblings: `interrupted` and
+/// `warnings` on the run, the case/step statuses `not_verified`,
+/// `advisory`, `known` and `fixed`, and `generated` on a case (see
+/// schema/report.schema.json). Existing statuses keep their values.
+pub const SCHEMA_VERSION: u32 = 2;
+/// Oldest version `report merge` reads (1 lacks only the version-2
+/// additions, which default to "not interrupted, no warnings").
+pub const MIN_READ_VERSION: u32 = 1;
+
+/// Something a run noticed that is not a case result (e.g. a spec flaw
+/// outside the selected cases, a skipped check the user should know of).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportWarning {
+    /// Stable, machine-readable kind, e.g. `spec_flaw`.
+    pub code: String,
+    pub message: String,
+    /// `file:line:column`, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
 
 /// A whole run (or several merged shards of one run).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +57,12 @@ pub struct RunReport {
     pub partitions: Vec<String>,
     /// Whether `--fail-fast` stopped the run before every case ran.
     pub stopped_early: bool,
+    /// Whether a signal (Ctrl-C, SIGTERM) stopped the run (version 2).
+    #[serde(default)]
+    pub interrupted: bool,
+    /// Run-level warnings, in the order they arose (version 2).
+    #[serde(default)]
+    pub warnings: Vec<ReportWarning>,
     pub specs: Vec<SpecRecord>,
     pub suites: Vec<SuiteRecord>,
     /// Cases the plan held (this shard's, for a shard).
@@ -270,6 +295,8 @@ impl ReportBuilder {
                 .into_iter()
                 .collect(),
             stopped_early: summary.stopped_early,
+            interrupted: false,
+            warnings: Vec::new(),
             specs,
             suites,
             planned_cases: info.as_ref().map_or(cases.len(), |i| i.case_count),
@@ -304,6 +331,8 @@ pub enum MergeError {
         "{file}: report schema version {found} is newer than this apiconform understands ({SCHEMA_VERSION})"
     )]
     TooNew { file: String, found: u32 },
+    #[error("{file}: report schema version {found} is older than any apiconform wrote")]
+    TooOld { file: String, found: u32 },
     #[error(
         "{file}: suite `{suite}` has SHA-256 {found}, but an earlier report ran it at {expected}; shards must run the same files"
     )]
@@ -336,6 +365,8 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
     let mut partitions = Vec::new();
     let mut planned = 0;
     let mut stopped_early = false;
+    let mut interrupted = false;
+    let mut warnings: Vec<ReportWarning> = Vec::new();
     for (file, r) in reports {
         if r.format != REPORT_FORMAT {
             return Err(MergeError::NotAReport {
@@ -345,6 +376,12 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
         }
         if r.schema_version > SCHEMA_VERSION {
             return Err(MergeError::TooNew {
+                file: file.clone(),
+                found: r.schema_version,
+            });
+        }
+        if r.schema_version < MIN_READ_VERSION {
+            return Err(MergeError::TooOld {
                 file: file.clone(),
                 found: r.schema_version,
             });
@@ -381,6 +418,12 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
         partitions.extend(r.partitions.iter().cloned());
         planned += r.planned_cases;
         stopped_early |= r.stopped_early;
+        interrupted |= r.interrupted;
+        for w in &r.warnings {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
     }
     cases.sort_by_key(|c| c.index);
     partitions.sort_by_key(|p| partition_key(p));
@@ -413,6 +456,8 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
         duration_ms: span,
         partitions,
         stopped_early,
+        interrupted,
+        warnings,
         specs,
         suites,
         planned_cases: planned,
@@ -510,6 +555,8 @@ pub(crate) mod tests {
             duration_ms: 5.0,
             partitions: vec![partition.into()],
             stopped_early: false,
+            interrupted: false,
+            warnings: Vec::new(),
             specs: Vec::new(),
             suites: vec![SuiteRecord {
                 file: "pets.yaml".into(),
@@ -560,6 +607,34 @@ pub(crate) mod tests {
         assert_eq!(m.started, "2026-01-01T10:00:00Z");
         assert_eq!(m.duration_ms, 4000.0);
         assert!(missing_partitions(&m.partitions).is_empty());
+    }
+
+    #[test]
+    fn merge_reads_version_1_reports() {
+        let a = shard("slice:1/2", vec![case(0, CaseStatus::Passed)], "t", "t");
+        let mut v1 = serde_json::to_value(&a).unwrap();
+        v1["schema_version"] = 1.into();
+        let obj = v1.as_object_mut().unwrap();
+        obj.remove("interrupted");
+        obj.remove("warnings");
+        let old: RunReport = serde_json::from_value(v1).unwrap();
+        let mut b = shard("slice:2/2", vec![case(1, CaseStatus::Passed)], "t", "t");
+        b.interrupted = true;
+        b.warnings.push(ReportWarning {
+            code: "spec_flaw".into(),
+            message: "m".into(),
+            location: None,
+        });
+        let m = merge(&[("a".into(), old), ("b".into(), b)]).unwrap();
+        assert_eq!(m.schema_version, SCHEMA_VERSION);
+        assert!(m.interrupted);
+        assert_eq!(m.warnings.len(), 1);
+        let mut zero = shard("slice:1/1", vec![], "t", "t");
+        zero.schema_version = 0;
+        assert!(matches!(
+            merge(&[("z".into(), zero)]),
+            Err(MergeError::TooOld { .. })
+        ));
     }
 
     #[test]

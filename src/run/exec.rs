@@ -81,12 +81,13 @@ impl Runner {
                     continue;
                 }
             };
-            let mut redactor = Redactor::new(&globals, &suite.secrets);
+            let mut redactor =
+                Redactor::for_suite(&globals, &suite.secrets, external, &target.base_url);
             let mut credentials = HashMap::new();
             for (name, cred) in &suite.credentials {
                 match super::step::render::render_credential(cred, &globals) {
                     Ok((header, value, secret)) => {
-                        redactor.add(&secret);
+                        redactor.add_credential_header(value.to_str().unwrap_or(&secret));
                         credentials.insert(name.clone(), (header, value));
                     }
                     Err(e) => diagnostics.push(Diagnostic::new(
@@ -293,11 +294,12 @@ impl Runner {
         let mut failed = false;
         for (phase, steps) in [(Phase::Main, &case.steps), (Phase::Cleanup, &case.cleanup)] {
             for step in steps.iter() {
-                let result = if failed && phase == Phase::Main {
+                let mut result = if failed && phase == Phase::Main {
                     skipped_step(step, phase, "an earlier step failed")
                 } else {
                     self.stages().run(suite, ctx, step, phase, &mut state).await
                 };
+                (state.redactor.as_ref().unwrap_or(&ctx.redactor)).redact_step(&mut result);
                 failed |= result.outcome == StepOutcome::Failed;
                 if let Some(events) = events {
                     let _ = events.send(Event::StepFinished {

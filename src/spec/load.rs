@@ -213,7 +213,7 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
         if seen.contains_key(&canonical) {
             continue;
         }
-        let bytes = match std::fs::read(&file) {
+        let bytes = match crate::input::read(&file) {
             Ok(b) => b,
             Err(e) => {
                 diagnostics.push(Diagnostic::new(

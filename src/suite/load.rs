@@ -107,7 +107,7 @@ pub fn load_file(
     options: &LoadOptions,
     specs: &mut HashMap<PathBuf, Arc<Spec>>,
 ) -> Result<Suite, Diagnostics> {
-    let bytes = std::fs::read(file).map_err(|e| {
+    let bytes = crate::input::read(file).map_err(|e| {
         Diagnostics::from(Diagnostic::new(
             file,
             Pos::UNKNOWN,

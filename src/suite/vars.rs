@@ -1,7 +1,6 @@
 //! Variables from outside the suite (`--var`, `--vars-file`,
-//! `APICONFORM_VAR_<name>`), their precedence, and secret redaction.
+//! `APICONFORM_VAR_<name>`, `--secret`), their precedence, and which names are secret.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -19,6 +18,8 @@ pub const ENV_PREFIX: &str = "APICONFORM_VAR_";
 #[derive(Debug, Clone, Default)]
 pub struct ExternalVars {
     pub values: HashMap<String, Value>,
+    /// Names given with `--secret NAME=VALUE`: redacted whatever the name.
+    pub secrets: HashSet<String>,
 }
 
 impl ExternalVars {
@@ -44,7 +45,19 @@ impl ExternalVars {
         for (name, value) in cli {
             values.insert(name.clone(), Value::String(value.clone()));
         }
-        diagnostics.into_result(ExternalVars { values })
+        diagnostics.into_result(ExternalVars {
+            values,
+            secrets: HashSet::new(),
+        })
+    }
+
+    /// Adds `--secret NAME=VALUE` values: as `--var`, and always redacted.
+    pub fn add_secrets(&mut self, secrets: &[(String, String)]) {
+        for (name, value) in secrets {
+            self.values
+                .insert(name.clone(), Value::String(value.clone()));
+            self.secrets.insert(name.clone());
+        }
     }
 
     pub fn names(&self) -> HashSet<String> {
@@ -110,107 +123,12 @@ pub fn resolve_globals(
     Ok(globals)
 }
 
-/// Replaces every secret value in text with `[redacted]`.
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
-    secrets: Vec<String>,
-}
-
-pub const REDACTED: &str = "[redacted]";
-
-impl Redactor {
-    /// Secrets: variables that are named like secrets or listed as secret.
-    pub fn new(globals: &HashMap<String, Value>, secret_names: &HashSet<String>) -> Redactor {
-        let mut r = Redactor::default();
-        for (name, value) in globals {
-            if is_secret_name(name) || secret_names.contains(name) {
-                r.add_value(value);
-            }
-        }
-        r
-    }
-
-    pub fn add_value(&mut self, value: &Value) {
-        if let Some(s) = value.as_str() {
-            self.add(s);
-        } else if !value.is_null() {
-            self.add(&value.to_string());
-        }
-    }
-
-    /// Adds a secret (values under 4 characters are ignored: redacting "1"
-    /// everywhere would make reports unreadable and hide nothing).
-    pub fn add(&mut self, secret: &str) {
-        if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_string());
-            // Longest first, so a secret containing another is fully hidden.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        }
-    }
-
-    pub fn merge(&mut self, other: &Redactor) {
-        for s in &other.secrets {
-            self.add(s);
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
-    }
-
-    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if !self.secrets.iter().any(|s| text.contains(s.as_str())) {
-            return Cow::Borrowed(text);
-        }
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), REDACTED);
-            }
-        }
-        Cow::Owned(out)
-    }
-
-    /// Redacts every string inside a JSON value.
-    pub fn redact_value(&self, value: &mut Value) {
-        if self.secrets.is_empty() {
-            return;
-        }
-        match value {
-            Value::String(s) => {
-                if let Cow::Owned(r) = self.redact(s) {
-                    *s = r;
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_value(i)),
-            Value::Object(map) => map.values_mut().for_each(|v| self.redact_value(v)),
-            _ => {}
-        }
-    }
-}
+/// Redaction lives in [`crate::redact`]; re-exported for existing callers.
+pub use crate::redact::{REDACTED, Redactor};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn secrets_by_name_and_by_list() {
-        let globals = HashMap::from([
-            ("enablenow_token".to_string(), json!("tok-123456")),
-            ("client".to_string(), json!("en-app-ref-002")),
-            ("pin".to_string(), json!("98765")),
-        ]);
-        let r = Redactor::new(&globals, &HashSet::from(["pin".to_string()]));
-        assert_eq!(
-            r.redact("Bearer tok-123456 for en-app-ref-002"),
-            "Bearer [redacted] for en-app-ref-002"
-        );
-        assert_eq!(r.redact("pin 98765"), "pin [redacted]");
-        let mut v = json!({"a": ["tok-123456"]});
-        r.redact_value(&mut v);
-        assert_eq!(v, json!({"a": ["[redacted]"]}));
-    }
 
     #[test]
     fn secret_names() {

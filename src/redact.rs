@@ -1,0 +1,401 @@
+//! Secret redaction, by value and in every form the tool itself produces
+//! or a target may echo back: the value, `user:password`, their base64
+//! (standard and URL-safe, padded or not), percent-encoded
+//! (`%40` and form `+`) and JSON-escaped forms. Userinfo in any URL shown
+//! (`http://alice:PASS@host`) is replaced whatever its length.
+//!
+//! Values shorter than [`MIN_LEN`] characters are not replaced in free text
+//! (redacting `1` or `ab` everywhere would make reports unreadable and
+//! would itself reveal the value); they are hidden only where they stand as
+//! credentials: URL userinfo, credential headers (`Authorization`,
+//! `Cookie`, API-key headers), and the `user:password` pair and its base64.
+//!
+//! Secrets come from variables named like secrets, a suite's `secrets:`,
+//! `--secret NAME=VALUE`, rendered credentials, the base URL's userinfo and
+//! `secret: true` captures.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use base64::Engine as _;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+
+use crate::result::StepResult;
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// Shortest value replaced in free text.
+pub const MIN_LEN: usize = 4;
+
+/// Headers whose values are credentials: always shown as [`REDACTED`].
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "x-auth-token",
+];
+
+/// `scheme://userinfo@`: the userinfo part of a URL in any text.
+static USERINFO: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@"'<>\\]+@"#)
+        .expect("a constant, valid regex")
+});
+
+/// Replaces every secret value, in each of its forms, with `[redacted]`.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Every form of every secret, longest first (so a secret containing
+    /// another is hidden whole).
+    forms: Vec<String>,
+}
+
+/// Whether a header carries a credential.
+pub fn is_credential_header(name: &str) -> bool {
+    CREDENTIAL_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// A URL with its userinfo (`user:password@`) replaced.
+pub fn strip_userinfo(text: &str) -> Cow<'_, str> {
+    if !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
+    USERINFO.replace_all(text, format!("${{1}}{REDACTED}@"))
+}
+
+/// The encoded forms of one value that the tool or a target may show.
+fn forms_of(value: &str) -> Vec<String> {
+    let b64 = [
+        base64::engine::general_purpose::STANDARD.encode(value),
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(value),
+        base64::engine::general_purpose::URL_SAFE.encode(value),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value),
+    ];
+    let percent = utf8_percent_encode(value, NON_ALPHANUMERIC).to_string();
+    // Unreserved characters stay as they are in most encoders.
+    let percent_light = utf8_percent_encode(value, USERINFO_SET).to_string();
+    let mut out = vec![value.to_string(), percent.clone(), percent_light.clone()];
+    // JSON-escaped, and escaped again (a JSON body echoed inside a JSON
+    // string, as many echo and error endpoints do).
+    let mut escaped = value.to_string();
+    for _ in 0..3 {
+        escaped = json_escape(&escaped);
+        out.push(escaped.clone());
+    }
+    out.push(percent.replace("%20", "+"));
+    out.push(percent_light.replace("%20", "+"));
+    out.extend(b64);
+    out
+}
+
+/// The inside of a JSON string literal for `s`.
+fn json_escape(s: &str) -> String {
+    let json = serde_json::to_string(s).unwrap_or_default();
+    json.strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or(&json)
+        .to_string()
+}
+
+/// Characters percent-encoded by URL userinfo and form encoders: all but
+/// unreserved `A-Z a-z 0-9 - . _ ~`.
+const USERINFO_SET: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+impl Redactor {
+    /// The redactor of one suite: secret-named and listed variables
+    /// (`secrets:` and `--secret`), and the base URL's userinfo.
+    pub fn for_suite(
+        globals: &HashMap<String, Value>,
+        secret_names: &HashSet<String>,
+        external: &crate::suite::vars::ExternalVars,
+        base_url: &str,
+    ) -> Redactor {
+        let mut r = Redactor::new(globals, secret_names);
+        for name in &external.secrets {
+            if let Some(v) = globals.get(name).or_else(|| external.values.get(name)) {
+                r.add_value(v);
+            }
+        }
+        r.add_url_userinfo(base_url);
+        r
+    }
+
+    /// Secrets: variables that are named like secrets or listed as secret.
+    pub fn new(globals: &HashMap<String, Value>, secret_names: &HashSet<String>) -> Redactor {
+        let mut r = Redactor::default();
+        for (name, value) in globals {
+            if crate::suite::vars::is_secret_name(name) || secret_names.contains(name) {
+                r.add_value(value);
+            }
+        }
+        r
+    }
+
+    pub fn add_value(&mut self, value: &Value) {
+        if let Some(s) = value.as_str() {
+            self.add(s);
+        } else if !value.is_null() {
+            self.add(&value.to_string());
+        }
+    }
+
+    /// Adds a secret in all its forms; values under [`MIN_LEN`] are kept
+    /// only in credential positions (see the module doc).
+    pub fn add(&mut self, secret: &str) {
+        if secret.chars().count() < MIN_LEN {
+            return;
+        }
+        for f in forms_of(secret) {
+            self.push_form(f);
+        }
+    }
+
+    /// A `user:password` pair (Basic credentials, URL userinfo): the pair
+    /// and its encodings whatever the length, and the password alone.
+    pub fn add_pair(&mut self, user: &str, password: &str) {
+        let pair = format!("{user}:{password}");
+        for f in forms_of(&pair) {
+            self.push_form(f);
+        }
+        // `alice:%50ASS` as written in a URL.
+        let encoded = format!(
+            "{}:{}",
+            utf8_percent_encode(user, USERINFO_SET),
+            utf8_percent_encode(password, USERINFO_SET)
+        );
+        self.push_form(encoded);
+        self.add(password);
+    }
+
+    /// The secrets of a rendered credential header value: a Basic pair, a
+    /// Bearer token, or the whole value.
+    pub fn add_credential_header(&mut self, value: &str) {
+        let (scheme, rest) = value.split_once(' ').unwrap_or(("", value));
+        if scheme.eq_ignore_ascii_case("basic") {
+            self.push_form(rest.trim().to_string());
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            if let Some((user, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
+                self.add_pair(user, password);
+            }
+        } else if scheme.eq_ignore_ascii_case("bearer") {
+            self.add(rest.trim());
+        } else {
+            self.add(value);
+        }
+    }
+
+    /// The password (and pair) in a URL's userinfo, decoded.
+    pub fn add_url_userinfo(&mut self, url: &str) {
+        let Ok(u) = url::Url::parse(url) else {
+            return;
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user = decode(u.username());
+        match u.password() {
+            Some(p) => self.add_pair(&user, &decode(p)),
+            // `https://TOKEN@host`: the user name is the credential.
+            None if !user.is_empty() => {
+                self.add_pair(&user, "");
+                self.add(&user);
+            }
+            None => {}
+        }
+    }
+
+    fn push_form(&mut self, form: String) {
+        if form.is_empty() || self.forms.contains(&form) {
+            return;
+        }
+        self.forms.push(form);
+        self.forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    pub fn merge(&mut self, other: &Redactor) {
+        for f in &other.forms {
+            self.push_form(f.clone());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+
+    /// Text with every secret form and every URL userinfo replaced.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let stripped = strip_userinfo(text);
+        if !self.forms.iter().any(|s| stripped.contains(s.as_str())) {
+            return stripped;
+        }
+        let mut out = stripped.into_owned();
+        for s in &self.forms {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), REDACTED);
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    fn redact_in_place(&self, text: &mut String) {
+        if let Cow::Owned(r) = self.redact(text) {
+            *text = r;
+        }
+    }
+
+    /// Redacts every string inside a JSON value.
+    pub fn redact_value(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => self.redact_in_place(s),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_value(i)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.redact_value(v)),
+            _ => {}
+        }
+    }
+
+    /// A header value as recorded: credential headers whole, others by value.
+    pub fn redact_header(&self, name: &str, value: &mut String) {
+        if is_credential_header(name) {
+            if value != REDACTED {
+                *value = REDACTED.to_string();
+            }
+        } else {
+            self.redact_in_place(value);
+        }
+    }
+
+    /// The record/redaction stage of a step: every text a report, the
+    /// console or `-v` can show (URL, headers, bodies, error, check
+    /// messages and findings, captures) goes through the redactor.
+    pub fn redact_step(&self, step: &mut StepResult) {
+        if let Some(req) = &mut step.request {
+            self.redact_in_place(&mut req.url);
+            for (name, value) in &mut req.headers {
+                self.redact_header(name, value);
+            }
+            if let Some(b) = &mut req.body {
+                self.redact_in_place(b);
+            }
+        }
+        if let Some(resp) = &mut step.response {
+            for (name, value) in &mut resp.headers {
+                self.redact_header(name, value);
+            }
+            if let Some(b) = &mut resp.body {
+                self.redact_in_place(b);
+            }
+        }
+        if let Some(e) = &mut step.error {
+            self.redact_in_place(e);
+        }
+        for c in &mut step.checks {
+            if let Some(m) = &mut c.message {
+                self.redact_in_place(m);
+            }
+            for f in &mut c.findings {
+                self.redact_in_place(&mut f.message);
+            }
+        }
+        for (_, v) in &mut step.captures {
+            self.redact_value(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_by_name_and_by_list() {
+        let globals = HashMap::from([
+            ("enablenow_token".to_string(), json!("tok-123456")),
+            ("client".to_string(), json!("en-app-ref-002")),
+            ("pin".to_string(), json!("98765")),
+        ]);
+        let r = Redactor::new(&globals, &HashSet::from(["pin".to_string()]));
+        assert_eq!(
+            r.redact("Bearer tok-123456 for en-app-ref-002"),
+            "Bearer [redacted] for en-app-ref-002"
+        );
+        assert_eq!(r.redact("pin 98765"), "pin [redacted]");
+        let mut v = json!({"a": ["tok-123456"]});
+        r.redact_value(&mut v);
+        assert_eq!(v, json!({"a": ["[redacted]"]}));
+    }
+
+    #[test]
+    fn every_encoding_of_a_secret() {
+        let mut r = Redactor::default();
+        let secret = "p@ss w/\"rd\\1";
+        r.add(secret);
+        let json = serde_json::to_string(secret).unwrap();
+        let json = &json[1..json.len() - 1];
+        let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        let pct = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
+        let form = utf8_percent_encode(secret, USERINFO_SET)
+            .to_string()
+            .replace("%20", "+");
+        let twice = json_escape(&json_escape(secret));
+        for form in [secret, json, &twice, &b64, &b64url, &pct, &form] {
+            let text = format!("<{form}>");
+            assert_eq!(r.redact(&text), "<[redacted]>", "{form}");
+        }
+    }
+
+    #[test]
+    fn basic_pairs_and_short_passwords() {
+        let mut r = Redactor::default();
+        let header = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:pw")
+        );
+        r.add_credential_header(&header);
+        assert_eq!(r.redact(&header), "Basic [redacted]");
+        assert_eq!(r.redact("user alice:pw"), "user [redacted]");
+        // `pw` alone is too short for free text, by design.
+        assert_eq!(r.redact("pw is short"), "pw is short");
+        let mut v = "Basic anything".to_string();
+        r.redact_header("Authorization", &mut v);
+        assert_eq!(v, REDACTED);
+    }
+
+    #[test]
+    fn url_userinfo_whatever_its_length() {
+        let mut r = Redactor::default();
+        r.add_url_userinfo("http://alice:P%40SSword@127.0.0.1:9/v1");
+        assert_eq!(
+            r.redact("GET http://alice:P%40SSword@127.0.0.1:9/v1/pets"),
+            "GET http://[redacted]@127.0.0.1:9/v1/pets"
+        );
+        assert_eq!(r.redact("echo P@SSword"), "echo [redacted]");
+        let b64 = base64::engine::general_purpose::STANDARD.encode("alice:P@SSword");
+        assert_eq!(r.redact(&b64), REDACTED);
+        assert_eq!(
+            strip_userinfo("see https://a:b@x.test and ftp://u@y"),
+            "see https://[redacted]@x.test and ftp://[redacted]@y"
+        );
+        assert_eq!(strip_userinfo("mail me@example.com"), "mail me@example.com");
+        let mut token = Redactor::default();
+        token.add_url_userinfo("https://ghp_tokenvalue@api.test");
+        assert_eq!(token.redact("ghp_tokenvalue"), REDACTED);
+    }
+}
