@@ -43,6 +43,19 @@ pub fn build(report: &RunReport) -> Report {
             ts.add_property(Property::new("spec_sha256", spec.sha256.as_str()));
         }
         ts.add_property(Property::new("base_url", suite.base_url.as_str()));
+        // Failed `should` cases, so a CI dashboard can tell advisory
+        // failures from binding ones (testcases cannot carry properties).
+        for c in cases.iter().filter(|c| c.status == CaseStatus::Failed) {
+            if let Some(r) = c.requirement.as_ref().filter(|r| r.is_advisory()) {
+                let value = format!(
+                    "{} · {} · should · {}",
+                    c.name,
+                    r.id,
+                    r.source.as_deref().unwrap_or("")
+                );
+                ts.add_property(Property::new("advisory", value.as_str()));
+            }
+        }
         ts.add_test_cases(cases.into_iter().map(test_case));
         out.add_test_suite(ts);
     }
@@ -76,7 +89,11 @@ fn test_case(c: &CaseResult) -> TestCase {
             } else {
                 NonSuccessKind::Failure
             });
-            s.set_message(c.failure_summary().unwrap_or_else(|| "failed".into()));
+            let why = c.failure_summary().unwrap_or_else(|| "failed".into());
+            match c.requirement.as_ref().and_then(|r| r.advisory_label()) {
+                Some(note) => s.set_message(format!("[{note}] {why}")),
+                None => s.set_message(why),
+            };
             if let Some(ty) = first_failed_check(c) {
                 s.set_type(ty);
             }
