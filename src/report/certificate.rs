@@ -187,12 +187,11 @@ impl Certificate {
                 && c.requirement.as_ref().is_none_or(|r| !r.is_advisory())
         });
         let any_binding = rows.iter().any(RequirementRow::binding);
-        let verdict =
-            if all_met && any_binding && !binding_failures && !report.stopped_early {
-                Verdict::Conformant
-            } else {
-                Verdict::NotConformant
-            };
+        let verdict = if all_met && any_binding && !binding_failures && !report.stopped_early {
+            Verdict::Conformant
+        } else {
+            Verdict::NotConformant
+        };
         Certificate {
             format: CERTIFICATE_FORMAT.into(),
             schema_version: CERTIFICATE_VERSION,
@@ -630,7 +629,10 @@ mod tests {
         assert_eq!(cert.verdict, Verdict::Conformant);
         assert_eq!(cert.requirements[1].level, Level::Should);
         assert_eq!(cert.requirements[1].result, RequirementResult::NotMet);
-        assert!(cert.to_markdown().contains("| should (advisory) | E1 | not met |"));
+        assert!(
+            cert.to_markdown()
+                .contains("| should (advisory) | E1 | not met |")
+        );
         assert!(cert.to_html().contains("advisory (should) not met"));
 
         let must_failed = Certificate::from_report(&report(vec![
@@ -638,11 +640,8 @@ mod tests {
             case(1, Some("S-1"), CaseStatus::Passed),
         ]));
         assert_eq!(must_failed.verdict, Verdict::NotConformant);
-        let only_should = Certificate::from_report(&report(vec![case(
-            0,
-            Some("S-1"),
-            CaseStatus::Passed,
-        )]));
+        let only_should =
+            Certificate::from_report(&report(vec![case(0, Some("S-1"), CaseStatus::Passed)]));
         assert_eq!(only_should.verdict, Verdict::NotConformant);
     }
 

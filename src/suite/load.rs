@@ -975,13 +975,16 @@ impl<'a> Compiler<'a> {
                 }
             }
         });
-        let key_regex = m.key_regex.as_ref().and_then(|r| match Regex::new(&r.value) {
-            Ok(re) => Some(re),
-            Err(e) => {
-                self.error(r.pos, format!("bad key_regex: {e}"));
-                None
-            }
-        });
+        let key_regex = m
+            .key_regex
+            .as_ref()
+            .and_then(|r| match Regex::new(&r.value) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    self.error(r.pos, format!("bad key_regex: {e}"));
+                    None
+                }
+            });
         let present = match (m.present, m.absent) {
             (Some(p), Some(a)) if p == a => {
                 self.error(pos, "`present` and `absent` contradict each other");

@@ -570,6 +570,9 @@ mod tests {
             .check_value("$.errors", &json!({"clientId": []}), &s)
             .unwrap_err();
         assert!(err.contains("keys: clientId"), "{err}");
-        assert!(m.check_value("$.errors", &json!(["consentIds"]), &s).is_err());
+        assert!(
+            m.check_value("$.errors", &json!(["consentIds"]), &s)
+                .is_err()
+        );
     }
 }

@@ -149,9 +149,7 @@ impl Requirement {
 }
 
 /// How binding a requirement is (RFC 2119 words, as certificates use them).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema, serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Counted by the certificate's verdict.
