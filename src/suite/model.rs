@@ -205,8 +205,9 @@ pub struct Step {
     /// The operation, by operationId.
     #[serde(default)]
     pub operation: Option<Sp<String>>,
-    /// The operation by method and path, e.g. `GET /shares/{shareId}`, for
-    /// specs without operationIds or for methods the spec does not document.
+    /// The operation by method and path, e.g. `GET /shares/{shareId}` (a
+    /// template or a concrete path), for specs without operationIds; the
+    /// method and path must be an operation of the spec.
     #[serde(default)]
     pub request: Option<Sp<String>>,
     /// Instead of a request: wait for a webhook the API sends.
