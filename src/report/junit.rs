@@ -254,6 +254,30 @@ mod tests {
     }
 
     #[test]
+    fn failed_should_cases_are_marked_advisory() {
+        let mut advisory = case(0, "order", CaseStatus::Failed);
+        advisory.steps.push(failing_step());
+        advisory.requirement = Some(crate::suite::Requirement {
+            id: "P-9".into(),
+            text: "Checks run in order.".into(),
+            level: Some(crate::suite::Level::Should),
+            source: Some("E31".into()),
+        });
+        let mut binding = case(1, "create", CaseStatus::Failed);
+        binding.steps.push(failing_step());
+        let xml = render(&report(vec![advisory, binding])).unwrap();
+        assert!(
+            xml.contains(r#"<property name="advisory" value="order · P-9 · should · E31"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure message="[advisory: should, E31] create: expect.status"#),
+            "{xml}"
+        );
+        assert_eq!(xml.matches(r#"name="advisory""#).count(), 1, "{xml}");
+    }
+
+    #[test]
     fn transport_failures_are_errors() {
         let mut c = case(0, "down", CaseStatus::Failed);
         let mut step = failing_step();
