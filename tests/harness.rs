@@ -160,6 +160,10 @@ fn malformed_inputs_exit_2_with_positions() {
             "unknown-query.yaml",
             "unknown-query.yaml:6:23: unknown query parameter `limt`",
         ),
+        (
+            "requirement-without-level.yaml",
+            "requirement-without-level.yaml:3:11: requirement `PET-9` of case `no level` has no `level` (must or should)",
+        ),
     ];
     for (file, expected) in cases {
         let path = fixture("bad").join(file).display().to_string();

@@ -80,6 +80,7 @@ fn one_run_writes_every_format() {
     );
     let case = &report["cases"][0];
     assert_eq!(case["requirement"]["id"], "PET-1");
+    assert_eq!(case["requirement"]["level"], "must");
     assert_eq!(case["status"], "failed");
     let step = &case["steps"][0];
     assert_eq!(step["request"]["method"], "POST");
@@ -398,7 +399,7 @@ fn certificate_is_written_verified_and_catches_edits() {
         stderr(&out)
     );
     assert!(
-        stdout(&out).contains("CONFORMANT: 4/4 requirements met"),
+        stdout(&out).contains("CONFORMANT: 4/4 must requirements met · 0/0 should (advisory) met"),
         "{}",
         stdout(&out)
     );
@@ -406,7 +407,9 @@ fn certificate_is_written_verified_and_catches_edits() {
     assert_eq!(cert["verdict"], "conformant");
     assert_eq!(cert["requirements"][0]["id"], "PET-1");
     assert_eq!(cert["requirements"][0]["result"], "met");
+    assert_eq!(cert["requirements"][0]["level"], "must");
     assert_eq!(cert["requirements"][1]["stated"], false);
+    assert_eq!(cert["requirements"][1]["level"], "must");
     assert_eq!(cert["suites"][0]["file"], "pets-suite.yaml");
     assert_eq!(cert["specs"][0]["documents"][0]["file"], "pets-api.yaml");
     let html = std::fs::read_to_string(path(&dir, "cert/certificate.html")).unwrap();

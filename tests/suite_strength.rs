@@ -1,5 +1,8 @@
-//! The bundled suites are strong: against the reference servers every case
-//! passes, and every deliberate fault makes at least one case fail.
+//! The bundled suites are strong and fair: against the reference servers
+//! every case passes; every deliberate fault makes a `must` case fail, so
+//! the certificate says NOT CONFORMANT; and every variant (another reading
+//! the documents allow) leaves the certificate CONFORMANT, failing at most
+//! `should` cases that cite the variant's decision.
 //! Runs in-process against servers on 127.0.0.1:0.
 
 use std::collections::HashMap;
@@ -7,6 +10,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use apiconform::report::certificate::{Certificate, Verdict};
+use apiconform::report::model::ReportBuilder;
 use apiconform::report::{Event, RunInfo};
 use apiconform::result::CaseStatus;
 use apiconform::run::{self, Filters, RunConfig, Runner, Target};
@@ -14,9 +19,33 @@ use apiconform::serve::{self, Api, ServeConfig};
 use apiconform::suite::vars::ExternalVars;
 use apiconform::suite::{LoadOptions, Suite, load_paths};
 
-/// Runs one bundled suite folder against a fresh server with `fault`;
-/// returns the names of the failed cases and the number of cases.
-async fn run_suite(api: Api, folder: &str, fault: Option<&str>) -> (Vec<String>, usize) {
+/// A failed case: its full name, whether its requirement is `should`, and
+/// the requirement's source.
+#[derive(Debug)]
+struct Failed {
+    name: String,
+    advisory: bool,
+    source: String,
+}
+
+/// What one run showed.
+struct Outcome {
+    failed: Vec<Failed>,
+    total: usize,
+    verdict: Verdict,
+}
+
+/// Which deviation a run switches on.
+#[derive(Clone, Copy)]
+enum Switch<'a> {
+    None,
+    Fault(&'a str),
+    Variant(&'a str),
+}
+
+/// Runs one bundled suite folder against a fresh server with `switch` on;
+/// returns the failed cases, the number of cases and the certificate verdict.
+async fn run_suite(api: Api, folder: &str, switch: Switch<'_>) -> Outcome {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let suites: Vec<Arc<Suite>> =
         load_paths(&[root.join("cases").join(folder)], &LoadOptions::default())
@@ -25,7 +54,11 @@ async fn run_suite(api: Api, folder: &str, fault: Option<&str>) -> (Vec<String>,
         .await
         .expect("webhook listener");
     let mut config = ServeConfig::new(api);
-    config.fault = fault.map(str::to_string);
+    match switch {
+        Switch::None => {}
+        Switch::Fault(name) => config.fault = Some(name.to_string()),
+        Switch::Variant(name) => config.variant = Some(name.to_string()),
+    }
     if api == Api::EnableNow {
         config
             .webhooks
@@ -66,14 +99,40 @@ async fn run_suite(api: Api, folder: &str, fault: Option<&str>) -> (Vec<String>,
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
     runner.run(plan, info, tx).await;
     let _ = server.shutdown().await;
-    let failed = rx
-        .try_iter()
+    let events: Vec<Event> = rx.try_iter().collect();
+    let failed = events
+        .iter()
         .filter_map(|e| match e {
-            Event::CaseFinished(c) if c.status == CaseStatus::Failed => Some(c.full_name()),
+            Event::CaseFinished(c) if c.status == CaseStatus::Failed => Some(Failed {
+                name: c.full_name(),
+                advisory: c.requirement.as_ref().is_some_and(|r| r.is_advisory()),
+                source: c
+                    .requirement
+                    .as_ref()
+                    .and_then(|r| r.source.clone())
+                    .unwrap_or_default(),
+            }),
             _ => None,
         })
         .collect();
-    (failed, total)
+    let mut builder = ReportBuilder::new(&suites);
+    let report = events
+        .iter()
+        .filter_map(|e| builder.observe(e))
+        .last()
+        .expect("the run produces a report");
+    Outcome {
+        failed,
+        total,
+        verdict: Certificate::from_report(&report).verdict,
+    }
+}
+
+/// Whether `source` cites `decision` (`M7` in "M7 (added part)", not in "M17").
+fn cites(source: &str, decision: &str) -> bool {
+    source
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| word == decision)
 }
 
 fn check_api(api: Api, folder: &str) {
@@ -81,33 +140,96 @@ fn check_api(api: Api, folder: &str) {
         .enable_all()
         .build()
         .expect("runtime");
-    let (failed, total) = rt.block_on(run_suite(api, folder, None));
+    let clean = rt.block_on(run_suite(api, folder, Switch::None));
+    let total = clean.total;
     assert!(total > 20, "{folder}: only {total} cases");
     assert!(
-        failed.is_empty(),
-        "{folder} fails against the correct server: {failed:#?}"
+        clean.failed.is_empty(),
+        "{folder} fails against the correct server: {:#?}",
+        clean.failed
     );
+    assert_eq!(clean.verdict, Verdict::Conformant);
 
     let faults: Vec<&serve::Fault> = serve::faults().iter().filter(|f| f.api == api).collect();
     assert!(faults.len() >= 12, "{folder}: only {} faults", faults.len());
     let mut missed = Vec::new();
-    println!("{folder}: {total} cases; fault -> failing cases");
+    println!("{folder}: {total} cases; fault -> failing must cases");
     for fault in faults {
-        let (failed, _) = rt.block_on(run_suite(api, folder, Some(fault.name)));
+        let run = rt.block_on(run_suite(api, folder, Switch::Fault(fault.name)));
+        let binding: Vec<&Failed> = run.failed.iter().filter(|f| !f.advisory).collect();
         println!(
             "  {:<40} {:>3}  e.g. {}",
             fault.name,
-            failed.len(),
-            failed.first().map_or("-", String::as_str)
+            binding.len(),
+            binding.first().map_or("-", |f| f.name.as_str())
         );
-        if failed.is_empty() {
+        if binding.is_empty() || run.verdict != Verdict::NotConformant {
             missed.push(fault.name);
         }
     }
     assert!(
         missed.is_empty(),
-        "{folder}: faults no case catches: {missed:?}"
+        "{folder}: faults no must case catches (the certificate would pass): {missed:?}"
     );
+}
+
+fn check_variants(api: Api, folder: &str) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let variants: Vec<&serve::Variant> =
+        serve::variants().iter().filter(|v| v.api == api).collect();
+    assert!(
+        variants.len() >= 6,
+        "{folder}: only {} variants",
+        variants.len()
+    );
+    let mut unfair = Vec::new();
+    println!("{folder}: variant (decision) -> failing should cases");
+    for v in variants {
+        let run = rt.block_on(run_suite(api, folder, Switch::Variant(v.name)));
+        println!(
+            "  {:<36} {:<4} {:>3}  {}",
+            v.name,
+            v.decision,
+            run.failed.len(),
+            run.failed
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        let wrong: Vec<&Failed> = run
+            .failed
+            .iter()
+            .filter(|f| !f.advisory || !cites(&f.source, v.decision))
+            .collect();
+        if run.verdict != Verdict::Conformant || !wrong.is_empty() {
+            unfair.push(format!("{} ({:?}): {wrong:?}", v.name, run.verdict));
+        }
+    }
+    assert!(
+        unfair.is_empty(),
+        "{folder}: variants the suite wrongly refuses: {unfair:#?}"
+    );
+}
+
+#[test]
+fn cites_matches_whole_decision_ids() {
+    assert!(cites("M7 (added part: null fileIds)", "M7"));
+    assert!(cites("E13, E18", "E18"));
+    assert!(!cites("M17", "M7"));
+}
+
+#[test]
+fn enablenow_suite_accepts_every_variant() {
+    check_variants(Api::EnableNow, "enablenow");
+}
+
+#[test]
+fn mycloud_suite_accepts_every_variant() {
+    check_variants(Api::MyCloud, "mycloud");
 }
 
 #[test]

@@ -154,15 +154,29 @@ fn certify(args: CertifyArgs) -> u8 {
             return usage_error(&format!("cannot write certificate: {e}"));
         }
     }
-    let met = cert
-        .requirements
+    let (must, should): (Vec<_>, Vec<_>) = cert.requirements.iter().partition(|r| r.binding());
+    let met = |rows: &[&certificate::RequirementRow]| {
+        rows.iter()
+            .filter(|r| r.result == certificate::RequirementResult::Met)
+            .count()
+    };
+    for r in should
         .iter()
-        .filter(|r| r.result == certificate::RequirementResult::Met)
-        .count();
+        .filter(|r| r.result == certificate::RequirementResult::NotMet)
+    {
+        println!(
+            "advisory: should requirement {} not met ({})",
+            r.id,
+            r.source.as_deref().unwrap_or("no source")
+        );
+    }
     println!(
-        "{}: {met}/{} requirements met · certificate written to {}",
+        "{}: {}/{} must requirements met · {}/{} should (advisory) met · certificate written to {}",
         cert.verdict.label(),
-        cert.requirements.len(),
+        met(&must),
+        must.len(),
+        met(&should),
+        should.len(),
         out.display()
     );
     if cert.verdict == Verdict::Conformant {

@@ -15,6 +15,7 @@ use super::markdown::{self, cell};
 use super::model::{RunReport, SpecRecord, SuiteRecord, Tool, TotalsRecord, human_time};
 use crate::coverage::Coverage;
 use crate::result::{CaseResult, CaseStatus, Phase, StepOutcome};
+use crate::suite::Level;
 
 pub const CERTIFICATE_FORMAT: &str = "apiconform-certificate";
 pub const CERTIFICATE_VERSION: u32 = 1;
@@ -95,8 +96,30 @@ pub struct RequirementRow {
     pub text: String,
     /// False for a case without a `requirement:`; `id` is then the case name.
     pub stated: bool,
+    /// `must` rows decide the verdict; `should` rows are advisory. A case
+    /// without a requirement counts as `must`.
+    #[serde(default)]
+    pub level: Level,
+    /// Document passage or decision id the requirement rests on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub result: RequirementResult,
     pub cases: Vec<CaseRef>,
+}
+
+impl RequirementRow {
+    /// Whether the row counts for the verdict.
+    pub fn binding(&self) -> bool {
+        self.level == Level::Must
+    }
+
+    /// `must` or `should (advisory)`, for the rendered certificate.
+    pub fn level_label(&self) -> &'static str {
+        match self.level {
+            Level::Must => "must",
+            Level::Should => "should (advisory)",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +169,8 @@ impl Certificate {
                     false,
                 ),
             };
+            let level = c.requirement.as_ref().map_or(Level::Must, |r| r.level());
+            let source = c.requirement.as_ref().and_then(|r| r.source.clone());
             match rows.iter_mut().find(|r| r.stated && stated && r.id == id) {
                 Some(row) => {
                     row.result = worse(row.result, result);
@@ -155,18 +180,28 @@ impl Certificate {
                     id,
                     text,
                     stated,
+                    level,
+                    source,
                     result,
                     cases: vec![case],
                 }),
             }
         }
-        let all_met = rows.iter().all(|r| r.result == RequirementResult::Met);
-        let verdict =
-            if all_met && !rows.is_empty() && report.totals.failed == 0 && !report.stopped_early {
-                Verdict::Conformant
-            } else {
-                Verdict::NotConformant
-            };
+        // Only `must` requirements decide; a failed `should` case is advisory.
+        let all_met = rows
+            .iter()
+            .filter(|r| r.binding())
+            .all(|r| r.result == RequirementResult::Met);
+        let binding_failures = report.cases.iter().any(|c| {
+            c.status == CaseStatus::Failed
+                && c.requirement.as_ref().is_none_or(|r| !r.is_advisory())
+        });
+        let any_binding = rows.iter().any(RequirementRow::binding);
+        let verdict = if all_met && any_binding && !binding_failures && !report.stopped_early {
+            Verdict::Conformant
+        } else {
+            Verdict::NotConformant
+        };
         Certificate {
             format: CERTIFICATE_FORMAT.into(),
             schema_version: CERTIFICATE_VERSION,
@@ -236,27 +271,26 @@ impl Certificate {
             esc(&human_time(&self.finished)),
             esc(&self.tool.version)
         );
-        let met = self
-            .requirements
-            .iter()
-            .filter(|r| r.result == RequirementResult::Met)
-            .count();
+        let count = |binding: bool, result: Option<RequirementResult>| {
+            self.requirements
+                .iter()
+                .filter(|r| r.binding() == binding && result.is_none_or(|x| r.result == x))
+                .count()
+        };
         let _ = writeln!(
             h,
-            "<section class=\"cards\" style=\"grid-template-columns:repeat(4,1fr)\">\
-             <div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">requirements</div></div>\
-             <div class=\"card passed\"><div class=\"n\">{met}</div><div class=\"l\">met</div></div>\
+            "<section class=\"cards\" style=\"grid-template-columns:repeat(5,1fr)\">\
+             <div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">must requirements</div></div>\
+             <div class=\"card passed\"><div class=\"n\">{}</div><div class=\"l\">met</div></div>\
              <div class=\"card failed\"><div class=\"n\">{}</div><div class=\"l\">not met</div></div>\
-             <div class=\"card skipped\"><div class=\"n\">{}</div><div class=\"l\">not verified</div></div></section>",
-            self.requirements.len(),
-            self.requirements
-                .iter()
-                .filter(|r| r.result == RequirementResult::NotMet)
-                .count(),
-            self.requirements
-                .iter()
-                .filter(|r| r.result == RequirementResult::NotVerified)
-                .count(),
+             <div class=\"card skipped\"><div class=\"n\">{}</div><div class=\"l\">not verified</div></div>\
+             <div class=\"card\"><div class=\"n\">{}/{}</div><div class=\"l\">advisory (should) not met</div></div></section>",
+            count(true, None),
+            count(true, Some(RequirementResult::Met)),
+            count(true, Some(RequirementResult::NotMet)),
+            count(true, Some(RequirementResult::NotVerified)),
+            count(false, Some(RequirementResult::NotMet)),
+            count(false, None),
         );
         h.push_str("<h2>What was tested</h2><table><thead><tr><th>File</th><th>What</th><th>SHA-256</th></tr></thead><tbody>\n");
         for s in &self.specs {
@@ -285,12 +319,20 @@ impl Certificate {
             );
         }
         h.push_str("</tbody></table>\n");
-        h.push_str("<h2>Requirements</h2><table><thead><tr><th>Requirement</th><th>Result</th><th>Cases</th></tr></thead><tbody>\n");
+        h.push_str("<h2>Requirements</h2><p class=\"meta\">The verdict counts <b>must</b> requirements only; <b>should</b> requirements rest on a reading the documents leave open and are advisory.</p><table><thead><tr><th>Requirement</th><th>Level</th><th>Result</th><th>Cases</th></tr></thead><tbody>\n");
         for r in &self.requirements {
             let class = match r.result {
                 RequirementResult::Met => "passed",
-                RequirementResult::NotMet => "failed",
-                RequirementResult::NotVerified => "skipped",
+                RequirementResult::NotMet if r.binding() => "failed",
+                RequirementResult::NotMet | RequirementResult::NotVerified => "skipped",
+            };
+            let level = match &r.source {
+                Some(src) => format!(
+                    "{}<br><span class=\"suite\">{}</span>",
+                    esc(r.level_label()),
+                    esc(src)
+                ),
+                None => esc(r.level_label()),
             };
             let head = if r.stated {
                 format!("<b>{}</b><br>{}", esc(&r.id), esc(&r.text))
@@ -320,7 +362,7 @@ impl Certificate {
                 .collect();
             let _ = writeln!(
                 h,
-                "<tr><td>{head}</td><td><span class=\"pill {class}\">{}</span></td><td>{}</td></tr>",
+                "<tr><td>{head}</td><td>{level}</td><td><span class=\"pill {class}\">{}</span></td><td>{}</td></tr>",
                 r.result.label(),
                 cases.join("<br>")
             );
@@ -391,7 +433,7 @@ impl Certificate {
         }
         let _ = writeln!(
             m,
-            "\n## Requirements\n\n| Requirement | Result | Cases |\n|---|---|---|"
+            "\n## Requirements\n\nThe verdict counts **must** requirements only; **should** requirements rest on a reading the documents leave open and are advisory.\n\n| Requirement | Level | Source | Result | Cases |\n|---|---|---|---|---|"
         );
         for r in &self.requirements {
             let head = if r.stated {
@@ -406,7 +448,9 @@ impl Certificate {
                 .collect();
             let _ = writeln!(
                 m,
-                "| {head} | {} | {} |",
+                "| {head} | {} | {} | {} | {} |",
+                r.level_label(),
+                cell(r.source.as_deref().unwrap_or("")),
                 r.result.label(),
                 cases.join("<br>")
             );
@@ -594,6 +638,12 @@ mod tests {
             requirement: req.map(|id| Requirement {
                 id: id.into(),
                 text: format!("{id} holds."),
+                level: Some(if id.starts_with("S-") {
+                    Level::Should
+                } else {
+                    Level::Must
+                }),
+                source: Some("E1".into()),
             }),
             ..crate::report::model::tests::case(index, status)
         }
@@ -667,6 +717,31 @@ mod tests {
         assert_eq!(cert.verdict, Verdict::NotConformant);
         assert!(cert.to_markdown().contains("| not verified |"));
         assert!(cert.to_html().contains("not verified"));
+    }
+
+    #[test]
+    fn only_must_requirements_decide_the_verdict() {
+        let cert = Certificate::from_report(&report(vec![
+            case(0, Some("R-1"), CaseStatus::Passed),
+            case(1, Some("S-1"), CaseStatus::Failed),
+        ]));
+        assert_eq!(cert.verdict, Verdict::Conformant);
+        assert_eq!(cert.requirements[1].level, Level::Should);
+        assert_eq!(cert.requirements[1].result, RequirementResult::NotMet);
+        assert!(
+            cert.to_markdown()
+                .contains("| should (advisory) | E1 | not met |")
+        );
+        assert!(cert.to_html().contains("advisory (should) not met"));
+
+        let must_failed = Certificate::from_report(&report(vec![
+            case(0, Some("R-1"), CaseStatus::Failed),
+            case(1, Some("S-1"), CaseStatus::Passed),
+        ]));
+        assert_eq!(must_failed.verdict, Verdict::NotConformant);
+        let only_should =
+            Certificate::from_report(&report(vec![case(0, Some("S-1"), CaseStatus::Passed)]));
+        assert_eq!(only_should.verdict, Verdict::NotConformant);
     }
 
     #[test]

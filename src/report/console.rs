@@ -107,6 +107,11 @@ impl<W: Write + Send> Console<W> {
         if r.status == CaseStatus::Flaky {
             line.push_str(&format!(" {DIM}(passed on attempt {}){DIM:#}", r.attempts));
         }
+        if r.status == CaseStatus::Failed
+            && let Some(note) = r.requirement.as_ref().and_then(|q| q.advisory_label())
+        {
+            line.push_str(&format!(" {YELLOW}[{note}]{YELLOW:#}"));
+        }
         if let Some(reason) = &r.skip_reason {
             line.push_str(&format!(" {DIM}({reason}){DIM:#}"));
         } else if r.status == CaseStatus::Passed

@@ -83,6 +83,7 @@ summary .why{color:var(--fail);font-size:12px;flex:2;min-width:0;overflow:hidden
 .step:first-of-type{border-top:0}
 .step h4{margin:0 0 4px;font-size:13px;display:flex;gap:8px;align-items:center}
 .step .req{font-size:12px;color:var(--muted)}
+summary .req.advisory{color:#b45309}
 ul.checks{list-style:none;margin:4px 0;padding:0}
 ul.checks li{padding:1px 0}
 ul.checks .mark{display:inline-block;width:16px;font-weight:700}
@@ -283,6 +284,9 @@ fn case(h: &mut String, c: &CaseResult, open: bool) {
             esc(&r.text),
             esc(&r.id)
         );
+        if let Some(note) = r.advisory_label() {
+            let _ = write!(h, "<span class=\"req advisory\">{}</span>", esc(&note));
+        }
     }
     let _ = write!(
         h,
@@ -305,8 +309,13 @@ fn case(h: &mut String, c: &CaseResult, open: bool) {
     if let Some(r) = &c.requirement {
         let _ = write!(
             h,
-            "<div class=\"info\"><b>{}</b>: {}</div>",
+            "<div class=\"info\"><b>{}</b> ({}{}): {}</div>",
             esc(&r.id),
+            r.level().name(),
+            r.source
+                .as_deref()
+                .map(|s| format!(", {}", esc(s)))
+                .unwrap_or_default(),
             esc(&r.text)
         );
     }

@@ -43,6 +43,19 @@ pub fn build(report: &RunReport) -> Report {
             ts.add_property(Property::new("spec_sha256", spec.sha256.as_str()));
         }
         ts.add_property(Property::new("base_url", suite.base_url.as_str()));
+        // Failed `should` cases, so a CI dashboard can tell advisory
+        // failures from binding ones (testcases cannot carry properties).
+        for c in cases.iter().filter(|c| c.status == CaseStatus::Failed) {
+            if let Some(r) = c.requirement.as_ref().filter(|r| r.is_advisory()) {
+                let value = format!(
+                    "{} · {} · should · {}",
+                    c.name,
+                    r.id,
+                    r.source.as_deref().unwrap_or("")
+                );
+                ts.add_property(Property::new("advisory", value.as_str()));
+            }
+        }
         ts.add_test_cases(cases.into_iter().map(test_case));
         out.add_test_suite(ts);
     }
@@ -79,7 +92,11 @@ fn test_case(c: &CaseResult) -> TestCase {
             } else {
                 NonSuccessKind::Failure
             });
-            s.set_message(c.failure_summary().unwrap_or_else(|| "failed".into()));
+            let why = c.failure_summary().unwrap_or_else(|| "failed".into());
+            match c.requirement.as_ref().and_then(|r| r.advisory_label()) {
+                Some(note) => s.set_message(format!("[{note}] {why}")),
+                None => s.set_message(why),
+            };
             if let Some(ty) = first_failed_check(c) {
                 s.set_type(ty);
             }
@@ -240,6 +257,30 @@ mod tests {
             TestCaseStatus::Success { flaky_runs } => assert_eq!(flaky_runs.len(), 1),
             other => panic!("flaky case should pass: {other:?}"),
         }
+    }
+
+    #[test]
+    fn failed_should_cases_are_marked_advisory() {
+        let mut advisory = case(0, "order", CaseStatus::Failed);
+        advisory.steps.push(failing_step());
+        advisory.requirement = Some(crate::suite::Requirement {
+            id: "P-9".into(),
+            text: "Checks run in order.".into(),
+            level: Some(crate::suite::Level::Should),
+            source: Some("E31".into()),
+        });
+        let mut binding = case(1, "create", CaseStatus::Failed);
+        binding.steps.push(failing_step());
+        let xml = render(&report(vec![advisory, binding])).unwrap();
+        assert!(
+            xml.contains(r#"<property name="advisory" value="order · P-9 · should · E31"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure message="[advisory: should, E31] create: expect.status"#),
+            "{xml}"
+        );
+        assert_eq!(xml.matches(r#"name="advisory""#).count(), 1, "{xml}");
     }
 
     #[test]

@@ -84,7 +84,10 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
         let mut shown = 0;
         for c in &failed {
             let mut entry = String::new();
-            let why = c.failure_summary().unwrap_or_default();
+            let mut why = c.failure_summary().unwrap_or_default();
+            if let Some(note) = c.requirement.as_ref().and_then(|r| r.advisory_label()) {
+                why = format!("[{note}] {why}");
+            }
             let _ = writeln!(
                 entry,
                 "<details><summary><b>{}</b> › {}: {}</summary>\n\n{}\n</details>\n",

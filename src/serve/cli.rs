@@ -4,13 +4,13 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::{Api, ServeConfig, ServeError, faults, start};
+use super::{Api, ServeConfig, ServeError, faults, start, variants};
 
 /// Flags of `apiconform serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Which API to serve: enablenow (/shares), mycloud (/v1/shares) or all.
-    #[arg(value_enum, required_unless_present = "list_faults")]
+    #[arg(value_enum, required_unless_present_any = ["list_faults", "list_variants"])]
     pub api: Option<Api>,
 
     /// Address to listen on (port 0 picks a free port).
@@ -39,6 +39,16 @@ pub struct ServeArgs {
     /// Print the known faults ("NAME  API  description") and exit.
     #[arg(long)]
     pub list_faults: bool,
+
+    /// Switch on one variant: another reasonable reading of a decision the
+    /// documents leave open, which a certificate must still accept (see
+    /// --list-variants).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+
+    /// Print the known variants ("NAME  API  DECISION  description") and exit.
+    #[arg(long)]
+    pub list_variants: bool,
 }
 
 /// Splits `KEY=VALUE`; both sides must be non-empty.
@@ -62,16 +72,46 @@ fn fault_lines(api: Option<Api>) -> Vec<String> {
         .collect()
 }
 
+/// The `--list-variants` lines, limited to the variants `api` can serve.
+fn variant_lines(api: Option<Api>) -> Vec<String> {
+    let shown: Vec<_> = variants()
+        .iter()
+        .filter(|v| api.is_none_or(|a| a.serves(v.api)))
+        .collect();
+    let width = shown.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    shown
+        .iter()
+        .map(|v| {
+            format!(
+                "{:width$}  {:9}  {:4}  {}",
+                v.name,
+                v.api.name(),
+                v.decision,
+                v.description
+            )
+        })
+        .collect()
+}
+
+/// Prints lines to stdout; a closed stdout (e.g. `| head`) is not worth an error.
+fn print_lines(lines: Vec<String>) {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+}
+
 /// Runs `apiconform serve`: prints `listening on http://ADDR`, then serves
 /// until Ctrl-C (or SIGTERM) and shuts down cleanly.
 pub async fn run_cli(args: ServeArgs) -> Result<(), ServeError> {
-    if args.list_faults {
-        let mut out = std::io::stdout().lock();
-        for line in fault_lines(args.api) {
-            // A closed stdout (e.g. `| head`) is not worth an error.
-            if writeln!(out, "{line}").is_err() {
-                break;
-            }
+    if args.list_faults || args.list_variants {
+        if args.list_faults {
+            print_lines(fault_lines(args.api));
+        }
+        if args.list_variants {
+            print_lines(variant_lines(args.api));
         }
         return Ok(());
     }
@@ -83,6 +123,7 @@ pub async fn run_cli(args: ServeArgs) -> Result<(), ServeError> {
         tokens: args.tokens,
         webhooks: args.webhooks,
         fault: args.fault,
+        variant: args.variant,
     };
     let server = start(config).await?;
     {
@@ -130,5 +171,14 @@ mod tests {
         let en = fault_lines(Some(Api::EnableNow));
         assert!(en.iter().all(|l| l.contains("  enablenow  ")));
         assert_eq!(fault_lines(None).len(), faults().len());
+    }
+
+    #[test]
+    fn variant_lines_filter_by_api_and_name_the_decision() {
+        let mc = variant_lines(Some(Api::MyCloud));
+        assert!(!mc.is_empty());
+        assert!(mc.iter().all(|l| l.contains("  mycloud  ")));
+        assert!(mc.iter().any(|l| l.contains("  M8  ")));
+        assert_eq!(variant_lines(None).len(), variants().len());
     }
 }

@@ -19,6 +19,7 @@ use super::body::{BodyError, read_body};
 use super::datetime::Stamp;
 use super::fault::FaultId;
 use super::store::{EnListQuery, EnShare, StoreError};
+use super::variant::VariantId;
 use super::{AppState, Shared};
 
 const DEFAULT_PAGE_SIZE: i32 = 50;
@@ -110,7 +111,7 @@ impl EnError {
                 body = json!({ "message": first });
                 content_type = "application/json";
             } else {
-                body["errors"] = json!(errors);
+                body["errors"] = json!(error_keys(state, errors));
             }
         }
         let mut response = (status, body.to_string()).into_response();
@@ -130,6 +131,29 @@ impl EnError {
         }
         response
     }
+}
+
+/// The `errors` member as sent: the field names as they are, or in the
+/// spelling a variant reads [E28] as allowing.
+fn error_keys(state: &AppState, errors: &FieldErrors) -> FieldErrors {
+    if state.variant(VariantId::EnErrorsUnderRequestKey) {
+        let all = errors.values().flatten().cloned().collect();
+        return FieldErrors::from([("request".to_owned(), all)]);
+    }
+    if state.variant(VariantId::EnErrorKeysJsonPath) {
+        return errors
+            .iter()
+            .map(|(k, v)| {
+                let key = if k.starts_with('$') {
+                    k.clone()
+                } else {
+                    format!("$.{k}")
+                };
+                (key, v.clone())
+            })
+            .collect();
+    }
+    errors.clone()
 }
 
 /// A W3C trace-context id, the form ASP.NET puts in `traceId`.
@@ -194,19 +218,41 @@ async fn item(
             return Err(EnError::MethodNotAllowed("GET, PUT, DELETE"));
         }
         let caller = authenticate(&state, &headers)?;
-        // The body is checked before the id: a 400 outranks a 404.
+        let id = path.ok().and_then(|Path(raw)| canonical_uuid(&raw));
+        if state.variant(VariantId::EnIdCheckedBeforeBody) {
+            // The other reading of [E31]: the share is looked up first.
+            let found = match &id {
+                Some(id) => state.store.get_en(id, Some(&caller)).await?.is_some(),
+                None => false,
+            };
+            if !found {
+                return Err(EnError::NotFound);
+            }
+        }
+        // The body is checked before the id: a 400 outranks a 404 [E31].
         let new_expiration = if method == Method::PUT {
-            Some(update_body(&headers, body).await?)
+            Some(update_body(&state, &headers, body).await?)
         } else {
             None
         };
-        let id = match path.ok().and_then(|Path(raw)| canonical_uuid(&raw)) {
+        let id = match id {
             Some(id) => id,
             None if method == Method::GET && state.fault(FaultId::EnGetMalformedId400) => {
                 return Err(invalid("shareId", "The value is not a valid GUID."));
             }
             None => return Err(EnError::NotFound),
         };
+        if state.variant(VariantId::EnExpiredHiddenById) {
+            // The other reading of [E18]: an expired share is gone by id.
+            let expired = state
+                .store
+                .get_en(&id, Some(&caller))
+                .await?
+                .is_some_and(|s| is_past(&s.expiration));
+            if expired {
+                return Err(EnError::NotFound);
+            }
+        }
         match (method, new_expiration) {
             (_, Some(expiration)) => update(&state, &caller, &id, expiration).await,
             (Method::DELETE, _) => delete(&state, &caller, &id).await,
@@ -215,6 +261,38 @@ async fn item(
     }
     .await;
     result.unwrap_or_else(|e| e.render(&state))
+}
+
+/// Whether an instant is at or before now [E6].
+fn is_past(stamp: &Stamp) -> bool {
+    let now = Stamp::now();
+    (stamp.secs, stamp.nanos) <= (now.secs, now.nanos)
+}
+
+/// Properties a create body may have; others are ignored [E26], or refused
+/// under the `unknown-properties-rejected` variant.
+const CREATE_FIELDS: [&str; 6] = [
+    "clientId",
+    "reference",
+    "expirationDateUtc",
+    "consentIds",
+    "accountIds",
+    "analysisIds",
+];
+
+/// Under the `unknown-properties-rejected` variant, one error per unknown property.
+fn reject_unknown(
+    state: &AppState,
+    obj: &Map<String, Value>,
+    known: &[&str],
+    errors: &mut FieldErrors,
+) {
+    if !state.variant(VariantId::EnUnknownPropertiesRejected) {
+        return;
+    }
+    for key in obj.keys().filter(|k| !known.contains(&k.as_str())) {
+        add(errors, key, format!("The property '{key}' is not allowed."));
+    }
 }
 
 /// Accepts only the hyphenated 36-character form (what System.Text.Json
@@ -248,7 +326,12 @@ fn add(errors: &mut FieldErrors, field: &str, message: impl Into<String>) {
 }
 
 /// An optional list of UUIDs; `null` or absent is empty.
-fn id_list(value: Option<&Value>, field: &str, errors: &mut FieldErrors) -> Vec<String> {
+fn id_list(
+    value: Option<&Value>,
+    field: &str,
+    indexed: bool,
+    errors: &mut FieldErrors,
+) -> Vec<String> {
     let items = match value {
         None | Some(Value::Null) => return Vec::new(),
         Some(Value::Array(items)) => items,
@@ -266,6 +349,14 @@ fn id_list(value: Option<&Value>, field: &str, errors: &mut FieldErrors) -> Vec<
         // Kept as sent (case, order, duplicates): the contract echoes the arrays.
         match item.as_str().filter(|s| canonical_uuid(s).is_some()) {
             Some(id) => ids.push(id.to_owned()),
+            None if indexed => {
+                let key = format!("{field}[{i}]");
+                add(
+                    errors,
+                    &key,
+                    format!("The value at {key} is not a valid UUID."),
+                );
+            }
             None => add(errors, field, format!("{field}[{i}] is not a valid UUID.")),
         }
     }
@@ -273,12 +364,16 @@ fn id_list(value: Option<&Value>, field: &str, errors: &mut FieldErrors) -> Vec<
 }
 
 /// `expirationDateUtc` when present: `Ok(None)` for absent or null.
-fn expiration(value: Option<&Value>, errors: &mut FieldErrors) -> Option<Stamp> {
+fn expiration(state: &AppState, value: Option<&Value>, errors: &mut FieldErrors) -> Option<Stamp> {
     const FIELD: &str = "expirationDateUtc";
     match value {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => {
-            let parsed = Stamp::parse(s);
+            let parsed = if state.variant(VariantId::EnImpossibleDatesRollOver) {
+                Stamp::parse_rolling(s)
+            } else {
+                Stamp::parse(s)
+            };
             if parsed.is_none() {
                 add(
                     errors,
@@ -328,10 +423,29 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
             None
         }
     };
-    let expiration = expiration(obj.get("expirationDateUtc"), &mut errors);
-    let [consent_ids, account_ids, analysis_ids] =
-        ID_LISTS.map(|field| id_list(obj.get(field), field, &mut errors));
-    let lists_ok = ID_LISTS.iter().all(|f| !errors.contains_key(*f));
+    let expiration = expiration(state, obj.get("expirationDateUtc"), &mut errors);
+    if state.variant(VariantId::EnPastExpirationRejected)
+        && expiration.as_ref().is_some_and(is_past)
+    {
+        add(
+            &mut errors,
+            "expirationDateUtc",
+            "The expiration date must be in the future.",
+        );
+    }
+    reject_unknown(state, &obj, &CREATE_FIELDS, &mut errors);
+    let indexed = state.variant(VariantId::EnErrorKeysJsonPath);
+    let [mut consent_ids, mut account_ids, mut analysis_ids] =
+        ID_LISTS.map(|field| id_list(obj.get(field), field, indexed, &mut errors));
+    if state.variant(VariantId::EnIdListsSortedUnique) {
+        for ids in [&mut consent_ids, &mut account_ids, &mut analysis_ids] {
+            ids.sort();
+            ids.dedup();
+        }
+    }
+    let lists_ok = ID_LISTS
+        .iter()
+        .all(|f| !errors.keys().any(|k| k.starts_with(f)));
     let no_ids = consent_ids.is_empty() && account_ids.is_empty() && analysis_ids.is_empty();
     if lists_ok && no_ids && !state.fault(FaultId::EnCreateAcceptsNoIds) {
         for field in ID_LISTS {
@@ -542,10 +656,11 @@ async fn get(state: &AppState, caller: &str, id: &str) -> Result<Response, EnErr
 }
 
 /// The PUT body: a required, valid `expirationDateUtc`.
-async fn update_body(headers: &HeaderMap, body: Body) -> Result<Stamp, EnError> {
+async fn update_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Stamp, EnError> {
     let bytes = read_body(headers, body).await?;
     let obj = parse_object(&bytes)?;
     let mut errors = FieldErrors::new();
+    reject_unknown(state, &obj, &["expirationDateUtc"], &mut errors);
     let value = obj.get("expirationDateUtc");
     if value.is_none_or(Value::is_null) {
         add(
@@ -554,7 +669,7 @@ async fn update_body(headers: &HeaderMap, body: Body) -> Result<Stamp, EnError> 
             "The expirationDateUtc field is required.",
         );
     }
-    let stamp = expiration(value, &mut errors);
+    let stamp = expiration(state, value, &mut errors);
     stamp
         .filter(|_| errors.is_empty())
         .ok_or(EnError::Invalid(errors))

@@ -11,6 +11,16 @@ pub enum ServeError {
     /// `--fault` named no known fault.
     #[error("unknown fault `{0}` (see `apiconform serve --list-faults`)")]
     UnknownFault(String),
+    /// `--variant` named no known variant.
+    #[error("unknown variant `{0}` (see `apiconform serve --list-variants`)")]
+    UnknownVariant(String),
+    /// The variant belongs to the other API, so it would silently do nothing.
+    #[error("variant `{variant}` belongs to the {variant_api} API, but the server serves {served}")]
+    VariantNotServed {
+        variant: String,
+        variant_api: &'static str,
+        served: &'static str,
+    },
     /// The fault belongs to the other API, so it would silently do nothing.
     #[error("fault `{fault}` belongs to the {fault_api} API, but the server serves {served}")]
     FaultNotServed {

@@ -20,6 +20,7 @@ mod error;
 mod fault;
 mod mycloud;
 mod store;
+mod variant;
 mod webhook;
 
 use std::collections::HashMap;
@@ -39,10 +40,12 @@ pub use cli::{ServeArgs, run_cli};
 pub use error::ServeError;
 pub use fault::{Fault, faults};
 pub use store::StoreError;
+pub use variant::{Variant, variants};
 
 use auth::Caller;
 use fault::FaultId;
 use store::Store;
+use variant::VariantId;
 use webhook::Webhooks;
 
 /// How long [`RunningServer::shutdown`] waits for in-flight requests.
@@ -116,6 +119,8 @@ pub struct ServeConfig {
     pub webhooks: Vec<(String, String)>,
     /// A [`Fault`] name to switch on.
     pub fault: Option<String>,
+    /// A [`Variant`] name to switch on (another reading of an open decision).
+    pub variant: Option<String>,
 }
 
 impl ServeConfig {
@@ -128,6 +133,7 @@ impl ServeConfig {
             tokens: Vec::new(),
             webhooks: Vec::new(),
             fault: None,
+            variant: None,
         }
     }
 }
@@ -186,6 +192,7 @@ pub(crate) struct AppState {
     pub first_identity: Option<String>,
     pub webhooks: Webhooks,
     fault: Option<FaultId>,
+    variant: Option<VariantId>,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -194,6 +201,11 @@ impl AppState {
     /// Whether `fault` is switched on.
     pub fn fault(&self, fault: FaultId) -> bool {
         self.fault == Some(fault)
+    }
+
+    /// Whether `variant` is switched on.
+    pub fn variant(&self, variant: VariantId) -> bool {
+        self.variant == Some(variant)
     }
 
     pub fn identify(&self, headers: &HeaderMap) -> Caller {
@@ -226,9 +238,27 @@ fn resolve_fault(api: Api, name: Option<&str>) -> Result<Option<FaultId>, ServeE
     Ok(Some(id))
 }
 
+/// Checks the variant name and that the server serves its API.
+fn resolve_variant(api: Api, name: Option<&str>) -> Result<Option<VariantId>, ServeError> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let (id, variant) =
+        variant::lookup(name).ok_or_else(|| ServeError::UnknownVariant(name.into()))?;
+    if !api.serves(variant.api) {
+        return Err(ServeError::VariantNotServed {
+            variant: name.into(),
+            variant_api: variant.api.name(),
+            served: api.name(),
+        });
+    }
+    Ok(Some(id))
+}
+
 /// Binds, opens the database and starts serving; returns once the socket listens.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     let fault = resolve_fault(config.api, config.fault.as_deref())?;
+    let variant = resolve_variant(config.api, config.variant.as_deref())?;
     let tokens: Vec<(String, String)> = if config.tokens.is_empty() {
         DEFAULT_TOKENS
             .iter()
@@ -259,6 +289,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         first_identity,
         webhooks,
         fault,
+        variant,
     });
     let app = router(state);
     let (shutdown, signal) = oneshot::channel::<()>();

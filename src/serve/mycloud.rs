@@ -18,6 +18,7 @@ use super::body::{BodyError, MAX_BODY_BYTES, read_body};
 use super::datetime::Stamp;
 use super::fault::FaultId;
 use super::store::{McShare, StoreError};
+use super::variant::VariantId;
 use super::{AppState, Shared};
 
 const CORRELATION_ID: HeaderName = HeaderName::from_static("correlationid");
@@ -228,10 +229,28 @@ async fn item(
             Ok(Path(id)) => get(&state, &headers, &id).await,
             Err(_) => Err(share_not_found()),
         }
+    } else if state.variant(VariantId::McMethodNotAllowedAfterAuth)
+        && !matches!(state.identify(&headers), Caller::Known(_))
+    {
+        // The other reading of M20: the token is checked before the method.
+        Err(invalid_token())
     } else {
         Err(method_not_allowed(&method, "GET"))
     };
     result.unwrap_or_else(|e| e.render(&state))
+}
+
+/// The body properties of a create; others are ignored (M26).
+const CREATE_FIELDS: [&str; 6] = [
+    "deviceId", "fileIds", "metadata", "ownerId", "useCache", "userIds",
+];
+
+fn owner_mismatch() -> McError {
+    McError::new(
+        StatusCode::BAD_REQUEST,
+        "SHARES_AUTH_OWNER_MISMATCH",
+        "400 Bad Request The authorized user id is not the same as the owner id",
+    )
 }
 
 /// A string parameter that must be present and non-empty.
@@ -272,16 +291,28 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(&bytes) else {
         return Err(insufficient(state, "body"));
     };
+    if state.variant(VariantId::McUnknownPropertiesRejected)
+        && let Some(key) = obj.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str()))
+    {
+        // The other reading of M26: an unknown property is an invalid parameter.
+        return Err(insufficient(state, key));
+    }
 
     // Every "not present, invalid or empty" check comes before every list
     // check, and both before the owner check.
     let device_id = required_string(state, &obj, "deviceId")?;
     let owner_id = required_string(state, &obj, "ownerId")?;
     let file_ids = match obj.get("fileIds") {
+        // The other reading of M7: null "is not a list".
+        Some(Value::Null) if state.variant(VariantId::McNullFileIdsNotAList) => {
+            return Err(invalid_list("fileIds"));
+        }
         None | Some(Value::Null) => return Err(insufficient(state, "fileIds")),
         Some(value) => value,
     };
     let use_cache = match obj.get("useCache") {
+        // The other reading of M17: the cache is on unless switched off.
+        None | Some(Value::Null) if state.variant(VariantId::McUseCacheDefaultsTrue) => true,
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(insufficient(state, "useCache")),
@@ -291,6 +322,10 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
         Some(m @ Value::Object(_)) => Some(m.clone()),
         Some(_) => return Err(insufficient(state, "metadata")),
     };
+    // The other reading of M8: the owner is checked before the lists.
+    if state.variant(VariantId::McOwnerCheckedBeforeList) && owner_id != caller {
+        return Err(owner_mismatch());
+    }
     let file_ids = match file_ids {
         Value::Array(items)
             if !items.is_empty() || state.fault(FaultId::McEmptyFileIdsAccepted) =>
@@ -305,11 +340,7 @@ async fn create(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Res
         Some(_) => return Err(invalid_list("userIds")),
     };
     if owner_id != caller && !state.fault(FaultId::McOwnerMismatchAccepted) {
-        return Err(McError::new(
-            StatusCode::BAD_REQUEST,
-            "SHARES_AUTH_OWNER_MISMATCH",
-            "400 Bad Request The authorized user id is not the same as the owner id",
-        ));
+        return Err(owner_mismatch());
     }
 
     let now = Stamp::now().epoch_millis();
@@ -373,6 +404,14 @@ async fn get(state: &AppState, headers: &HeaderMap, share_id: &str) -> Result<Re
         return Err(share_not_found());
     };
     let private = !share.user_ids.is_empty() && !state.fault(FaultId::McPrivateSharePublic);
+    // The other reading of M11: a token that is sent must be valid, even
+    // where none is needed.
+    if !private
+        && state.variant(VariantId::McInvalidTokenRejectedOnPublic)
+        && matches!(state.identify(headers), Caller::Invalid)
+    {
+        return Err(invalid_token());
+    }
     if !private
         && state.fault(FaultId::McPublicNeedsToken)
         && matches!(state.identify(headers), Caller::Anonymous)

@@ -496,6 +496,9 @@ impl<'a> Compiler<'a> {
                 format!("case `{}` has no steps", case.name.value),
             );
         }
+        if let Some(r) = &case.requirement {
+            self.requirement(r, &case.name);
+        }
         let steps: Vec<Step> = case
             .steps
             .iter()
@@ -519,6 +522,29 @@ impl<'a> Compiler<'a> {
             variables,
             steps,
             cleanup,
+        }
+    }
+
+    /// A requirement states its level and its source, so a certificate can
+    /// tell binding results from advisory ones and say where each comes from.
+    fn requirement(&mut self, r: &model::Requirement, case: &Sp<String>) {
+        if r.level.is_none() {
+            self.error(
+                case.pos,
+                format!(
+                    "requirement `{}` of case `{}` has no `level` (must or should)",
+                    r.id, case.value
+                ),
+            );
+        }
+        if r.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            self.error(
+                case.pos,
+                format!(
+                    "requirement `{}` of case `{}` has no `source` (a document passage or decision id)",
+                    r.id, case.value
+                ),
+            );
         }
     }
 
@@ -1020,6 +1046,16 @@ impl<'a> Compiler<'a> {
                 }
             }
         });
+        let key_regex = m
+            .key_regex
+            .as_ref()
+            .and_then(|r| match Regex::new(&r.value) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    self.error(r.pos, format!("bad key_regex: {e}"));
+                    None
+                }
+            });
         let present = match (m.present, m.absent) {
             (Some(p), Some(a)) if p == a => {
                 self.error(pos, "`present` and `absent` contradict each other");
@@ -1036,6 +1072,7 @@ impl<'a> Compiler<'a> {
             one_of,
             type_: m.type_,
             regex,
+            key_regex,
             uuid: m.uuid,
             date_time: m.date_time,
             length: m.length,

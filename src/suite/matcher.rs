@@ -19,6 +19,8 @@ pub struct Matcher {
     pub one_of: Option<Vec<ValueTemplate>>,
     pub type_: Option<JsonType>,
     pub regex: Option<RegexExpr>,
+    /// Some key of an object matches.
+    pub key_regex: Option<Regex>,
     pub uuid: Option<bool>,
     pub date_time: Option<bool>,
     pub length: Option<usize>,
@@ -206,6 +208,7 @@ impl Matcher {
             || self.one_of.is_some()
             || self.type_.is_some()
             || self.regex.is_some()
+            || self.key_regex.is_some()
             || self.uuid.is_some()
             || self.date_time.is_some()
             || self.length.is_some()
@@ -276,6 +279,26 @@ impl Matcher {
                 None => {
                     return Err(format!(
                         "{what}: expected a string matching /{}/, got {}",
+                        re.as_str(),
+                        show(v)
+                    ));
+                }
+            }
+        }
+        if let Some(re) = &self.key_regex {
+            match v.as_object() {
+                Some(o) if o.keys().any(|k| re.is_match(k)) => {}
+                Some(o) => {
+                    let keys: Vec<&str> = o.keys().map(String::as_str).collect();
+                    return Err(format!(
+                        "{what}: no key matches /{}/ (keys: {})",
+                        re.as_str(),
+                        keys.join(", ")
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "{what}: expected an object with a key matching /{}/, got {}",
                         re.as_str(),
                         show(v)
                     ));
@@ -527,5 +550,29 @@ mod tests {
         };
         let w = json!("x");
         assert!(each.check_selection("$.a[*]", &[&v, &w], &s).is_err());
+    }
+
+    #[test]
+    fn key_regex_needs_one_matching_key_of_an_object() {
+        let s = scope();
+        let m = Matcher {
+            key_regex: Some(Regex::new(r"(?i)^(\$\.)?consentIds(\[\d+\])?$").unwrap()),
+            ..Default::default()
+        };
+        for ok in [
+            json!({"consentIds": ["x"]}),
+            json!({"ConsentIds[0]": ["x"]}),
+            json!({"$.consentIds[0]": ["x"]}),
+        ] {
+            assert!(m.check_value("$.errors", &ok, &s).is_ok(), "{ok}");
+        }
+        let err = m
+            .check_value("$.errors", &json!({"clientId": []}), &s)
+            .unwrap_err();
+        assert!(err.contains("keys: clientId"), "{err}");
+        assert!(
+            m.check_value("$.errors", &json!(["consentIds"]), &s)
+                .is_err()
+        );
     }
 }

@@ -21,7 +21,7 @@ use crate::diag::Pos;
 use crate::spec::{OperationId, Spec};
 pub use load::{LoadOptions, load_paths};
 pub use matcher::Matcher;
-pub use model::{Requirement, StatusSpec};
+pub use model::{Level, Requirement, StatusSpec};
 use template::{Template, ValueTemplate};
 
 /// A loaded, checked suite file.

@@ -109,11 +109,63 @@ pub struct Checks {
 /// A requirement a case verifies, for certification reports.
 #[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("required" = ["id", "text", "level", "source"]))]
 pub struct Requirement {
     /// Short id, e.g. `EN-LIST-03`.
     pub id: String,
     /// One sentence: what a conforming implementation does.
     pub text: String,
+    /// `must`: the API's documents (or a settled decision) state it, and a
+    /// certificate's verdict counts it. `should`: a reading the documents do
+    /// not fix; reported as advisory only. Required in case files (the
+    /// loader says so); reports written before levels existed read as `must`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Where the requirement comes from: a document and passage, or a
+    /// decision id such as `E31`. Required in case files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl Requirement {
+    /// The level, `must` when none was recorded.
+    pub fn level(&self) -> Level {
+        self.level.unwrap_or(Level::Must)
+    }
+
+    /// Whether the requirement is advisory (`should`).
+    pub fn is_advisory(&self) -> bool {
+        self.level() == Level::Should
+    }
+
+    /// `advisory: should, E31` for a `should` requirement, for reports that
+    /// show a failed case beside its reason; `None` for `must`.
+    pub fn advisory_label(&self) -> Option<String> {
+        self.is_advisory().then(|| match &self.source {
+            Some(src) => format!("advisory: should, {src}"),
+            None => "advisory: should".to_string(),
+        })
+    }
+}
+
+/// How binding a requirement is (RFC 2119 words, as certificates use them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Counted by the certificate's verdict.
+    #[default]
+    Must,
+    /// Advisory: reported, never fails a certificate.
+    Should,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+        }
+    }
 }
 
 /// One test case: ordered steps, then cleanup steps that always run.
@@ -153,8 +205,9 @@ pub struct Step {
     /// The operation, by operationId.
     #[serde(default)]
     pub operation: Option<Sp<String>>,
-    /// The operation by method and path, e.g. `GET /shares/{shareId}`, for
-    /// specs without operationIds or for methods the spec does not document.
+    /// The operation by method and path, e.g. `GET /shares/{shareId}` (a
+    /// template or a concrete path), for specs without operationIds; the
+    /// method and path must be an operation of the spec.
     #[serde(default)]
     pub request: Option<Sp<String>>,
     /// Instead of a request: wait for a webhook the API sends.
@@ -371,6 +424,11 @@ pub struct Matcher {
     /// templates allowed).
     #[serde(default)]
     pub regex: Option<Sp<String>>,
+    /// An object with at least one key matching this regular expression
+    /// (unanchored), e.g. `(?i)consentIds` for an error map whose key
+    /// spelling the contract leaves open (`consentIds`, `$.consentIds[0]`).
+    #[serde(default)]
+    pub key_regex: Option<Sp<String>>,
     /// A UUID string (`true`) or not (`false`).
     #[serde(default)]
     pub uuid: Option<bool>,
