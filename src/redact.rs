@@ -22,8 +22,6 @@ use base64::Engine as _;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use crate::result::StepResult;
-
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
@@ -118,12 +116,13 @@ impl Redactor {
     pub fn for_suite(
         globals: &HashMap<String, Value>,
         secret_names: &HashSet<String>,
-        external: &crate::suite::vars::ExternalVars,
+        external_secrets: &HashSet<String>,
+        external_values: &HashMap<String, Value>,
         base_url: &str,
     ) -> Redactor {
         let mut r = Redactor::new(globals, secret_names);
-        for name in &external.secrets {
-            if let Some(v) = globals.get(name).or_else(|| external.values.get(name)) {
+        for name in external_secrets {
+            if let Some(v) = globals.get(name).or_else(|| external_values.get(name)) {
                 r.add_value(v);
             }
         }
@@ -135,7 +134,7 @@ impl Redactor {
     pub fn new(globals: &HashMap<String, Value>, secret_names: &HashSet<String>) -> Redactor {
         let mut r = Redactor::default();
         for (name, value) in globals {
-            if crate::suite::vars::is_secret_name(name) || secret_names.contains(name) {
+            if is_secret_name(name) || secret_names.contains(name) {
                 r.add_value(value);
             }
         }
@@ -253,7 +252,7 @@ impl Redactor {
         Cow::Owned(out)
     }
 
-    fn redact_in_place(&self, text: &mut String) {
+    pub fn redact_in_place(&self, text: &mut String) {
         if let Cow::Owned(r) = self.redact(text) {
             *text = r;
         }
@@ -279,43 +278,23 @@ impl Redactor {
             self.redact_in_place(value);
         }
     }
+}
 
-    /// The record/redaction stage of a step: every text a report, the
-    /// console or `-v` can show (URL, headers, bodies, error, check
-    /// messages and findings, captures) goes through the redactor.
-    pub fn redact_step(&self, step: &mut StepResult) {
-        if let Some(req) = &mut step.request {
-            self.redact_in_place(&mut req.url);
-            for (name, value) in &mut req.headers {
-                self.redact_header(name, value);
-            }
-            if let Some(b) = &mut req.body {
-                self.redact_in_place(b);
-            }
-        }
-        if let Some(resp) = &mut step.response {
-            for (name, value) in &mut resp.headers {
-                self.redact_header(name, value);
-            }
-            if let Some(b) = &mut resp.body {
-                self.redact_in_place(b);
-            }
-        }
-        if let Some(e) = &mut step.error {
-            self.redact_in_place(e);
-        }
-        for c in &mut step.checks {
-            if let Some(m) = &mut c.message {
-                self.redact_in_place(m);
-            }
-            for f in &mut c.findings {
-                self.redact_in_place(&mut f.message);
-            }
-        }
-        for (_, v) in &mut step.captures {
-            self.redact_value(v);
-        }
-    }
+/// Whether a variable name marks a secret by convention: it contains
+/// token, secret, password or credential, or the word `key` (`api_key`,
+/// `apikey`, `access-key`; not `keyword` or `keys`).
+pub fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let word = ["token", "secret", "password", "passwd", "credential"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let key = lower.match_indices("key").any(|(i, _)| {
+        !lower[i + 3..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+    });
+    word || key
 }
 
 #[cfg(test)]

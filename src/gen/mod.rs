@@ -53,6 +53,12 @@ use serde_json::Value;
 pub use negative::{Mutation, Negative, Rule};
 pub use value::Shape;
 
+/// Past this schema depth only the smallest values are drawn (recursive
+/// schemas then stop at their first optional or nullable member).
+pub const SOFT_DEPTH: usize = 6;
+/// Past this depth a schema is called unsatisfiably recursive.
+pub const HARD_DEPTH: usize = 40;
+
 use crate::spec::{SchemaId, Spec};
 
 /// Why no value could be made for a schema (recursive without an exit,

@@ -109,7 +109,7 @@ fn walk(
     depth: usize,
     out: &mut Vec<Negative>,
 ) -> Result<(), CannotGenerate> {
-    if depth > super::value::SOFT_DEPTH {
+    if depth > super::SOFT_DEPTH {
         return Ok(());
     }
     let (doc, flat) = g.resolver.flatten(doc, schema, depth)?;

@@ -141,7 +141,7 @@ impl<'s> Resolver<'s> {
     where
         's: 'v,
     {
-        if depth > super::value::HARD_DEPTH {
+        if depth > super::HARD_DEPTH {
             return Err(CannotGenerate::new(
                 "recursive schema: allOf nesting has no end",
             ));

@@ -8,11 +8,8 @@ use serde_json::{Map, Number, Value};
 use super::resolve::Resolver;
 use super::{CannotGenerate, format, regex};
 
-/// Past this schema depth only the smallest values are drawn (recursive
-/// schemas then stop at their first optional or nullable member).
-pub const SOFT_DEPTH: usize = 6;
-/// Past this depth a schema is called unsatisfiably recursive.
-pub const HARD_DEPTH: usize = 40;
+pub use super::{HARD_DEPTH, SOFT_DEPTH};
+
 /// Largest value, in JSON nodes, one draw may build.
 const MAX_NODES: usize = 5_000;
 /// Longest string drawn when a schema sets no (or a huge) `maxLength`.

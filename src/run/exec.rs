@@ -81,8 +81,13 @@ impl Runner {
                     continue;
                 }
             };
-            let mut redactor =
-                Redactor::for_suite(&globals, &suite.secrets, external, &target.base_url);
+            let mut redactor = Redactor::for_suite(
+                &globals,
+                &suite.secrets,
+                &external.secrets,
+                &external.values,
+                &target.base_url,
+            );
             let mut credentials = HashMap::new();
             for (name, cred) in &suite.credentials {
                 match super::step::render::render_credential(cred, &globals) {
@@ -299,7 +304,7 @@ impl Runner {
                 } else {
                     self.stages().run(suite, ctx, step, phase, &mut state).await
                 };
-                (state.redactor.as_ref().unwrap_or(&ctx.redactor)).redact_step(&mut result);
+                super::step::redact_step(state.redactor(ctx), &mut result);
                 failed |= result.outcome == StepOutcome::Failed;
                 if let Some(events) = events {
                     let _ = events.send(Event::StepFinished {

@@ -89,22 +89,7 @@ pub fn parse_assignment(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Whether a variable name marks a secret by convention: it contains
-/// token, secret, password or credential, or the word `key` (`api_key`,
-/// `apikey`, `access-key`; not `keyword` or `keys`).
-pub fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let word = ["token", "secret", "password", "passwd", "credential"]
-        .iter()
-        .any(|w| lower.contains(w));
-    let key = lower.match_indices("key").any(|(i, _)| {
-        !lower[i + 3..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-    });
-    word || key
-}
+pub use crate::redact::is_secret_name;
 
 /// The suite's variables with external values applied, in definition
 /// order (a default may use variables defined before it).

@@ -10,6 +10,8 @@
 mod observe;
 mod receive;
 mod record;
+
+pub(crate) use record::redact_step;
 pub mod render;
 mod request;
 

@@ -49,6 +49,43 @@ pub(super) fn redact(result: &mut StepResult, redactor: &Redactor) {
     }
 }
 
+/// The record/redaction stage of a step: every text a report, the
+/// console or `-v` can show (URL, headers, bodies, error, check
+/// messages and findings, captures) goes through the redactor.
+pub(crate) fn redact_step(redactor: &Redactor, step: &mut StepResult) {
+    if let Some(req) = &mut step.request {
+        redactor.redact_in_place(&mut req.url);
+        for (name, value) in &mut req.headers {
+            redactor.redact_header(name, value);
+        }
+        if let Some(b) = &mut req.body {
+            redactor.redact_in_place(b);
+        }
+    }
+    if let Some(resp) = &mut step.response {
+        for (name, value) in &mut resp.headers {
+            redactor.redact_header(name, value);
+        }
+        if let Some(b) = &mut resp.body {
+            redactor.redact_in_place(b);
+        }
+    }
+    if let Some(e) = &mut step.error {
+        redactor.redact_in_place(e);
+    }
+    for c in &mut step.checks {
+        if let Some(m) = &mut c.message {
+            redactor.redact_in_place(m);
+        }
+        for f in &mut c.findings {
+            redactor.redact_in_place(&mut f.message);
+        }
+    }
+    for (_, v) in &mut step.captures {
+        redactor.redact_value(v);
+    }
+}
+
 /// The request as sent; headers and body only when `full`.
 pub(super) fn request(
     method: &reqwest::Method,
