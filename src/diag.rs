@@ -98,6 +98,28 @@ impl Diagnostics {
     }
 }
 
+impl Diagnostics {
+    /// The list rendered as warnings (`warning: file:line:col: message`),
+    /// at most `limit` of them, then a line counting the rest.
+    pub fn warnings_text(&self, limit: usize) -> String {
+        let mut out = String::new();
+        for (i, d) in self.0.iter().take(limit).enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&format!("warning: {d}"));
+        }
+        let rest = self.0.len().saturating_sub(limit);
+        if rest > 0 {
+            out.push_str(&format!(
+                "\n... and {rest} more warning{}",
+                if rest == 1 { "" } else { "s" }
+            ));
+        }
+        out
+    }
+}
+
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
         Diagnostics(vec![d])

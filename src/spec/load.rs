@@ -10,6 +10,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::convert::{self, OasVersion};
+use super::flaws;
+use super::pattern::Patterns;
 use super::validators::{self, Validators};
 use super::{
     Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody,
@@ -71,9 +73,18 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
     // Convert, then decide whether per-direction copies are needed.
     let mut converted: Vec<Value> = Vec::with_capacity(docs.len());
     let mut files = Vec::with_capacity(docs.len());
+    let mut warnings = Diagnostics::default();
+    let mut patterns = Patterns::default();
     for doc in docs {
         let mut value = doc.value;
         convert::convert_document(&mut value, version);
+        for flaw in flaws::repair(&mut value, &mut patterns) {
+            warnings.push(Diagnostic::new(
+                &doc.file,
+                Pos::UNKNOWN,
+                format!("{}: {}", flaw.pointer, flaw.message),
+            ));
+        }
         files.push((doc.file, doc.canonical, doc.sha256));
         converted.push(value);
     }
@@ -123,29 +134,37 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
         uris: &uris,
         validators: Validators::new(registry),
         diagnostics: Diagnostics::default(),
+        warnings: Diagnostics::default(),
     };
     let operations = indexer.operations();
     let Indexer {
         validators,
         diagnostics,
+        warnings: index_warnings,
         ..
     } = indexer;
+    warnings.0.extend(index_warnings.0);
 
     let mut router = Router::default();
-    let mut by_id = HashMap::new();
-    let mut diagnostics = diagnostics;
+    let mut by_id: HashMap<String, usize> = HashMap::new();
     for (i, op) in operations.iter().enumerate() {
         if op.kind == OperationKind::Path {
             router.insert(&op.method, &op.path, i);
         }
-        if let Some(id) = &op.id
-            && by_id.insert(id.clone(), i).is_some()
-        {
-            diagnostics.push(Diagnostic::new(
-                path,
-                Pos::UNKNOWN,
-                format!("{}: duplicate operationId `{id}`", op.pointer),
-            ));
+        if let Some(id) = &op.id {
+            match by_id.get(id) {
+                Some(&first) => warnings.push(Diagnostic::new(
+                    path,
+                    Pos::UNKNOWN,
+                    format!(
+                        "{}: duplicate operationId `{id}` (also at {}); `{id}` names the first one",
+                        op.pointer, operations[first].pointer
+                    ),
+                )),
+                None => {
+                    by_id.insert(id.clone(), i);
+                }
+            }
         }
     }
     diagnostics.into_result(Spec {
@@ -156,6 +175,7 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
         sha256: documents[0].sha256.clone(),
         documents,
         operations,
+        warnings,
         router,
         by_id,
         validators,
@@ -337,7 +357,10 @@ struct Indexer<'a> {
     documents: &'a [Document],
     uris: &'a [DocUris],
     validators: Validators,
+    /// Problems that leave nothing usable (no `paths` at all).
     diagnostics: Diagnostics,
+    /// Local flaws: the part concerned is skipped, the rest indexed.
+    warnings: Diagnostics,
 }
 
 impl<'a> Indexer<'a> {
@@ -348,17 +371,23 @@ impl<'a> Indexer<'a> {
         self.documents[at.doc].value.pointer(&at.pointer)
     }
 
-    fn problem(&mut self, at: &At, message: impl Into<String>) {
+    fn diagnostic(&self, at: &At, message: impl Into<String>) -> Diagnostic {
         let pointer = if at.pointer.is_empty() {
             "/"
         } else {
             &at.pointer
         };
-        self.diagnostics.push(Diagnostic::new(
+        Diagnostic::new(
             &self.documents[at.doc].file,
             Pos::UNKNOWN,
             format!("{pointer}: {}", message.into()),
-        ));
+        )
+    }
+
+    /// A local flaw: reported as a warning, the part concerned skipped.
+    fn problem(&mut self, at: &At, message: impl Into<String>) {
+        let d = self.diagnostic(at, message);
+        self.warnings.push(d);
     }
 
     /// Follows `$ref` chains to the object they name.
@@ -429,13 +458,12 @@ impl<'a> Indexer<'a> {
         for (section, is_webhook) in sections {
             let Some(Value::Object(items)) = root.get(section) else {
                 if section == "paths" && root.get("webhooks").is_none() {
-                    self.problem(
-                        &At {
-                            doc: 0,
-                            pointer: String::new(),
-                        },
-                        "no `paths`",
-                    );
+                    let at = At {
+                        doc: 0,
+                        pointer: String::new(),
+                    };
+                    let d = self.diagnostic(&at, "no `paths` (and no `webhooks`): nothing to test");
+                    self.diagnostics.push(d);
                 }
                 continue;
             };
@@ -447,7 +475,13 @@ impl<'a> Indexer<'a> {
                 let Some((item_at, item)) = self.deref(item_at) else {
                     continue;
                 };
-                let shared = self.parameters(&item_at.child("parameters"), item.get("parameters"));
+                let mut shared =
+                    self.parameters(&item_at.child("parameters"), item.get("parameters"));
+                let template = if is_webhook {
+                    key.as_str()
+                } else {
+                    self.split_query(&item_at, key, &mut shared)
+                };
                 for method in METHODS {
                     let Some(op) = item.get(*method) else {
                         continue;
@@ -461,12 +495,50 @@ impl<'a> Indexer<'a> {
                     if !is_webhook && !key.starts_with('/') {
                         self.problem(&item_at, "path must start with `/`");
                     }
-                    let op = self.operation(op_at, op, key, method, kind, &shared, global_security);
+                    let op =
+                        self.operation(op_at, op, template, method, kind, &shared, global_security);
                     ops.push(op);
                 }
             }
         }
         ops
+    }
+
+    /// A path key carrying a query string (`/uploads?convert={convert}`) is
+    /// not a path template: the part before `?` is, and each `{name}` after it
+    /// becomes an optional query parameter (unless declared). Warned about.
+    fn split_query<'k>(&mut self, at: &At, key: &'k str, shared: &mut Vec<Parameter>) -> &'k str {
+        let Some((path, query)) = key.split_once('?') else {
+            return key;
+        };
+        let names: Vec<&str> = template_params(query).collect();
+        for name in &names {
+            if !shared
+                .iter()
+                .any(|p| p.location == ParamIn::Query && p.name == *name)
+            {
+                shared.push(Parameter {
+                    name: (*name).to_string(),
+                    location: ParamIn::Query,
+                    required: false,
+                    schema: None,
+                });
+            }
+        }
+        let list = if names.is_empty() {
+            String::from("no parameters")
+        } else {
+            format!(
+                "query parameter{} `{}`",
+                if names.len() == 1 { "" } else { "s" },
+                names.join("`, `")
+            )
+        };
+        self.problem(
+            at,
+            format!("a path key cannot carry a query string; read as path `{path}` with {list}"),
+        );
+        path
     }
 
     #[allow(clippy::too_many_arguments)]

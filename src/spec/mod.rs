@@ -5,8 +5,10 @@
 //! single source of truth; no typed OpenAPI model is re-serialized.
 
 pub mod convert;
+mod flaws;
 pub mod lint;
 mod load;
+pub mod pattern;
 pub mod router;
 mod validators;
 
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::diag::Diagnostics;
 pub use convert::OasVersion;
 pub use load::{load, sha256_hex};
 pub use validators::{SchemaError, SchemaId, Validators};
@@ -32,6 +35,10 @@ pub struct Spec {
     /// The root document first, then files reached through `$ref`.
     pub documents: Vec<Document>,
     pub operations: Vec<Operation>,
+    /// Local flaws that were worked around (a pattern that cannot run, a
+    /// keyword the meta-schema refuses, a path key with a query string...):
+    /// each names its file and JSON pointer; the rest of the spec is enforced.
+    pub warnings: Diagnostics,
     router: router::Router,
     by_id: HashMap<String, usize>,
     validators: Validators,
