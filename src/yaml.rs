@@ -71,14 +71,17 @@ pub fn from_str<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Diagn
     serde_saphyr::from_str_with_options(text, options()).map_err(|e| diagnostic(file, &e))
 }
 
+/// Whether a document is read as JSON: a `.json` name or a leading `{`.
+pub fn looks_json(file: &Path, text: &str) -> bool {
+    file.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('{')
+}
+
 /// Parses any YAML or JSON document into a JSON value. JSON goes through
 /// serde_json (faster and exact for large specs); YAML through serde-saphyr.
 pub fn value_from_str(file: &Path, text: &str) -> Result<serde_json::Value, Diagnostic> {
-    let looks_json = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || text.trim_start().starts_with('{');
-    if looks_json {
+    if looks_json(file, text) {
         return serde_json::from_str(text).map_err(|e| {
             Diagnostic::new(
                 file,

@@ -81,18 +81,14 @@ pub fn validate(spec: &Spec, schema: SchemaId, value: &Value, what: &str) -> Out
             extra += 1;
             continue;
         }
-        let pointer = error.instance_path().as_str().to_string();
+        let pointer = error.instance_path.clone();
         let path = pointer_to_path(&pointer);
         let parent = parent_pointer(&pointer);
         let context = value.pointer(parent).unwrap_or(value);
         findings.push(Finding {
             message: format!("{what} at {path}: {error}"),
             json_path: Some(path),
-            rule: Some(format!(
-                "{} at {}",
-                error.kind().keyword(),
-                error.schema_path().as_str()
-            )),
+            rule: Some(format!("{} at {}", error.keyword, error.schema_path)),
             excerpt: Some(excerpt(context, 12, 800)),
         });
     }

@@ -16,6 +16,7 @@ use crate::suite::vars::{ExternalVars, parse_assignment};
 use crate::suite::{self, LoadOptions, Suite};
 
 pub fn dispatch(cli: Cli) -> u8 {
+    cli.color.apply();
     match cli.command {
         Command::Run(args) => run_command(*args),
         Command::List(args) => list_command(args),
@@ -158,7 +159,11 @@ fn list_command(args: ListArgs) -> u8 {
     }
     let suites: std::collections::BTreeSet<&str> =
         sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
-    eprintln!("{} cases in {} suites", sel.plan.len(), suites.len());
+    eprintln!(
+        "{} in {}",
+        crate::diag::plural(sel.plan.len(), "case"),
+        crate::diag::plural(suites.len(), "suite")
+    );
     EXIT_OK
 }
 
@@ -168,7 +173,8 @@ fn check_command(args: CheckArgs) -> u8 {
     let mut spec_files = args.spec.clone();
     let mut suite_paths = Vec::new();
     for p in &args.paths {
-        if p.is_file() && looks_like_spec(p) {
+        let url = p.to_str().is_some_and(crate::spec::source::is_url);
+        if url || (p.is_file() && looks_like_spec(p)) {
             spec_files.push(p.clone());
         } else {
             suite_paths.push(p.clone());
@@ -179,12 +185,16 @@ fn check_command(args: CheckArgs) -> u8 {
         match crate::spec::load(file) {
             Ok(spec) => {
                 let problems = crate::spec::lint::lint(&spec);
+                let dialect = if spec.swagger2 {
+                    "Swagger 2.0 read as OpenAPI 3.0".to_string()
+                } else {
+                    format!("OpenAPI {}", spec.version)
+                };
                 report.push(format!(
-                    "ok: {} ({} {}, OpenAPI {}): {} operations, {} schemas compiled{}",
+                    "ok: {} ({} {}, {dialect}): {} operations, {} schemas compiled{}",
                     file.display(),
                     spec.title,
                     spec.api_version,
-                    spec.version,
                     spec.operations.len(),
                     spec.schema_count(),
                     warning_count(problems.len())

@@ -187,6 +187,11 @@ impl Walker<'_> {
             self.refs.push((pointer.clone(), r.clone()));
         }
         self.keywords(map, pointer);
+        if let Some(Value::Array(branches)) = map.get("oneOf")
+            && let Some(message) = overlapping_branches(branches)
+        {
+            self.flaw(pointer, "oneOf", message);
+        }
         for key in SCHEMA_KEYWORDS {
             if let Some(child) = map.get_mut(*key) {
                 let len = push(pointer, key);
@@ -315,6 +320,68 @@ impl Walker<'_> {
     }
 }
 
+/// The types a branch accepts when it constrains nothing but its type
+/// (annotations aside); `None` for a branch that constrains more.
+fn bare_types(branch: &Value) -> Option<Vec<&str>> {
+    let map = branch.as_object()?;
+    let annotation = |k: &str| {
+        matches!(
+            k,
+            "type"
+                | "title"
+                | "description"
+                | "example"
+                | "examples"
+                | "deprecated"
+                | "readOnly"
+                | "writeOnly"
+        )
+    };
+    if !map.keys().all(|k| annotation(k)) {
+        return None;
+    }
+    match map.get("type")? {
+        Value::String(t) => Some(vec![t.as_str()]),
+        Value::Array(ts) => ts.iter().map(Value::as_str).collect(),
+        _ => None,
+    }
+}
+
+/// Two `oneOf` branches that accept the same values (`{type: integer}` and
+/// `{type: number}` both take `7`): such a value fails the `oneOf`.
+fn overlapping_branches(branches: &[Value]) -> Option<String> {
+    let types: Vec<Option<Vec<&str>>> = branches.iter().map(bare_types).collect();
+    let accepts =
+        |set: &[&str], t: &str| set.contains(&t) || (t == "integer" && set.contains(&"number"));
+    for (i, a) in types.iter().enumerate() {
+        let Some(a) = a else { continue };
+        for (j, b) in types.iter().enumerate().skip(i + 1) {
+            let Some(b) = b else { continue };
+            let shared = [
+                "integer", "number", "string", "boolean", "null", "array", "object",
+            ]
+            .into_iter()
+            .find(|t| accepts(a, t) && accepts(b, t));
+            if let Some(t) = shared {
+                let example = match t {
+                    "integer" | "number" => "7",
+                    "string" => "\"x\"",
+                    "boolean" => "true",
+                    "null" => "null",
+                    "array" => "[]",
+                    _ => "{}",
+                };
+                return Some(format!(
+                    "`oneOf` branches #{i} ({}) and #{j} ({}) overlap: a value valid under both, such as {example}, fails the `oneOf` (`anyOf` may be what is meant); enforced as written",
+                    a.join(", "),
+                    b.join(", ")
+                ));
+            }
+        }
+    }
+    None
+}
+
 fn is_whole_non_negative(value: &Value) -> bool {
     value.as_f64().is_some_and(|n| n >= 0.0 && n.fract() == 0.0)
 }
@@ -433,6 +500,25 @@ mod tests {
             }
             jsonschema::validator_for(&schema).expect("compiles");
         }
+    }
+
+    #[test]
+    fn overlapping_one_of_branches_are_warned_about_but_kept() {
+        let mut doc = json!({"components": {"schemas": {
+            "N": {"oneOf": [{"type": "integer"}, {"type": "number"}]},
+            "S": {"oneOf": [{"type": "string", "format": "uuid"}, {"type": "string"}]},
+            "D": {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+        }}});
+        let before = doc.clone();
+        let flaws = repair(&mut doc, &mut Patterns::default());
+        assert_eq!(flaws.len(), 1, "{flaws:?}");
+        assert_eq!(flaws[0].pointer, "/components/schemas/N/oneOf");
+        assert!(
+            flaws[0].message.starts_with("`oneOf` branches #0 (integer) and #1 (number) overlap: a value valid under both, such as 7,"),
+            "{}",
+            flaws[0].message
+        );
+        assert_eq!(doc, before);
     }
 
     #[test]

@@ -8,8 +8,11 @@ pub mod convert;
 mod flaws;
 pub mod lint;
 mod load;
+mod locate;
 pub mod pattern;
 pub mod router;
+pub mod source;
+mod swagger2;
 mod validators;
 
 use std::collections::HashMap;
@@ -21,13 +24,15 @@ use serde_json::Value;
 use crate::diag::Diagnostics;
 pub use convert::OasVersion;
 pub use load::{load, sha256_hex};
-pub use validators::{SchemaError, SchemaId, Validators};
+pub use validators::{SchemaError, SchemaId, SchemaValidator, Validators, Violation};
 
 /// A loaded OpenAPI document and everything derived from it.
 pub struct Spec {
     /// The root file, as given.
     pub path: PathBuf,
     pub version: OasVersion,
+    /// The root was Swagger 2.0, read as OpenAPI 3.0.
+    pub swagger2: bool,
     pub title: String,
     pub api_version: String,
     /// Hex SHA-256 of the root file's bytes.
@@ -256,7 +261,7 @@ impl Spec {
     }
 
     /// The compiled validator for a schema, compiling it on first use.
-    pub fn validator(&self, id: SchemaId) -> Result<&jsonschema::Validator, &SchemaError> {
+    pub fn validator(&self, id: SchemaId) -> Result<SchemaValidator<'_>, &SchemaError> {
         self.validators.get(id)
     }
 
@@ -304,7 +309,7 @@ mod tests {
     fn validate(spec: &Spec, id: SchemaId, value: &Value) -> Vec<String> {
         let v = spec.validator(id).expect("compiles");
         v.iter_errors(value)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .map(|e| format!("{} at {}", e, e.instance_path))
             .collect()
     }
 
