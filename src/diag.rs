@@ -65,6 +65,43 @@ pub fn header_value_flaw(name: &str, value: &str) -> Option<String> {
     ))
 }
 
+/// The source lines around a position, a caret under its column: up to two
+/// lines before it, long lines cropped to a window that keeps the column
+/// in view (so the caret always sits under the reported column).
+pub fn snippet(text: &str, at: Pos) -> Option<String> {
+    /// Characters shown of a long line.
+    const WIDTH: usize = 100;
+    if !at.is_known() {
+        return None;
+    }
+    let index = at.line as usize - 1;
+    let lines: Vec<&str> = text.lines().collect();
+    let target = lines.get(index)?;
+    let column = (at.column.max(1) as usize) - 1;
+    let len = target.chars().count();
+    // The window: start so that the column sits 2/3 of the way in.
+    let start = if len <= WIDTH || column < WIDTH * 2 / 3 {
+        0
+    } else {
+        column - WIDTH * 2 / 3
+    };
+    let crop = |line: &str| -> String {
+        let count = line.chars().count();
+        let body: String = line.chars().skip(start).take(WIDTH).collect();
+        let head = if start > 0 { "…" } else { "" };
+        let tail = if count > start + WIDTH { "…" } else { "" };
+        format!("{head}{body}{tail}").replace('\t', " ")
+    };
+    let width = (index + 1).to_string().len();
+    let mut out = String::new();
+    for i in index.saturating_sub(2)..=index {
+        out.push_str(&format!("{:>width$} | {}\n", i + 1, crop(lines[i])));
+    }
+    let caret = column - start + usize::from(start > 0);
+    out.push_str(&format!("{:>width$} | {}^", "", " ".repeat(caret)));
+    Some(out)
+}
+
 /// Text from a target (a body, a header) without terminal escape sequences
 /// (`ESC [ ... m` colours, `ESC ] ... BEL` titles) or other control
 /// characters but line breaks and tabs: reports show what was sent, and a
@@ -268,6 +305,26 @@ mod tests {
             unknown_credential("admin", &["user", "owner"]),
             "unknown credential `admin` (defined: `owner`, `user`; or `none` for an anonymous request)"
         );
+    }
+
+    #[test]
+    fn snippet_caret_sits_under_the_column_of_long_lines() {
+        let long = format!("key: {}X rest", "a".repeat(300));
+        let text = format!("one\ntwo\n{long}\n");
+        let s = snippet(
+            &text,
+            Pos {
+                line: 3,
+                column: 306,
+            },
+        )
+        .expect("snippet");
+        let lines: Vec<&str> = s.lines().collect();
+        let shown = lines[2].split_once(" | ").expect("gutter").1;
+        let caret = lines[3].split_once(" | ").expect("gutter").1;
+        assert_eq!(shown.chars().nth(caret.len() - 1), Some('X'), "{s}");
+        assert!(shown.starts_with('…'));
+        assert_eq!(lines[0], "1 | one");
     }
 
     #[test]

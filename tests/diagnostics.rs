@@ -250,3 +250,92 @@ fn command_line_mistakes_get_plain_answers() {
         stderr(&out)
     );
 }
+
+#[test]
+fn yaml_parser_errors_read_as_sentences_about_the_file() {
+    let scratch = Scratch::new("yaml");
+    std::fs::copy(fixture("pets-api.yaml"), scratch.0.join("pets-api.yaml")).expect("copy");
+    let head = "spec: pets-api.yaml\nname: s\ncases:\n";
+    let step = "  - name: a\n    steps:\n      - operation: listPets\n";
+    let deep = format!("{}x{}", "[".repeat(70), "]".repeat(70));
+    // Checked with a node limit of 1,000 (APICONFORM_MAX_YAML_NODES), so the
+    // file stays small.
+    let many: Vec<String> = (0..2_000).map(|i| i.to_string()).collect();
+    let long: Vec<String> = (0..20)
+        .map(|i| format!("$.f{i}: {{equals: {i}}}"))
+        .collect();
+    let files = [
+        (
+            "nodes",
+            format!(
+                "{head}{step}        expect:\n          body:\n            $.x: {{one_of: [{}]}}\n",
+                many.join(",")
+            ),
+        ),
+        (
+            "depth",
+            format!(
+                "{head}  - name: a\n    steps:\n      - operation: createPet\n        body: {{name: {deep}}}\n"
+            ),
+        ),
+        (
+            "recursive",
+            format!("{head}  - &c\n    name: a\n    steps: [*c]\n"),
+        ),
+        (
+            "duplicate",
+            format!("{head}{step}        operation: listPets\n"),
+        ),
+        (
+            "negative",
+            format!(
+                "{head}{step}        expect:\n          body:\n            $.items: {{length: -1}}\n"
+            ),
+        ),
+        (
+            "tab",
+            format!("{head}{step}\t        expect: {{status: 200}}\n"),
+        ),
+        (
+            "indent",
+            format!("{head}{step}      expect:\n        status: 200\n"),
+        ),
+        (
+            "long-line",
+            format!(
+                "{head}{step}        expect: {{status: 200, body: {{{}, $.bad: {{equals: [1, 2}}}}}}\n",
+                long.join(", ")
+            ),
+        ),
+    ];
+    let mut shown = String::new();
+    for (name, text) in files {
+        let file = scratch.write(&format!("{name}.yaml"), &text);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_apiconform"))
+            .args(["check", &file])
+            .env("APICONFORM_MAX_YAML_NODES", "1000")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        let err = stderr(&out);
+        for internal in [
+            "budget breached",
+            "weak recursion",
+            "DuplicateKeyPolicy",
+            "invalid u64",
+        ] {
+            assert!(!err.contains(internal), "{name}: {err}");
+        }
+        shown.push_str(&scratch.hide(&err));
+        shown.push('\n');
+    }
+    insta::assert_snapshot!("yaml_parser_errors", shown);
+    // The node limit is configurable.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_apiconform"))
+        .args(["check", &scratch.0.join("nodes.yaml").display().to_string()])
+        .env("APICONFORM_MAX_YAML_NODES", "5000")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

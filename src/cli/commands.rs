@@ -227,9 +227,10 @@ fn check_command(args: CheckArgs) -> u8 {
                         .map(|c| c.steps.len() + c.cleanup.len())
                         .sum();
                     report.push(format!(
-                        "ok: {} ({} cases, {steps} steps; spec {}{})",
+                        "ok: {} ({}, {}; spec {}{})",
                         s.file.display(),
-                        s.cases.len(),
+                        crate::diag::plural(s.cases.len(), "case"),
+                        crate::diag::plural(steps, "step"),
                         s.spec.path.display(),
                         warning_count(count)
                     ));
