@@ -94,8 +94,9 @@ pub fn snippet(text: &str, at: Pos) -> Option<String> {
     };
     let width = (index + 1).to_string().len();
     let mut out = String::new();
-    for i in index.saturating_sub(2)..=index {
-        out.push_str(&format!("{:>width$} | {}\n", i + 1, crop(lines[i])));
+    let first = index.saturating_sub(2);
+    for (i, line) in lines.iter().enumerate().take(index + 1).skip(first) {
+        out.push_str(&format!("{:>width$} | {}\n", i + 1, crop(line)));
     }
     let caret = column - start + usize::from(start > 0);
     out.push_str(&format!("{:>width$} | {}^", "", " ".repeat(caret)));

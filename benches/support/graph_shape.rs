@@ -118,37 +118,33 @@ fn write_complex(out: &mut String, rng: &mut Rng, i: usize) {
     } else {
         String::new()
     };
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##""microsoft.graph.complex{i}":{{"title":"complex{i}","type":"object","properties":{{"value":{{"type":"string","nullable":true,"description":"{d}"}},"size":{{"type":"integer","format":"int64","nullable":true}},"tags":{{"type":"array","items":{{"type":"string","maxLength":255}}}},"@odata.type":{{"type":"string"}}{inner}}}}},
-"##,
+        r##""microsoft.graph.complex{i}":{{"title":"complex{i}","type":"object","properties":{{"value":{{"type":"string","nullable":true,"description":"{d}"}},"size":{{"type":"integer","format":"int64","nullable":true}},"tags":{{"type":"array","items":{{"type":"string","maxLength":255}}}},"@odata.type":{{"type":"string"}}{inner}}}}},"##,
         d = description(rng, "value"),
     );
 }
 
 fn write_enum(out: &mut String, i: usize) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##""microsoft.graph.enum{i}":{{"title":"enum{i}","enum":["none","first{i}","second{i}","unknownFutureValue"],"type":"string"}},
-"##
+        r##""microsoft.graph.enum{i}":{{"title":"enum{i}","enum":["none","first{i}","second{i}","unknownFutureValue"],"type":"string"}},"##
     );
 }
 
 fn write_collection(out: &mut String, i: usize) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##""microsoft.graph.entity{i}CollectionResponse":{{"title":"Collection of entity{i}","type":"object","allOf":[{{"$ref":"#/components/schemas/BaseCollectionPaginationCountResponse"}},{{"type":"object","properties":{{"value":{{"type":"array","items":{{"$ref":"#/components/schemas/{e}"}}}}}}}}]}},
-"##,
+        r##""microsoft.graph.entity{i}CollectionResponse":{{"title":"Collection of entity{i}","type":"object","allOf":[{{"$ref":"#/components/schemas/BaseCollectionPaginationCountResponse"}},{{"type":"object","properties":{{"value":{{"type":"array","items":{{"$ref":"#/components/schemas/{e}"}}}}}}}}]}},"##,
         e = entity(i)
     );
 }
 
 fn write_misc(out: &mut String, rng: &mut Rng, i: usize) {
     let target = entity(rng.popular(ENTITIES));
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##""microsoft.graph.action{i}Request":{{"type":"object","properties":{{"target":{{"$ref":"#/components/schemas/{target}"}},"reason":{{"type":"string","nullable":true,"minLength":1}},"when":{{"type":"string","format":"date-time"}}}}}},
-"##
+        r##""microsoft.graph.action{i}Request":{{"type":"object","properties":{{"target":{{"$ref":"#/components/schemas/{target}"}},"reason":{{"type":"string","nullable":true,"minLength":1}},"when":{{"type":"string","format":"date-time"}}}}}},"##
     );
 }
 

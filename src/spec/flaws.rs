@@ -229,7 +229,7 @@ impl Walker<'_> {
         for (key, value) in map.iter() {
             let k = key.as_str();
             let problem = if NON_NEGATIVE_INTEGERS.contains(&k) {
-                (!value.as_u64().is_some() && !is_whole_non_negative(value))
+                (value.as_u64().is_none() && !is_whole_non_negative(value))
                     .then(|| format!("`{k}` must be a non-negative integer, found {value}"))
             } else if NUMBERS.contains(&k) {
                 (!value.is_number()).then(|| format!("`{k}` must be a number, found {value}"))
