@@ -64,8 +64,21 @@ fn default_specs() -> Vec<PathBuf> {
 }
 
 fn main() {
-    let named = std::env::args()
-        .skip(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--generate FILE`: only write the Graph-shaped description.
+    if let Some(i) = args.iter().position(|a| a == "--generate") {
+        let Some(out) = args.get(i + 1) else {
+            eprintln!("--generate needs a file name");
+            std::process::exit(2);
+        };
+        if let Err(e) = graph_shape::generate(std::path::Path::new(out)) {
+            eprintln!("cannot write {out}: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    let named = args
+        .iter()
         .find(|a| !a.starts_with("--"))
         .map(PathBuf::from);
     let Some(path) = named else {

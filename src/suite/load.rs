@@ -575,7 +575,10 @@ impl<'a> Compiler<'a> {
             let kind = self.webhook_step(&hook.value, hook.pos, known)?;
             (kind, format!("webhook {}", hook.value.event.value))
         } else {
-            let (req, label) = self.request_step(step, ctx, checks, known)?;
+            let Some((req, label)) = self.request_step(step, ctx, checks, known) else {
+                self.unresolved_step(step, ctx, known);
+                return None;
+            };
             (StepKind::Request(Box::new(req)), label)
         };
         let mut captures = Vec::new();
@@ -644,6 +647,31 @@ impl<'a> Compiler<'a> {
             captures,
             snapshot,
         })
+    }
+
+    /// A step whose operation is unknown: its other problems are still
+    /// reported (one `check` shows them all), and its captures count as
+    /// defined so later steps do not report them as well.
+    fn unresolved_step(&mut self, step: &model::Step, ctx: &CaseCtx<'_>, known: &mut Known<'_>) {
+        let values = step.path.iter().chain(&step.query).chain(&step.headers);
+        for node in values.map(|(_, v)| v).chain(step.body.iter()) {
+            let vt = self.value_template(node);
+            self.require_vars(&vt, known, node.pos);
+        }
+        if let Some(raw) = &step.raw_body {
+            let t = self.template(&raw.value, raw.pos);
+            self.require_template_vars(&t, known, raw.pos);
+        }
+        if let Some(c) = &step.credential
+            && c.value != "none"
+            && !ctx.credentials.contains_key(&c.value)
+        {
+            let names: Vec<&str> = ctx.credentials.keys().map(String::as_str).collect();
+            self.error(c.pos, crate::diag::unknown_credential(&c.value, &names));
+        }
+        for name in step.capture.keys() {
+            known.local.insert(name.clone());
+        }
     }
 
     fn request_step(
