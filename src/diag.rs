@@ -85,8 +85,11 @@ pub fn snippet(text: &str, at: Pos) -> Option<String> {
     } else {
         column - WIDTH * 2 / 3
     };
-    let crop = |line: &str| -> String {
+    let crop = |line: &str, context: bool| -> String {
         let count = line.chars().count();
+        if context && count <= WIDTH {
+            return line.replace('\t', " ");
+        }
         let body: String = line.chars().skip(start).take(WIDTH).collect();
         let head = if start > 0 { "…" } else { "" };
         let tail = if count > start + WIDTH { "…" } else { "" };
@@ -96,7 +99,7 @@ pub fn snippet(text: &str, at: Pos) -> Option<String> {
     let mut out = String::new();
     let first = index.saturating_sub(2);
     for (i, line) in lines.iter().enumerate().take(index + 1).skip(first) {
-        out.push_str(&format!("{:>width$} | {}\n", i + 1, crop(line)));
+        out.push_str(&format!("{:>width$} | {}\n", i + 1, crop(line, i != index)));
     }
     let caret = column - start + usize::from(start > 0);
     out.push_str(&format!("{:>width$} | {}^", "", " ".repeat(caret)));

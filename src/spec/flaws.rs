@@ -134,7 +134,8 @@ impl Walker<'_> {
                 let in_schemas =
                     pointer.ends_with("/components/schemas") || pointer == "/definitions";
                 for (key, child) in map.iter_mut() {
-                    if super::convert::is_data_key(key) {
+                    // Vendor extensions (`x-...`) are not read as OpenAPI.
+                    if super::convert::is_data_key(key) || (!in_schemas && key.starts_with("x-")) {
                         continue;
                     }
                     let len = push(pointer, key);
@@ -518,6 +519,14 @@ mod tests {
             "{}",
             flaws[0].message
         );
+        assert_eq!(doc, before);
+    }
+
+    #[test]
+    fn vendor_extensions_are_not_read_as_schemas() {
+        let mut doc = json!({"paths": {"/a": {"get": {"x-breaking-changes": [{"schema": {"properties": {"p": "string"}}}]}}}});
+        let before = doc.clone();
+        assert!(repair(&mut doc, &mut Patterns::default()).is_empty());
         assert_eq!(doc, before);
     }
 
