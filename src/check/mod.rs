@@ -356,7 +356,10 @@ pub fn truncate_text(text: &str, max_lines: usize, max_chars: usize) -> String {
     let total_lines = text.lines().count();
     for (i, line) in text.lines().enumerate() {
         if i >= max_lines || out.len() + line.len() > max_chars {
-            out.push_str(&format!("… ({} more lines)", total_lines - i));
+            out.push_str(&format!(
+                "… ({})",
+                crate::diag::plural(total_lines - i, "more line")
+            ));
             return out;
         }
         if i > 0 {

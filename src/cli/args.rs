@@ -22,6 +22,10 @@ Exit codes: 0 all cases passed, 1 a case failed, 2 usage or input error.";
 #[derive(Debug, Parser)]
 #[command(name = "apiconform", version, about, after_help = EXAMPLES)]
 pub struct Cli {
+    /// Colours: `auto` (a terminal, unless NO_COLOR is set or
+    /// CLICOLOR_FORCE forces them), `always` or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
     /// Largest spec, suite or vars file read, in bytes or with a unit
@@ -29,6 +33,25 @@ pub struct Cli {
     #[arg(long, global = true, env = "APICONFORM_MAX_INPUT_SIZE", value_name = "SIZE",
           value_parser = crate::input::parse_size)]
     pub max_input_size: Option<u64>,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Applies the choice to every coloured stream of the process.
+    pub fn apply(self) {
+        anstream::ColorChoice::write_global(match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        });
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +118,7 @@ pub struct RunArgs {
     #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
     /// Cases run concurrently (steps of a case run in order); at least 1.
-    #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
+    #[arg(long, short = 'j', value_name = "N", allow_negative_numbers = true, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Per-request timeout: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
@@ -119,7 +142,7 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub exclude_checks: Vec<String>,
     /// Only failures and the summary.
-    #[arg(long, short = 'q')]
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,
     /// Dump every request and response (secrets redacted).
     #[arg(long, short = 'v')]
@@ -162,8 +185,9 @@ pub struct ListArgs {
 pub struct CheckArgs {
     /// Suite files or folders, and/or OpenAPI files (default: `cases`).
     pub paths: Vec<PathBuf>,
-    /// An OpenAPI document to validate (repeatable).
-    #[arg(long = "spec", value_name = "FILE")]
+    /// An OpenAPI or Swagger 2.0 document to validate, a file or an
+    /// http(s) URL (repeatable).
+    #[arg(long = "spec", value_name = "FILE|URL")]
     pub spec: Vec<PathBuf>,
     /// Set a variable, as for `run`.
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -232,7 +256,7 @@ pub struct CertifyArgs {
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secret: Vec<String>,
     /// Cases run concurrently; at least 1.
-    #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
+    #[arg(long, short = 'j', value_name = "N", allow_negative_numbers = true, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Per-request timeout: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
@@ -351,9 +375,11 @@ pub fn parse_base_url(s: &str) -> Result<String, String> {
 
 /// `--jobs`: a positive count.
 pub fn parse_jobs(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
+    match s.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("`{s}` is too large")),
+        Ok(_) => Err(format!(
+            "`{s}`: the number of concurrent cases must be at least 1"
+        )),
         Err(_) => Err(format!("`{s}` is not a whole number")),
     }
 }

@@ -18,6 +18,7 @@ use crate::run::{self, Record, RunConfig};
 use crate::suite::{self, LoadOptions};
 
 pub fn dispatch(cli: Cli) -> u8 {
+    cli.color.apply();
     match cli.command {
         Command::Run(args) => run_command(*args),
         Command::List(args) => list_command(args),
@@ -69,16 +70,22 @@ fn list_command(args: ListArgs) -> u8 {
     }
     let suites: std::collections::BTreeSet<&str> =
         sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
-    eprintln!("{} cases in {} suites", sel.plan.len(), suites.len());
+    eprintln!(
+        "{} in {}",
+        crate::diag::plural(sel.plan.len(), "case"),
+        crate::diag::plural(suites.len(), "suite")
+    );
     EXIT_OK
 }
 
 fn check_command(args: CheckArgs) -> u8 {
     let mut diagnostics = Diagnostics::default();
+    let mut warnings = Diagnostics::default();
     let mut spec_files = args.spec.clone();
     let mut suite_paths = Vec::new();
     for p in &args.paths {
-        if p.is_file() && looks_like_spec(p) {
+        let url = p.to_str().is_some_and(crate::spec::source::is_url);
+        if url || (p.is_file() && looks_like_spec(p)) {
             spec_files.push(p.clone());
         } else {
             suite_paths.push(p.clone());
@@ -89,18 +96,21 @@ fn check_command(args: CheckArgs) -> u8 {
         match crate::spec::load(file) {
             Ok(spec) => {
                 let problems = crate::spec::lint::lint(&spec);
-                if problems.is_empty() {
-                    report.push(format!(
-                        "ok: {} ({} {}, OpenAPI {}): {} operations, {} schemas compiled",
-                        file.display(),
-                        spec.title,
-                        spec.api_version,
-                        spec.version,
-                        spec.operations.len(),
-                        spec.schema_count()
-                    ));
-                }
-                diagnostics.0.extend(problems.0);
+                let dialect = if spec.swagger2 {
+                    "Swagger 2.0 read as OpenAPI 3.0".to_string()
+                } else {
+                    format!("OpenAPI {}", spec.version)
+                };
+                report.push(format!(
+                    "ok: {} ({} {}, {dialect}): {} operations, {} schemas compiled{}",
+                    file.display(),
+                    spec.title,
+                    spec.api_version,
+                    spec.operations.len(),
+                    spec.schema_count(),
+                    warning_count(problems.len())
+                ));
+                warnings.0.extend(problems.0);
             }
             Err(d) => diagnostics.0.extend(d.0),
         }
@@ -113,24 +123,35 @@ fn check_command(args: CheckArgs) -> u8 {
         let paths = default_paths(&suite_paths);
         match suite::load_paths(&paths, &LoadOptions { external }) {
             Ok(suites) => {
+                let mut linted: Vec<&Path> = Vec::new();
                 for s in &suites {
-                    let lint = crate::spec::lint::lint(&s.spec);
-                    diagnostics.0.extend(lint.0);
+                    let mut count = 0;
+                    if !linted.contains(&s.spec.path.as_path()) {
+                        linted.push(&s.spec.path);
+                        let lint = crate::spec::lint::lint(&s.spec);
+                        count = lint.len();
+                        warnings.0.extend(lint.0);
+                    }
                     let steps: usize = s
                         .cases
                         .iter()
                         .map(|c| c.steps.len() + c.cleanup.len())
                         .sum();
                     report.push(format!(
-                        "ok: {} ({} cases, {steps} steps; spec {})",
+                        "ok: {} ({}, {}; spec {}{})",
                         s.file.display(),
-                        s.cases.len(),
-                        s.spec.path.display()
+                        crate::diag::plural(s.cases.len(), "case"),
+                        crate::diag::plural(steps, "step"),
+                        s.spec.path.display(),
+                        warning_count(count)
                     ));
                 }
             }
             Err(d) => diagnostics.0.extend(d.0),
         }
+    }
+    if !warnings.is_empty() {
+        eprintln!("{}", warnings.warnings_text(usize::MAX));
     }
     if !diagnostics.is_empty() {
         diagnostics.0.dedup();
@@ -146,6 +167,34 @@ fn check_command(args: CheckArgs) -> u8 {
         out(&line);
     }
     EXIT_OK
+}
+
+/// `, 3 warnings` (nothing for none).
+fn warning_count(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => ", 1 warning (the part concerned is not enforced)".into(),
+        n => format!(", {n} warnings (the parts concerned are not enforced)"),
+    }
+}
+
+/// Before a run: the spec warnings (local flaws worked around), a few per
+/// spec, pointing at `check` for the full list.
+fn print_spec_warnings(suites: &[Arc<crate::suite::Suite>]) {
+    let mut seen: Vec<&Path> = Vec::new();
+    for s in suites {
+        if seen.contains(&s.spec.path.as_path()) || s.spec.warnings.is_empty() {
+            continue;
+        }
+        seen.push(&s.spec.path);
+        eprintln!("{}", s.spec.warnings.warnings_text(5));
+        eprintln!(
+            "({} spec warning{}: `apiconform check --spec {}` lists them; schemas compiled lazily may add more)",
+            s.spec.warnings.len(),
+            if s.spec.warnings.len() == 1 { "" } else { "s" },
+            s.spec.path.display()
+        );
+    }
 }
 
 /// An OpenAPI file (rather than a suite) given to `check`.
@@ -185,6 +234,7 @@ fn run_command(args: RunArgs) -> u8 {
     if args.repeat == 0 {
         return usage_error("--repeat must be at least 1");
     }
+    print_spec_warnings(&sel.suites);
     sel.plan = run::repeat(std::mem::take(&mut sel.plan), args.repeat);
     if sel.plan.is_empty() && sel.partition.is_none() {
         return usage_error("no cases match the given paths and filters");

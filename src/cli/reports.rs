@@ -137,8 +137,8 @@ pub(super) fn merge_command(args: MergeArgs) -> u8 {
         }
     }
     let line = format!(
-        "merged {} reports ({}): {} cases · {}",
-        reports.len(),
+        "merged {} ({}): {} cases · {}",
+        crate::diag::plural(reports.len(), "report"),
         if merged.partitions.is_empty() {
             "unsharded".to_string()
         } else {

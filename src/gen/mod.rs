@@ -110,7 +110,10 @@ impl<'s> Generator<'s> {
             .ok_or_else(|| CannotGenerate::new("schema not found in its document"))
     }
 
-    fn validator(&self, schema: SchemaId) -> Result<&'s jsonschema::Validator, CannotGenerate> {
+    fn validator(
+        &self,
+        schema: SchemaId,
+    ) -> Result<crate::spec::SchemaValidator<'s>, CannotGenerate> {
         self.spec()
             .validator(schema)
             .map_err(|e| CannotGenerate::new(format!("the schema does not compile: {e}")))
@@ -147,7 +150,7 @@ impl<'s> Generator<'s> {
                         let why = validator
                             .iter_errors(&v)
                             .next()
-                            .map(|e| format!("{e} at {}", e.schema_path()))
+                            .map(|e| format!("{e} at {}", e.schema_path))
                             .unwrap_or_default();
                         first_error = Some(CannotGenerate::new(format!(
                             "drawn values break the schema ({why})"
@@ -197,7 +200,7 @@ impl<'s> Generator<'s> {
                 let dup = all.iter().any(|m| {
                     m.mutation.rule == n.mutation.rule && m.mutation.pointer == n.mutation.pointer
                 });
-                if !dup && breaks(validator, &n.value, n.mutation.rule, carrier) {
+                if !dup && breaks(&validator, &n.value, n.mutation.rule, carrier) {
                     all.push(n);
                 }
             }
@@ -214,7 +217,7 @@ impl<'s> Generator<'s> {
         carrier: Carrier,
     ) -> bool {
         self.validator(schema)
-            .is_ok_and(|v| breaks(v, value, rule, carrier))
+            .is_ok_and(|v| breaks(&v, value, rule, carrier))
     }
 
     /// Whether `value` is valid against `schema` as carried.
@@ -267,13 +270,18 @@ fn readings(value: &Value, carrier: Carrier) -> Vec<Value> {
     }
 }
 
-fn breaks(validator: &jsonschema::Validator, value: &Value, rule: Rule, carrier: Carrier) -> bool {
+fn breaks(
+    validator: &crate::spec::SchemaValidator<'_>,
+    value: &Value,
+    rule: Rule,
+    carrier: Carrier,
+) -> bool {
     let readings = readings(value, carrier);
     readings.iter().all(|r| !validator.is_valid(r))
         && readings.iter().any(|r| {
             validator
                 .iter_errors(r)
-                .any(|e| e.kind().keyword() == rule.keyword())
+                .any(|e| e.keyword == rule.keyword())
         })
 }
 

@@ -12,10 +12,11 @@ use super::model::{RunReport, human_time};
 use crate::coverage::{Coverage, PairState};
 use crate::result::{CaseResult, CaseStatus, CheckOutcome, StepOutcome, StepResult};
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values
+/// (terminal escape sequences from a target's body dropped).
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
+    for ch in crate::diag::strip_ansi(text).chars() {
         match ch {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

@@ -24,6 +24,7 @@ pub fn cell(text: &str) -> String {
 
 /// A fenced code block whose fence is longer than any backtick run inside.
 pub fn code_block(text: &str) -> String {
+    let text = crate::diag::strip_ansi(text);
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}text\n{}\n{fence}\n", text.trim_end())
@@ -180,6 +181,14 @@ pub fn coverage(m: &mut String, c: &Coverage, budget: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_escapes_from_a_body_do_not_reach_the_markdown() {
+        let body = "\u{1b}[31merror\u{1b}[0m: \u{1b}]8;;http://x\u{7}link";
+        assert_eq!(cell(body), "error: link");
+        assert_eq!(code_block(body), "```text\nerror: link\n```\n");
+        assert_eq!(crate::report::html::esc(body), "error: link");
+    }
 
     #[test]
     fn cells_cannot_break_tables_or_inject_html() {

@@ -89,6 +89,31 @@ pub struct SpecRecord {
     pub sha256: String,
     /// The root file first, then referenced files.
     pub documents: Vec<FileHash>,
+    /// Local flaws of the spec that were worked around (not enforced).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<SpecWarning>,
+}
+
+/// One spec warning: where (file, line and column when known) and what.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SpecWarning {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl SpecWarning {
+    pub fn from_diagnostic(d: &crate::diag::Diagnostic) -> Self {
+        SpecWarning {
+            file: d.file.display().to_string(),
+            line: d.pos.is_known().then_some(d.pos.line),
+            column: d.pos.is_known().then_some(d.pos.column),
+            message: d.message.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -220,6 +245,13 @@ impl ReportBuilder {
                         file: d.file.display().to_string(),
                         sha256: d.sha256.clone(),
                     })
+                    .collect(),
+                warnings: s
+                    .spec
+                    .warnings
+                    .0
+                    .iter()
+                    .map(SpecWarning::from_diagnostic)
                     .collect(),
             });
         }

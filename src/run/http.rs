@@ -66,7 +66,8 @@ pub async fn send(
         let body = response
             .bytes()
             .await
-            .map_err(|e| SendError::Body(describe(&e, timeout)))?;
+            .map_err(|e| SendError::Body(describe_body(&e, timeout)))?;
+        let body = decode_body(&headers, body, max_body).map_err(SendError::Body)?;
         return Ok(HttpResponse {
             status,
             headers,
@@ -84,17 +85,87 @@ pub async fn send(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => {
-                return Err(SendError::Body(describe(&e, timeout)));
-            }
+            Err(e) => return Err(SendError::Body(describe_body(&e, timeout))),
         }
     }
+    let body = decode_body(&headers, Bytes::from(body), max_body).map_err(SendError::Body)?;
     Ok(HttpResponse {
         status,
         headers,
-        body: Bytes::from(body),
+        body,
         elapsed: started.elapsed(),
     })
+}
+
+/// Decodes a body sent with `Content-Encoding` gzip, deflate or br (in that
+/// header's order, last applied first), refusing a decoded size above
+/// `max_body` so a compression bomb stops at the limit. Other encodings
+/// (and `identity`) are left as sent.
+pub fn decode_body(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Bytes, String> {
+    use std::io::Read;
+    let Some(value) = headers
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(body);
+    };
+    let codings: Vec<String> = value
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    let mut bytes = body;
+    for coding in codings.iter().rev() {
+        let mut out = Vec::new();
+        let limit = max_body as u64 + 1;
+        let read = match coding.as_str() {
+            "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(&bytes[..])
+                .take(limit)
+                .read_to_end(&mut out),
+            "deflate" => {
+                // Servers send zlib-wrapped or raw deflate under this name.
+                let zlib = flate2::read::ZlibDecoder::new(&bytes[..])
+                    .take(limit)
+                    .read_to_end(&mut out);
+                if zlib.is_err() {
+                    out.clear();
+                    flate2::read::DeflateDecoder::new(&bytes[..])
+                        .take(limit)
+                        .read_to_end(&mut out)
+                } else {
+                    zlib
+                }
+            }
+            "br" => brotli_decompressor::Decompressor::new(&bytes[..], 8192)
+                .take(limit)
+                .read_to_end(&mut out),
+            _ => return Ok(bytes),
+        };
+        if let Err(e) = read {
+            return Err(format!(
+                "the body is sent with Content-Encoding: {value}, but it does not decode as {coding}: {e}"
+            ));
+        }
+        if out.len() > max_body {
+            return Err(format!(
+                "the {coding}-encoded body decodes to more than --max-body-size ({max_body} bytes)"
+            ));
+        }
+        bytes = Bytes::from(out);
+    }
+    Ok(bytes)
+}
+
+/// A failure while reading the body: the status and headers did arrive, so
+/// a timeout says the body is what did not complete.
+fn describe_body(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!(
+            "the status and headers arrived, but the body did not complete within {} ms (--timeout)",
+            timeout.as_millis()
+        );
+    }
+    format!("reading the body failed: {}", describe(e, timeout))
 }
 
 /// Turns a reqwest error into one line naming the cause.

@@ -13,6 +13,11 @@ use serde_json::{Map, Value};
 /// Keys whose values are data, not schemas: never rewritten.
 const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
 
+/// Whether an object key holds data rather than schemas.
+pub fn is_data_key(key: &str) -> bool {
+    DATA_KEYS.contains(&key)
+}
+
 /// Which OpenAPI dialect a document uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum OasVersion {

@@ -10,6 +10,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::convert::{self, OasVersion};
+use super::flaws;
+use super::locate;
+use super::pattern::Patterns;
+use super::source;
+use super::swagger2;
 use super::validators::{self, Validators};
 use super::{
     Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody,
@@ -38,6 +43,25 @@ const URI_PATH: &AsciiSet = &CONTROLS
     .add(b'^')
     .add(b'|');
 
+/// The path part of a document's made-up base URI: its canonical path, or
+/// for a URL document `/url/<scheme>/<host:port>/<path>`, so relative
+/// `$ref`s between documents resolve the same way in the registry.
+fn uri_path(canonical: &Path) -> String {
+    let text = canonical.to_string_lossy();
+    let plain = match source::as_url(canonical) {
+        Some(url) => {
+            format!(
+                "/url/{}/{}{}",
+                url.scheme(),
+                url.host_str().unwrap_or(""),
+                url.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ) + url.path()
+        }
+        None => text.into_owned(),
+    };
+    utf8_percent_encode(&plain, URI_PATH).to_string()
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -48,13 +72,76 @@ struct RawDoc {
     canonical: PathBuf,
     sha256: String,
     value: Value,
+    /// The source, kept until the end of loading to place warnings.
+    text: String,
+}
+
+/// A warning before it has a line and column: document, pointer, message.
+struct Pending {
+    doc: usize,
+    pointer: String,
+    message: String,
+}
+
+/// Turns pending warnings into diagnostics with `file:line:column` (one
+/// pass over each file that has any), the pointer kept in the message.
+fn place(pending: Vec<Pending>, files: &[PathBuf], texts: &[String]) -> Diagnostics {
+    let mut by_doc: HashMap<usize, Vec<String>> = HashMap::new();
+    for p in &pending {
+        by_doc.entry(p.doc).or_default().push(p.pointer.clone());
+    }
+    let mut located: HashMap<usize, HashMap<String, Pos>> = HashMap::new();
+    for (doc, pointers) in by_doc {
+        let (Some(file), Some(text)) = (files.get(doc), texts.get(doc)) else {
+            continue;
+        };
+        let json = yaml::looks_json(file, text);
+        located.insert(doc, locate::positions(text, json, &pointers));
+    }
+    let mut out = Diagnostics::default();
+    for p in pending {
+        let pos = located
+            .get(&p.doc)
+            .and_then(|m| m.get(&p.pointer))
+            .copied()
+            .unwrap_or(Pos::UNKNOWN);
+        let pointer = if p.pointer.is_empty() {
+            "/"
+        } else {
+            &p.pointer
+        };
+        let file = files.get(p.doc).cloned().unwrap_or_default();
+        out.push(Diagnostic::new(
+            file,
+            pos,
+            format!("{pointer}: {}", p.message),
+        ));
+    }
+    out
 }
 
 /// Loads and indexes a spec. Every problem that makes it unusable is
 /// returned as a diagnostic (parse errors with line and column, structural
 /// problems with their JSON pointer).
+/// Converts a Swagger 2.0 root document (and the documents it references)
+/// in place to OpenAPI 3.0 semantics; whether it was one.
+fn convert_swagger2(docs: &mut [RawDoc]) -> bool {
+    let Some((first, rest)) = docs.split_first_mut() else {
+        return false;
+    };
+    if !swagger2::is_swagger2(&first.value) {
+        return false;
+    }
+    swagger2::convert(&mut first.value);
+    for doc in rest {
+        swagger2::nullable_and_file(&mut doc.value);
+    }
+    true
+}
+
 pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
-    let docs = read_documents(path)?;
+    let mut docs = read_documents(path)?;
+    let was_swagger2 = convert_swagger2(&mut docs);
     let Some(first) = docs.first() else {
         return Err(Diagnostics::from(Diagnostic::new(
             path,
@@ -78,9 +165,22 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
     // Convert, then decide whether per-direction copies are needed.
     let mut converted: Vec<Value> = Vec::with_capacity(docs.len());
     let mut files = Vec::with_capacity(docs.len());
-    for doc in docs {
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut patterns = Patterns::default();
+    let mut texts = Vec::with_capacity(docs.len());
+    let mut names = Vec::with_capacity(docs.len());
+    for (index, doc) in docs.into_iter().enumerate() {
         let mut value = doc.value;
         convert::convert_document(&mut value, version);
+        for flaw in flaws::repair(&mut value, &mut patterns) {
+            pending.push(Pending {
+                doc: index,
+                pointer: flaw.pointer,
+                message: flaw.message,
+            });
+        }
+        texts.push(doc.text);
+        names.push(doc.file.clone());
         files.push((doc.file, doc.canonical, doc.sha256));
         converted.push(value);
     }
@@ -95,7 +195,7 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
     let mut documents = Vec::new();
     let mut uris = Vec::new();
     for (value, (file, canonical, sha256)) in converted.into_iter().zip(files) {
-        let path_part = utf8_percent_encode(&canonical.to_string_lossy(), URI_PATH).to_string();
+        let path_part = uri_path(&canonical);
         let base = format!("https://spec.apiconform.local{path_part}");
         let request = format!("https://request.apiconform.local{path_part}");
         let response = format!("https://response.apiconform.local{path_part}");
@@ -130,39 +230,52 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
         uris: &uris,
         validators: Validators::new(registry),
         diagnostics: Diagnostics::default(),
+        warnings: Vec::new(),
+        swagger2: was_swagger2,
     };
     let operations = indexer.operations();
     let Indexer {
         validators,
         diagnostics,
+        warnings: index_warnings,
         ..
     } = indexer;
+    pending.extend(index_warnings);
 
     let mut router = Router::default();
-    let mut by_id = HashMap::new();
-    let mut diagnostics = diagnostics;
+    let mut by_id: HashMap<String, usize> = HashMap::new();
     for (i, op) in operations.iter().enumerate() {
         if op.kind == OperationKind::Path {
             router.insert(&op.method, &op.path, i);
         }
-        if let Some(id) = &op.id
-            && by_id.insert(id.clone(), i).is_some()
-        {
-            diagnostics.push(Diagnostic::new(
-                path,
-                Pos::UNKNOWN,
-                format!("{}: duplicate operationId `{id}`", op.pointer),
-            ));
+        if let Some(id) = &op.id {
+            match by_id.get(id) {
+                Some(&first) => pending.push(Pending {
+                    doc: 0,
+                    pointer: op.pointer.clone(),
+                    message: format!(
+                        "duplicate operationId `{id}` (also at {}); `{id}` names the first one",
+                        operations[first].pointer
+                    ),
+                }),
+                None => {
+                    by_id.insert(id.clone(), i);
+                }
+            }
         }
     }
+    let warnings = place(pending, &names, &texts);
+    drop(texts);
     diagnostics.into_result(Spec {
         path: path.to_path_buf(),
         version,
+        swagger2: was_swagger2,
         title,
         api_version,
         sha256: documents[0].sha256.clone(),
         documents,
         operations,
+        warnings,
         router,
         by_id,
         validators,
@@ -180,14 +293,25 @@ fn detect_version(path: &Path, root: &Value) -> Result<OasVersion, Diagnostics> 
         Some(other) => Err(err(format!(
             "/openapi: expected a version string, found {other}"
         ))),
-        None if root.get("swagger").is_some() => Err(err(
-            "Swagger 2.0 is not supported: convert the document to OpenAPI 3.x".into(),
-        )),
+        None if root.get("swagger").is_some() => Err(err(format!(
+            "/swagger: version {} is not supported (use Swagger 2.0 or OpenAPI 3.0.x or 3.1.x)",
+            root["swagger"]
+        ))),
         None => Err(err("not an OpenAPI document: no `openapi` field".into())),
     }
 }
 
-/// Reads the root file and, breadth first, every file its `$ref`s name.
+/// The name a document is known by: its canonical path, or its URL as
+/// parsed (so `a/../b` and `b` are one document either way).
+fn canonical_name(name: &Path) -> std::io::Result<PathBuf> {
+    match source::as_url(name) {
+        Some(url) => Ok(PathBuf::from(url.to_string())),
+        None => name.canonicalize(),
+    }
+}
+
+/// Reads the root document and, breadth first, every document its `$ref`s
+/// name (files, or URLs for a spec fetched from a URL), each once.
 fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
     let mut docs: Vec<RawDoc> = Vec::new();
     let mut seen: HashMap<PathBuf, usize> = HashMap::new();
@@ -195,7 +319,7 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
     queue.push_back((path.to_path_buf(), None));
     let mut diagnostics = Diagnostics::default();
     while let Some((file, referrer)) = queue.pop_front() {
-        let canonical = match file.canonicalize() {
+        let canonical = match canonical_name(&file) {
             Ok(c) => c,
             Err(e) => {
                 let d = match &referrer {
@@ -213,14 +337,19 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
         if seen.contains_key(&canonical) {
             continue;
         }
-        let bytes = match crate::input::read(&file) {
+        seen.insert(canonical.clone(), docs.len());
+        let bytes = match source::read_spec_bytes(&file) {
             Ok(b) => b,
             Err(e) => {
-                diagnostics.push(Diagnostic::new(
-                    &file,
-                    Pos::UNKNOWN,
-                    format!("cannot read file: {e}"),
-                ));
+                let d = match &referrer {
+                    Some((from, pointer)) => Diagnostic::new(
+                        from,
+                        Pos::UNKNOWN,
+                        format!("{pointer}: $ref to {}: {e}", file.display()),
+                    ),
+                    None => Diagnostic::new(&file, Pos::UNKNOWN, e.to_string()),
+                };
+                diagnostics.push(d);
                 continue;
             }
         };
@@ -243,30 +372,18 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
                 continue;
             }
         };
-        let dir = canonical
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
         let mut refs = Vec::new();
         collect_external_refs(&value, &mut String::new(), &mut refs);
         for (pointer, target) in refs {
-            if target.starts_with("http://") || target.starts_with("https://") {
-                diagnostics.push(Diagnostic::new(
-                    &file,
-                    Pos::UNKNOWN,
-                    format!("{pointer}: remote $ref `{target}` is not supported; download the file and refer to it by a relative path"),
-                ));
-                continue;
-            }
-            let decoded = percent_decode_str(&target).decode_utf8_lossy().to_string();
-            queue.push_back((dir.join(decoded), Some((file.clone(), pointer))));
+            let next = source::join_reference(&canonical, &target);
+            queue.push_back((next, Some((file.clone(), pointer))));
         }
-        seen.insert(canonical.clone(), docs.len());
         docs.push(RawDoc {
             file,
             canonical,
             sha256,
             value,
+            text,
         });
     }
     if docs.is_empty() || !diagnostics.is_empty() {
@@ -344,7 +461,12 @@ struct Indexer<'a> {
     documents: &'a [Document],
     uris: &'a [DocUris],
     validators: Validators,
+    /// Problems that leave nothing usable (no `paths` at all).
     diagnostics: Diagnostics,
+    /// Local flaws: the part concerned is skipped, the rest indexed.
+    warnings: Vec<Pending>,
+    /// The root was Swagger 2.0 (converted): body parameters are expected.
+    swagger2: bool,
 }
 
 impl<'a> Indexer<'a> {
@@ -355,17 +477,26 @@ impl<'a> Indexer<'a> {
         self.documents[at.doc].value.pointer(&at.pointer)
     }
 
-    fn problem(&mut self, at: &At, message: impl Into<String>) {
+    fn diagnostic(&self, at: &At, message: impl Into<String>) -> Diagnostic {
         let pointer = if at.pointer.is_empty() {
             "/"
         } else {
             &at.pointer
         };
-        self.diagnostics.push(Diagnostic::new(
+        Diagnostic::new(
             &self.documents[at.doc].file,
             Pos::UNKNOWN,
             format!("{pointer}: {}", message.into()),
-        ));
+        )
+    }
+
+    /// A local flaw: reported as a warning, the part concerned skipped.
+    fn problem(&mut self, at: &At, message: impl Into<String>) {
+        self.warnings.push(Pending {
+            doc: at.doc,
+            pointer: at.pointer.clone(),
+            message: message.into(),
+        });
     }
 
     /// Follows `$ref` chains to the object they name.
@@ -386,13 +517,8 @@ impl<'a> Indexer<'a> {
             let doc = if file.is_empty() {
                 at.doc
             } else {
-                let base = self.uris[at.doc]
-                    .canonical
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                let decoded = percent_decode_str(file).decode_utf8_lossy().to_string();
-                let target = base.join(decoded).canonicalize().ok();
+                let joined = source::join_reference(&self.uris[at.doc].canonical, file);
+                let target = canonical_name(&joined).ok();
                 match target.and_then(|t| self.uris.iter().position(|u| u.canonical == t)) {
                     Some(d) => d,
                     None => {
@@ -420,7 +546,20 @@ impl<'a> Indexer<'a> {
         None
     }
 
+    /// Registers the schema at `at`. A schema that is only a `$ref` is
+    /// registered under its target, so every operation naming the same
+    /// component shares one validator.
     fn schema(&mut self, at: &At, direction: Direction) -> Option<usize> {
+        let only_ref = self
+            .value(at)
+            .and_then(Value::as_object)
+            .is_some_and(|o| o.len() == 1 && o.get("$ref").is_some_and(Value::is_string));
+        let target = if only_ref {
+            self.deref(at.clone()).map(|(t, _)| t)
+        } else {
+            None
+        };
+        let at = target.as_ref().unwrap_or(at);
         let uri = match direction {
             Direction::Request => &self.uris[at.doc].request,
             Direction::Response => &self.uris[at.doc].response,
@@ -436,13 +575,12 @@ impl<'a> Indexer<'a> {
         for (section, is_webhook) in sections {
             let Some(Value::Object(items)) = root.get(section) else {
                 if section == "paths" && root.get("webhooks").is_none() {
-                    self.problem(
-                        &At {
-                            doc: 0,
-                            pointer: String::new(),
-                        },
-                        "no `paths`",
-                    );
+                    let at = At {
+                        doc: 0,
+                        pointer: String::new(),
+                    };
+                    let d = self.diagnostic(&at, "no `paths` (and no `webhooks`): nothing to test");
+                    self.diagnostics.push(d);
                 }
                 continue;
             };
@@ -454,7 +592,13 @@ impl<'a> Indexer<'a> {
                 let Some((item_at, item)) = self.deref(item_at) else {
                     continue;
                 };
-                let shared = self.parameters(&item_at.child("parameters"), item.get("parameters"));
+                let mut shared =
+                    self.parameters(&item_at.child("parameters"), item.get("parameters"));
+                let template = if is_webhook {
+                    key.as_str()
+                } else {
+                    self.split_query(&item_at, key, &mut shared)
+                };
                 for method in METHODS {
                     let Some(op) = item.get(*method) else {
                         continue;
@@ -468,12 +612,50 @@ impl<'a> Indexer<'a> {
                     if !is_webhook && !key.starts_with('/') {
                         self.problem(&item_at, "path must start with `/`");
                     }
-                    let op = self.operation(op_at, op, key, method, kind, &shared, global_security);
+                    let op =
+                        self.operation(op_at, op, template, method, kind, &shared, global_security);
                     ops.push(op);
                 }
             }
         }
         ops
+    }
+
+    /// A path key carrying a query string (`/uploads?convert={convert}`) is
+    /// not a path template: the part before `?` is, and each `{name}` after it
+    /// becomes an optional query parameter (unless declared). Warned about.
+    fn split_query<'k>(&mut self, at: &At, key: &'k str, shared: &mut Vec<Parameter>) -> &'k str {
+        let Some((path, query)) = key.split_once('?') else {
+            return key;
+        };
+        let names: Vec<&str> = template_params(query).collect();
+        for name in &names {
+            if !shared
+                .iter()
+                .any(|p| p.location == ParamIn::Query && p.name == *name)
+            {
+                shared.push(Parameter {
+                    name: (*name).to_string(),
+                    location: ParamIn::Query,
+                    required: false,
+                    schema: None,
+                });
+            }
+        }
+        let list = if names.is_empty() {
+            String::from("no parameters")
+        } else {
+            format!(
+                "query parameter{} `{}`",
+                if names.len() == 1 { "" } else { "s" },
+                names.join("`, `")
+            )
+        };
+        self.problem(
+            at,
+            format!("a path key cannot carry a query string; read as path `{path}` with {list}"),
+        );
+        path
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -591,7 +773,12 @@ impl<'a> Indexer<'a> {
                 continue;
             };
             let name = p.get("name").and_then(Value::as_str);
-            let location = p.get("in").and_then(Value::as_str).and_then(ParamIn::parse);
+            let raw_in = p.get("in").and_then(Value::as_str);
+            if matches!(raw_in, Some("body" | "formData")) && self.swagger2 {
+                // Swagger 2.0: already turned into the operation's requestBody.
+                continue;
+            }
+            let location = raw_in.and_then(ParamIn::parse);
             let (Some(name), Some(location)) = (name, location) else {
                 self.problem(
                     &p_at,

@@ -5,9 +5,14 @@
 //! single source of truth; no typed OpenAPI model is re-serialized.
 
 pub mod convert;
+mod flaws;
 pub mod lint;
 mod load;
+mod locate;
+pub mod pattern;
 pub mod router;
+pub mod source;
+mod swagger2;
 mod validators;
 
 use std::collections::HashMap;
@@ -16,15 +21,18 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::diag::Diagnostics;
 pub use convert::OasVersion;
 pub use load::{load, sha256_hex};
-pub use validators::{SchemaError, SchemaId, Validators};
+pub use validators::{SchemaError, SchemaId, SchemaValidator, Validators, Violation};
 
 /// A loaded OpenAPI document and everything derived from it.
 pub struct Spec {
     /// The root file, as given.
     pub path: PathBuf,
     pub version: OasVersion,
+    /// The root was Swagger 2.0, read as OpenAPI 3.0.
+    pub swagger2: bool,
     pub title: String,
     pub api_version: String,
     /// Hex SHA-256 of the root file's bytes.
@@ -32,6 +40,10 @@ pub struct Spec {
     /// The root document first, then files reached through `$ref`.
     pub documents: Vec<Document>,
     pub operations: Vec<Operation>,
+    /// Local flaws that were worked around (a pattern that cannot run, a
+    /// keyword the meta-schema refuses, a path key with a query string...):
+    /// each names its file and JSON pointer; the rest of the spec is enforced.
+    pub warnings: Diagnostics,
     router: router::Router,
     by_id: HashMap<String, usize>,
     validators: Validators,
@@ -249,7 +261,7 @@ impl Spec {
     }
 
     /// The compiled validator for a schema, compiling it on first use.
-    pub fn validator(&self, id: SchemaId) -> Result<&jsonschema::Validator, &SchemaError> {
+    pub fn validator(&self, id: SchemaId) -> Result<SchemaValidator<'_>, &SchemaError> {
         self.validators.get(id)
     }
 
@@ -311,7 +323,7 @@ mod tests {
     fn validate(spec: &Spec, id: SchemaId, value: &Value) -> Vec<String> {
         let v = spec.validator(id).expect("compiles");
         v.iter_errors(value)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .map(|e| format!("{} at {}", e, e.instance_path))
             .collect()
     }
 

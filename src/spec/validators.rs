@@ -2,7 +2,8 @@
 //!
 //! All documents of a spec sit in one prepared jsonschema registry, each
 //! under a made-up base URI, so `$ref`s between files resolve without I/O.
-//! A validator is a one-line wrapper `{"$ref": "<uri>#<pointer>"}`.
+//! Every registered schema is one property of a single compiled validator
+//! (see [`Shared`]), so shared and recursive subschemas compile once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -48,7 +49,21 @@ struct Slot {
     pointer: String,
     /// Full reference, `<base uri>#<encoded pointer>`.
     reference: String,
-    compiled: OnceLock<Result<Validator, SchemaError>>,
+}
+
+/// Every schema of the spec compiled into one validator, so a component
+/// referenced from thousands of operations (and every schema its `$ref`s
+/// reach, cycles included) is compiled once: separate validators would each
+/// compile their own copy of everything reachable, which for a description
+/// of Microsoft Graph's shape is quadratic in time and memory.
+struct Shared {
+    /// `{"properties": {"<id>": {"$ref": "<reference>"}, ...}}` over the
+    /// schemas that compile; validating `{"<id>": value}` validates `value`.
+    validator: Option<Validator>,
+    /// The schemas the validator refuses, each with its reason.
+    errors: HashMap<SchemaId, SchemaError>,
+    /// Why there is no validator at all (no schema compiled).
+    none: SchemaError,
 }
 
 /// The validator table of one spec.
@@ -56,6 +71,130 @@ pub struct Validators {
     registry: Arc<Registry<'static>>,
     slots: Vec<Slot>,
     index: HashMap<String, SchemaId>,
+    shared: OnceLock<Shared>,
+}
+
+/// One schema's validator: a view into the shared one.
+#[derive(Clone, Copy)]
+pub struct SchemaValidator<'a> {
+    shared: &'a Validator,
+    id: SchemaId,
+}
+
+/// One way a value breaks a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// JSON pointer into the value.
+    pub instance_path: String,
+    /// JSON pointer of the failing keyword, relative to the schema.
+    pub schema_path: String,
+    pub keyword: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl SchemaValidator<'_> {
+    fn wrap(&self, value: &serde_json::Value) -> serde_json::Value {
+        let mut map = serde_json::Map::with_capacity(1);
+        map.insert(self.id.to_string(), value.clone());
+        serde_json::Value::Object(map)
+    }
+
+    pub fn is_valid(&self, value: &serde_json::Value) -> bool {
+        self.shared.is_valid(&self.wrap(value))
+    }
+
+    /// Every violation, paths relative to the value and to the schema.
+    pub fn iter_errors(
+        &self,
+        value: &serde_json::Value,
+    ) -> impl Iterator<Item = Violation> + use<> {
+        let wrapped = self.wrap(value);
+        let key = format!("/{}", self.id);
+        let schema_prefix = format!("/properties/{}", self.id);
+        let violations: Vec<Violation> = self
+            .shared
+            .iter_errors(&wrapped)
+            .map(|e| {
+                let instance = e.instance_path().as_str();
+                let instance_path = instance.strip_prefix(&key).unwrap_or(instance).to_string();
+                let schema = e.schema_path().as_str();
+                let schema = schema.strip_prefix(&schema_prefix).unwrap_or(schema);
+                let schema_path = schema.strip_prefix("/$ref").unwrap_or(schema).to_string();
+                Violation {
+                    instance_path,
+                    schema_path,
+                    keyword: e.kind().keyword().to_string(),
+                    message: explain(&e, &key),
+                }
+            })
+            .collect();
+        violations.into_iter()
+    }
+}
+
+/// The error's text; for `oneOf`/`anyOf`, why each branch failed, or which
+/// branches a value matched when it may match only one.
+fn explain(e: &jsonschema::ValidationError<'_>, key: &str) -> String {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    /// Branches described at most (the rest are counted).
+    const BRANCHES: usize = 6;
+    match e.kind() {
+        Kind::OneOfMultipleValid { context } => {
+            let valid: Vec<String> = context
+                .iter()
+                .enumerate()
+                .filter(|(_, errors)| errors.is_empty())
+                .map(|(i, _)| format!("#{i}"))
+                .collect();
+            format!(
+                "{} is valid under more than one `oneOf` branch ({}), but must match exactly one",
+                e.instance(),
+                valid.join(" and ")
+            )
+        }
+        Kind::OneOfNotValid { context } | Kind::AnyOf { context } => {
+            let keyword = e.kind().keyword();
+            let mut reasons: Vec<String> = context
+                .iter()
+                .enumerate()
+                .take(BRANCHES)
+                .map(|(i, errors)| match errors.first() {
+                    Some(first) => {
+                        let at = first.instance_path().as_str();
+                        let at = at.strip_prefix(key).unwrap_or(at);
+                        let outer = e.instance_path().as_str();
+                        let outer = outer.strip_prefix(key).unwrap_or(outer);
+                        let inner = at.strip_prefix(outer).unwrap_or(at);
+                        let more = match errors.len() {
+                            1 => String::new(),
+                            n => format!(" (+{} more)", n - 1),
+                        };
+                        if inner.is_empty() {
+                            format!("#{i}: {first}{more}")
+                        } else {
+                            format!("#{i}: at {inner}: {first}{more}")
+                        }
+                    }
+                    None => format!("#{i}: valid"),
+                })
+                .collect();
+            if context.len() > BRANCHES {
+                reasons.push(format!("{} more branches", context.len() - BRANCHES));
+            }
+            format!(
+                "{} matches no `{keyword}` branch: {}",
+                e.instance(),
+                reasons.join("; ")
+            )
+        }
+        _ => e.to_string(),
+    }
 }
 
 impl Validators {
@@ -64,6 +203,7 @@ impl Validators {
             registry: Arc::new(registry),
             slots: Vec::new(),
             index: HashMap::new(),
+            shared: OnceLock::new(),
         }
     }
 
@@ -78,7 +218,6 @@ impl Validators {
             document,
             pointer: pointer.to_string(),
             reference: reference.clone(),
-            compiled: OnceLock::new(),
         });
         self.index.insert(reference, id);
         id
@@ -100,43 +239,96 @@ impl Validators {
         self.slots[id].document
     }
 
-    pub fn get(&self, id: SchemaId) -> Result<&Validator, &SchemaError> {
-        let slot = &self.slots[id];
-        slot.compiled
-            .get_or_init(|| compile(&self.registry, &slot.reference))
-            .as_ref()
+    /// The validator of one schema; the first call compiles them all.
+    pub fn get(&self, id: SchemaId) -> Result<SchemaValidator<'_>, &SchemaError> {
+        let shared = self.shared.get_or_init(|| self.build_shared());
+        if let Some(e) = shared.errors.get(&id) {
+            return Err(e);
+        }
+        match &shared.validator {
+            Some(v) => Ok(SchemaValidator { shared: v, id }),
+            None => Err(&shared.none),
+        }
     }
 
-    /// Compiles every validator, on all cores (each slot compiles once
-    /// whichever thread gets to it first).
+    /// Compiles every schema now; returns those the validator refuses.
     pub fn compile_all(&self) -> Vec<(SchemaId, &SchemaError)> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for _ in 1..threads {
-                scope.spawn(|| {
-                    loop {
-                        let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if id >= self.slots.len() {
-                            break;
-                        }
-                        let _ = self.get(id);
-                    }
-                });
-            }
-            loop {
-                let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if id >= self.slots.len() {
-                    break;
+        let shared = self.shared.get_or_init(|| self.build_shared());
+        let mut failed: Vec<(SchemaId, &SchemaError)> =
+            shared.errors.iter().map(|(id, e)| (*id, e)).collect();
+        failed.sort_by_key(|(id, _)| *id);
+        failed
+    }
+
+    fn build_shared(&self) -> Shared {
+        let all: Vec<SchemaId> = (0..self.slots.len()).collect();
+        let none = SchemaError {
+            message: "no schema of the spec compiles".into(),
+        };
+        if all.is_empty() {
+            return Shared {
+                validator: None,
+                errors: HashMap::new(),
+                none,
+            };
+        }
+        match self.compile_set(&all) {
+            Ok(v) => Shared {
+                validator: Some(v),
+                errors: HashMap::new(),
+                none,
+            },
+            Err(_) => {
+                // Some schema is refused: find which by halving, so one bad
+                // schema leaves every other one enforced.
+                let mut errors = HashMap::new();
+                self.find_failures(&all, &mut errors);
+                let good: Vec<SchemaId> = all
+                    .into_iter()
+                    .filter(|id| !errors.contains_key(id))
+                    .collect();
+                let validator = if good.is_empty() {
+                    None
+                } else {
+                    self.compile_set(&good).ok()
+                };
+                Shared {
+                    validator,
+                    errors,
+                    none,
                 }
-                let _ = self.get(id);
             }
-        });
-        (0..self.slots.len())
-            .filter_map(|id| self.get(id).err().map(|e| (id, e)))
-            .collect()
+        }
+    }
+
+    fn find_failures(&self, ids: &[SchemaId], errors: &mut HashMap<SchemaId, SchemaError>) {
+        match self.compile_set(ids) {
+            Ok(_) => {}
+            Err(e) if ids.len() == 1 => {
+                errors.insert(ids[0], e);
+            }
+            Err(_) => {
+                let (a, b) = ids.split_at(ids.len() / 2);
+                self.find_failures(a, errors);
+                self.find_failures(b, errors);
+            }
+        }
+    }
+
+    fn compile_set(&self, ids: &[SchemaId]) -> Result<Validator, SchemaError> {
+        let properties: serde_json::Map<String, serde_json::Value> = ids
+            .iter()
+            .map(|&id| {
+                (
+                    id.to_string(),
+                    serde_json::json!({ "$ref": self.slots[id].reference }),
+                )
+            })
+            .collect();
+        compile(
+            &self.registry,
+            &serde_json::json!({ "properties": properties }),
+        )
     }
 }
 
@@ -144,14 +336,17 @@ fn uuid_format(s: &str) -> bool {
     uuid::Uuid::try_parse(s).is_ok() && s.len() == 36
 }
 
-fn compile(registry: &Registry<'static>, reference: &str) -> Result<Validator, SchemaError> {
+fn compile(
+    registry: &Registry<'static>,
+    schema: &serde_json::Value,
+) -> Result<Validator, SchemaError> {
     jsonschema::options()
         .with_draft(Draft::Draft202012)
         .with_registry(registry)
         .should_validate_formats(true)
         // OpenAPI documents (EnableNow's among them) say `guid` for `uuid`.
         .with_format("guid", uuid_format)
-        .build(&serde_json::json!({ "$ref": reference }))
+        .build(schema)
         .map_err(|e| SchemaError {
             message: e.to_string(),
         })

@@ -124,12 +124,15 @@ pub fn load_file(
     })?;
     let model: model::SuiteFile = yaml::from_str(file, &text)?;
 
-    let spec_path = lexical_clean(
-        &file
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(&model.spec.value),
-    );
+    let spec_path = match spec::source::is_url(&model.spec.value) {
+        true => PathBuf::from(&model.spec.value),
+        false => lexical_clean(
+            &file
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(&model.spec.value),
+        ),
+    };
     let key = spec_path
         .canonicalize()
         .unwrap_or_else(|_| spec_path.clone());
@@ -178,6 +181,19 @@ struct Known<'a> {
 impl Known<'_> {
     fn has(&self, name: &str) -> bool {
         self.globals.contains(name) || self.local.contains(name)
+    }
+
+    /// ` (did you mean `x`?)` among the variables and captures in scope.
+    fn suggest(&self, name: &str) -> String {
+        let mut names: Vec<&str> = self
+            .globals
+            .iter()
+            .chain(&self.local)
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        suggest(name, &names)
     }
 }
 
@@ -235,7 +251,10 @@ impl<'a> Compiler<'a> {
         vt.variables(&mut names);
         for name in names {
             if !known.has(&name) {
-                self.error(pos, format!("undefined variable `{name}`"));
+                self.error(
+                    pos,
+                    format!("undefined variable `{name}`{}", known.suggest(&name)),
+                );
             }
         }
     }
@@ -244,7 +263,10 @@ impl<'a> Compiler<'a> {
         let names: Vec<String> = t.variables().map(str::to_string).collect();
         for name in names {
             if !known.has(&name) {
-                self.error(pos, format!("undefined variable `{name}`"));
+                self.error(
+                    pos,
+                    format!("undefined variable `{name}`{}", known.suggest(&name)),
+                );
             }
         }
     }
@@ -586,7 +608,10 @@ impl<'a> Compiler<'a> {
             let kind = self.webhook_step(&hook.value, hook.pos, known)?;
             (kind, format!("webhook {}", hook.value.event.value))
         } else {
-            let (req, label) = self.request_step(step, ctx, checks, known)?;
+            let Some((req, label)) = self.request_step(step, ctx, checks, known) else {
+                self.unresolved_step(step, ctx, known);
+                return None;
+            };
             (StepKind::Request(Box::new(req)), label)
         };
         let captures = self.captures(step, known);
@@ -656,6 +681,31 @@ impl<'a> Compiler<'a> {
                 redact,
             }
         })
+    }
+
+    /// A step whose operation is unknown: its other problems are still
+    /// reported (one `check` shows them all), and its captures count as
+    /// defined so later steps do not report them as well.
+    fn unresolved_step(&mut self, step: &model::Step, ctx: &CaseCtx<'_>, known: &mut Known<'_>) {
+        let values = step.path.iter().chain(&step.query).chain(&step.headers);
+        for node in values.map(|(_, v)| v).chain(step.body.iter()) {
+            let vt = self.value_template(node);
+            self.require_vars(&vt, known, node.pos);
+        }
+        if let Some(raw) = &step.raw_body {
+            let t = self.template(&raw.value, raw.pos);
+            self.require_template_vars(&t, known, raw.pos);
+        }
+        if let Some(c) = &step.credential
+            && c.value != "none"
+            && !ctx.credentials.contains_key(&c.value)
+        {
+            let names: Vec<&str> = ctx.credentials.keys().map(String::as_str).collect();
+            self.error(c.pos, crate::diag::unknown_credential(&c.value, &names));
+        }
+        for name in step.capture.keys() {
+            known.local.insert(name.clone());
+        }
     }
 
     /// Compiles a request step (`operation:` or `request:`): resolve the
@@ -841,6 +891,9 @@ impl<'a> Compiler<'a> {
                 Ok(h) => {
                     let vt = self.value_template(node);
                     self.require_vars(&vt, known, node.pos);
+                    if let Some(m) = crate::diag::header_value_flaw(name, &vt.literal_text()) {
+                        self.error(node.pos, m);
+                    }
                     headers.push((h, vt));
                 }
                 Err(_) => self.error(node.pos, format!("`{name}` is not a valid header name")),
@@ -895,14 +948,7 @@ impl<'a> Compiler<'a> {
             Some(c) => {
                 if !ctx.credentials.contains_key(&c.value) {
                     let known: Vec<&str> = ctx.credentials.keys().map(String::as_str).collect();
-                    self.error(
-                        c.pos,
-                        format!(
-                            "unknown credential `{}` (defined: {}; or `none`)",
-                            c.value,
-                            known.join(", ")
-                        ),
-                    );
+                    self.error(c.pos, crate::diag::unknown_credential(&c.value, &known));
                 }
                 Some(c.value.clone())
             }

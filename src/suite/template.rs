@@ -179,7 +179,7 @@ fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, RenderError> {
         Expr::Uuid => Value::String(uuid::Uuid::new_v4().to_string()),
         Expr::Now(offset) => Value::String(now_rfc3339(*offset)),
         Expr::NowMs(offset) => {
-            let t = OffsetDateTime::now_utc() + time::Duration::seconds(*offset);
+            let t = now_plus(*offset);
             Value::from(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
         }
         Expr::Random(len) => Value::String(
@@ -193,7 +193,7 @@ fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, RenderError> {
 
 /// Now plus `offset` seconds, RFC 3339 in UTC with whole seconds.
 pub fn now_rfc3339(offset: i64) -> String {
-    let t = OffsetDateTime::now_utc() + time::Duration::seconds(offset);
+    let t = now_plus(offset);
     let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -220,9 +220,9 @@ fn parse_expr(src: &str) -> Result<Expr, String> {
         return match (name, args.as_slice()) {
             ("uuid", []) => Ok(Expr::Uuid),
             ("now", []) => Ok(Expr::Now(0)),
-            ("now", [offset]) => parse_duration(offset).map(Expr::Now),
+            ("now", [offset]) => date_offset(name, offset).map(Expr::Now),
             ("now_ms", []) => Ok(Expr::NowMs(0)),
-            ("now_ms", [offset]) => parse_duration(offset).map(Expr::NowMs),
+            ("now_ms", [offset]) => date_offset(name, offset).map(Expr::NowMs),
             ("random", []) => Ok(Expr::Random(16)),
             ("random", [n]) => n
                 .parse::<usize>()
@@ -251,6 +251,28 @@ fn parse_expr(src: &str) -> Result<Expr, String> {
         return Ok(Expr::Var(src.to_string()));
     }
     Err(format!("`{src}` is not a variable name or function call"))
+}
+
+/// The largest offset `now()` and `now_ms()` take: 100 years either way
+/// (dates stay well inside the years 1 to 9999 that can be written).
+pub const MAX_DATE_OFFSET_DAYS: i64 = 36_525;
+
+/// A `now()`/`now_ms()` offset, refused when the date would be out of range.
+fn date_offset(function: &str, src: &str) -> Result<i64, String> {
+    let seconds = parse_duration(src)?;
+    if seconds.unsigned_abs() > (MAX_DATE_OFFSET_DAYS * 86_400).unsigned_abs() {
+        return Err(format!(
+            "{function}({src}): the date is out of range; an offset can be at most {MAX_DATE_OFFSET_DAYS}d (100 years) either way"
+        ));
+    }
+    Ok(seconds)
+}
+
+/// Now plus `offset` seconds; now itself if that is not a representable date.
+fn now_plus(offset: i64) -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.checked_add(time::Duration::seconds(offset))
+        .unwrap_or(now)
 }
 
 /// `+1d`, `-90m`, `1h30m`, `45s` -> seconds.
@@ -344,6 +366,27 @@ impl ValueTemplate {
 
     pub fn is_static(&self) -> bool {
         matches!(self, ValueTemplate::Static(_))
+    }
+
+    /// The text written literally (outside `{{ }}`), for checks that can
+    /// be made before a run (a line break in a header value).
+    pub fn literal_text(&self) -> String {
+        match self {
+            ValueTemplate::Static(Value::String(s)) => s.clone(),
+            ValueTemplate::Static(_) => String::new(),
+            ValueTemplate::Text(t) => t
+                .parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Lit(s) => Some(s.as_str()),
+                    Part::Expr(_) => None,
+                })
+                .collect(),
+            ValueTemplate::Array(items) => items.iter().map(Self::literal_text).collect(),
+            ValueTemplate::Object(entries) => {
+                entries.iter().map(|(_, v)| v.literal_text()).collect()
+            }
+        }
     }
 }
 
@@ -488,5 +531,27 @@ mod tests {
         let mut vars = Vec::new();
         vt.variables(&mut vars);
         assert_eq!(vars, vec!["id"]);
+    }
+
+    #[test]
+    fn out_of_range_dates_are_parse_errors_not_panics() {
+        for (src, function) in [
+            ("{{ now(+3000000d) }}", "now(+3000000d)"),
+            ("{{ now_ms(-99999999999999h) }}", "now_ms(-99999999999999h)"),
+        ] {
+            let err = Template::parse(src).expect_err(src);
+            assert!(
+                err.message
+                    .starts_with(&format!("{function}: the date is out of range")),
+                "{}",
+                err.message
+            );
+        }
+        let t = Template::parse("{{ now(+36525d) }}").expect("100 years is fine");
+        assert!(
+            t.render_string(&scope())
+                .expect("renders")
+                .starts_with("21")
+        );
     }
 }

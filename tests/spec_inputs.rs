@@ -1,0 +1,241 @@
+//! Real-world spec inputs through the real binary: local flaws that load
+//! with warnings, Swagger 2.0, specs fetched from a URL (a file server
+//! started on 127.0.0.1 inside the test), and the diagnostics around them.
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use common::{Mode, TestServer, apiconform, fixture, normalize, stderr, stdout};
+
+fn root_relative(text: &str) -> String {
+    normalize(text).replace(env!("CARGO_MANIFEST_DIR"), "[root]")
+}
+
+/// A scratch folder removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "apiconform-{name}-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Serves `tests/fixtures` over HTTP on 127.0.0.1, counting requests per
+/// file; `/slow/...` waits 5 s before answering.
+struct FileServer {
+    addr: SocketAddr,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+type Hits = Arc<Mutex<HashMap<String, usize>>>;
+
+async fn serve_file(State(hits): State<Hits>, Path(name): Path<String>) -> impl IntoResponse {
+    if let Ok(mut h) = hits.lock() {
+        *h.entry(name.clone()).or_default() += 1;
+    }
+    if name.contains("..") {
+        return (StatusCode::BAD_REQUEST, String::new());
+    }
+    if let Some(rest) = name.strip_prefix("slow/") {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        return (StatusCode::OK, rest.to_string());
+    }
+    match std::fs::read_to_string(fixture(&name)) {
+        Ok(text) => (StatusCode::OK, text),
+        Err(_) => (StatusCode::NOT_FOUND, "no such file".to_string()),
+    }
+}
+
+impl FileServer {
+    fn start() -> FileServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let hits: Hits = Arc::default();
+        let app = Router::new()
+            .route("/{*name}", get(serve_file))
+            .with_state(hits.clone());
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FileServer {
+            addr,
+            hits,
+            _runtime: runtime,
+        }
+    }
+
+    fn url(&self, name: &str) -> String {
+        format!("http://{}/{name}", self.addr)
+    }
+
+    fn hits(&self, name: &str) -> usize {
+        self.hits
+            .lock()
+            .map(|h| h.get(name).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+}
+
+#[test]
+fn real_world_flaws_load_with_warnings_at_their_positions() {
+    let out = apiconform(&[
+        "check",
+        "--spec",
+        &fixture("real-patterns.yaml").display().to_string(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(&out).contains("4 operations"), "{}", stdout(&out));
+    insta::assert_snapshot!("real_world_flaws", root_relative(&err));
+}
+
+#[test]
+fn swagger2_spec_checks_and_runs_a_suite() {
+    let spec = fixture("pets-api-swagger2.yaml").display().to_string();
+    let out = apiconform(&["check", "--spec", &spec]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Swagger 2.0 read as OpenAPI 3.0): 4 operations"),
+        "{}",
+        stdout(&out)
+    );
+    let suite = fixture("pets-suite-swagger2.yaml").display().to_string();
+    let server = TestServer::start(Mode::Good);
+    let out = apiconform(&["run", &suite, "--base-url", &server.url(), "--no-progress"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.lines().any(|l| l == "4 passed, 0 failed"), "{text}");
+    // The converted schemas are enforced: a server breaking them fails.
+    let broken = TestServer::start(Mode::BreakSchema);
+    let out = apiconform(&["run", &suite, "--base-url", &broken.url(), "--no-progress"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("/definitions/Pet"),
+        "schema errors name the original pointer: {text}"
+    );
+}
+
+#[test]
+fn spec_urls_are_fetched_once_with_relative_refs_resolved() {
+    let files = FileServer::start();
+    let url = files.url("petstore-30.yaml");
+    let out = apiconform(&["check", "--spec", &url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("ok: {url} (Pets 1.0, OpenAPI 3.0)")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(files.hits("petstore-30.yaml"), 1);
+    // petstore-30.yaml refers to common.yaml by a relative $ref.
+    assert_eq!(files.hits("common.yaml"), 1);
+
+    // Two suites naming the same spec URL: one download for the run.
+    let scratch = Scratch::new("spec-url");
+    let spec_url = files.url("pets-api.yaml");
+    let suite = |name: &str| {
+        format!(
+            "spec: {spec_url}\nname: {name}\nvariables: {{pets_token: test-token}}\ncredentials:\n  owner: {{bearer: \"{{{{ pets_token }}}}\"}}\ndefault_credential: owner\ncases:\n  - name: list\n    steps:\n      - operation: listPets\n        expect: {{status: 200}}\n"
+        )
+    };
+    scratch.write("a.yaml", &suite("a"));
+    scratch.write("b.yaml", &suite("b"));
+    let server = TestServer::start(Mode::Good);
+    let dir = scratch.0.display().to_string();
+    let out = apiconform(&["run", &dir, "--base-url", &server.url(), "--no-progress"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.lines().any(|l| l == "2 passed, 0 failed"), "{text}");
+    assert_eq!(files.hits("pets-api.yaml"), 1);
+}
+
+#[test]
+fn spec_url_failures_name_the_url() {
+    let files = FileServer::start();
+    let missing = files.url("missing.yaml");
+    let out = apiconform(&["check", "--spec", &missing]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "cannot fetch {missing}: the server answered 404 Not Found"
+        )),
+        "{err}"
+    );
+    // Size limit and timeout, through the library with small bounds.
+    let url = url::Url::parse(&files.url("petstore-30.yaml")).expect("url");
+    let too_big = apiconform::spec::source::fetch_bounded(&url, 100, Duration::from_secs(5))
+        .expect_err("over the limit");
+    assert!(too_big.to_string().contains("limit"), "{too_big}");
+    let slow = url::Url::parse(&files.url("slow/x.yaml")).expect("url");
+    let started = std::time::Instant::now();
+    let timed_out =
+        apiconform::spec::source::fetch_bounded(&slow, 1 << 20, Duration::from_millis(300))
+            .expect_err("times out");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        timed_out
+            .to_string()
+            .contains("no complete answer within 300 ms"),
+        "{timed_out}"
+    );
+}
+
+#[test]
+fn out_of_range_dates_are_diagnostics_at_the_template() {
+    let scratch = Scratch::new("dates");
+    let spec = fixture("pets-api.yaml").display().to_string();
+    let suite = scratch.write(
+        "dates.yaml",
+        &format!(
+            "spec: {spec}\nname: dates\nvariables:\n  far: \"{{{{ now(+3000000d) }}}}\"\ncases:\n  - name: x\n    steps:\n      - operation: listPets\n        query: {{limit: \"{{{{ now_ms(-99999999999999h) }}}}\"}}\n"
+        ),
+    );
+    let out = apiconform(&["check", &suite]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("internal error"),
+        "{err}"
+    );
+    let shown = err.replace(&scratch.0.display().to_string(), "[dir]");
+    insta::assert_snapshot!("out_of_range_dates", shown);
+}
