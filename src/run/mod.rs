@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod exec;
+mod hooks;
 pub mod http;
 pub mod session;
 mod step;

@@ -7,6 +7,7 @@ mod load_tests;
 pub mod matcher;
 pub mod model;
 pub mod node;
+pub mod shared;
 pub mod template;
 pub mod vars;
 
@@ -42,6 +43,9 @@ pub struct Suite {
     pub credentials: Vec<(String, Credential)>,
     /// (operation index, response key, reason) left out of coverage.
     pub coverage_exclusions: Vec<(usize, String, String)>,
+    /// Steps run once before the suite's cases, and once after them.
+    pub setup: Vec<Step>,
+    pub teardown: Vec<Step>,
     pub cases: Vec<Case>,
 }
 
