@@ -43,7 +43,11 @@ pub enum Command {
     /// List the automatic conformance checks.
     Checks,
     /// Print the JSON Schema of the case-file format.
-    Schema,
+    Schema {
+        /// The schema of `shared:` step-list files instead.
+        #[arg(long)]
+        shared: bool,
+    },
     /// Run a bundled reference server (enablenow, mycloud or all).
     Serve(crate::serve::ServeArgs),
     /// Run suites with every check on and write a conformance certificate

@@ -29,8 +29,12 @@ pub fn dispatch(cli: Cli) -> u8 {
             EXIT_OK
         }
         Command::Serve(args) => serve_command(args),
-        Command::Schema => {
-            out(&crate::suite::schema_json());
+        Command::Schema { shared } => {
+            out(&if shared {
+                crate::suite::shared_schema_json()
+            } else {
+                crate::suite::schema_json()
+            });
             EXIT_OK
         }
         Command::Certify(args) => super::certify::certify_command(args),

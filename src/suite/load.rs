@@ -13,6 +13,7 @@ use serde_json_path::JsonPath;
 use super::matcher::RegexExpr;
 use super::model::{self, StatusPattern};
 use super::node::{Node, Sp};
+use super::rows::{self, Row};
 use super::shared::{Included, SharedFiles};
 use super::template::{Template, ValueTemplate};
 use super::vars::{ExternalVars, resolve_globals};
@@ -369,19 +370,25 @@ impl<'a> Compiler<'a> {
 
         let mut cases = Vec::new();
         let mut names: HashMap<String, Pos> = HashMap::new();
-        for case in &model.cases {
-            if let Some(first) = names.get(&case.name.value) {
+        let expanded: Vec<(&model::Case, Option<Row>)> = model
+            .cases
+            .iter()
+            .flat_map(|c| self.case_rows(c).into_iter().map(move |r| (c, r)))
+            .collect();
+        for (case, row) in expanded {
+            let case_name = row.as_ref().map_or(&case.name.value, |r| &r.name);
+            if let Some(first) = names.get(case_name) {
                 let first = *first;
                 self.error(
                     case.name.pos,
                     format!(
                         "duplicate case name `{}` (first at line {}:{})",
-                        case.name.value, first.line, first.column
+                        case_name, first.line, first.column
                     ),
                 );
                 continue;
             }
-            names.insert(case.name.value.clone(), case.name.pos);
+            names.insert(case_name.clone(), case.name.pos);
             let ctx = CaseCtx {
                 globals: &case_globals,
                 credentials: &model.credentials,
@@ -390,7 +397,7 @@ impl<'a> Compiler<'a> {
                 static_scope: &static_scope,
                 setup_captures: &setup_captures,
             };
-            cases.push(self.case(case, &ctx));
+            cases.push(self.case(case, &ctx, row.as_ref()));
         }
         if let Some(server) = &model.server
             && !crate::serve_names().contains(&server.value.as_str())
@@ -508,13 +515,27 @@ impl<'a> Compiler<'a> {
         Some(Credential::Header(h.name.clone(), value))
     }
 
-    fn case(&mut self, case: &model::Case, ctx: &CaseCtx<'_>) -> Case {
+    /// A case's rows (`[None]` for a case without `rows:`).
+    fn case_rows(&mut self, case: &model::Case) -> Vec<Option<Row>> {
+        match rows::expand(self.file, case, &mut self.diagnostics) {
+            Some(rows) => rows.into_iter().map(Some).collect(),
+            None => vec![None],
+        }
+    }
+
+    fn case(&mut self, case: &model::Case, ctx: &CaseCtx<'_>, row: Option<&Row>) -> Case {
         let checks = self.checks(ctx.checks, &case.checks);
         let mut known = Known {
             globals: ctx.globals,
             local: HashSet::new(),
         };
         let mut variables = Vec::new();
+        for (name, node) in row.map(|r| r.values.as_slice()).unwrap_or_default() {
+            let vt = self.value_template(node);
+            self.require_vars(&vt, &known, node.pos);
+            known.local.insert(name.clone());
+            variables.push((name.clone(), vt));
+        }
         for (name, node) in &case.variables {
             let vt = self.value_template(node);
             self.require_vars(&vt, &known, node.pos);
@@ -533,12 +554,22 @@ impl<'a> Compiler<'a> {
         let steps = self.steps_of(&case.steps, ctx, checks, &mut known);
         let cleanup = self.steps_of(&case.cleanup, ctx, checks, &mut known);
         self.read_only_setup(&steps, &cleanup, ctx.setup_captures);
+        let mut requirement = case.requirement.clone();
+        if let (Some(r), Some(row)) = (&mut requirement, row) {
+            r.id = row.requirement_id(&r.id);
+            r.text = row.render(&r.text);
+            r.source = r.source.as_deref().map(|s| row.render(s));
+        }
+        let description = match row {
+            Some(row) => case.description.as_deref().map(|d| row.render(d)),
+            None => case.description.clone(),
+        };
         Case {
-            name: case.name.value.clone(),
+            name: row.map_or_else(|| case.name.value.clone(), |r| r.name.clone()),
             pos: case.name.pos,
             location: crate::diag::location(self.file, case.name.pos),
-            description: case.description.clone(),
-            requirement: case.requirement.clone(),
+            description,
+            requirement,
             tags: case.tags.clone(),
             serial: case.serial.clone(),
             variables,

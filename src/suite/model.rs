@@ -212,12 +212,28 @@ pub struct Case {
     /// Variables local to this case (override the suite's).
     #[serde(default)]
     pub variables: IndexMap<String, Sp<Node>>,
+    /// Data-driven case: one case per row, named from the name template
+    /// (`"create with {{ row.kind }}"`); fields are variables `row.FIELD`.
+    /// A list of mappings, or the path (relative to this file) of a YAML
+    /// list of mappings or a CSV file with a header line (values strings).
+    /// The requirement id gets the row number: `EN-CREATE-05.2`.
+    #[serde(default)]
+    #[schemars(with = "Option<RowsSchema>")]
+    pub rows: Option<Sp<Node>>,
     pub steps: Vec<Step>,
     /// Steps that run after `steps` whatever happened (e.g. delete what the
     /// case created). A cleanup step whose variables were never captured is
     /// skipped.
     #[serde(default)]
     pub cleanup: Vec<Step>,
+}
+
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum RowsSchema {
+    Inline(Vec<IndexMap<String, serde_json::Value>>),
+    File(String),
 }
 
 /// One request and what to expect of its response, or one expected webhook.
