@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// Per-request timeout: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub timeout: String,
+    /// Longest `Retry-After` of a 429 or 503 to wait for before resending
+    /// an idempotent request (`30s`, `500ms`; `0` never waits).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub max_retry_wait: String,
     /// Re-run a failed case up to N times; a later pass is reported as flaky.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub retries: u32,

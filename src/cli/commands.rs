@@ -197,6 +197,10 @@ fn run_command(args: RunArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return usage_error(&format!("--timeout: {e}")),
     };
+    let max_retry_wait = match parse_wait(&args.max_retry_wait) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&format!("--max-retry-wait: {e}")),
+    };
     let mask = match check_mask(&args.checks, &args.exclude_checks) {
         Ok(m) => m,
         Err(e) => return usage_error(&format!("--checks/--exclude-checks: {e}")),
@@ -227,6 +231,7 @@ fn run_command(args: RunArgs) -> u8 {
         ),
         // Decided by the reporters in `session::execute`.
         step_events: true,
+        max_retry_wait,
     };
     let runtime = match run::runtime() {
         Ok(r) => r,
@@ -330,4 +335,12 @@ mod tests {
         assert_eq!(m.iter().count(), 1);
         assert!(check_mask(&["nope".into()], &[]).is_err());
     }
+}
+
+/// `--max-retry-wait`: a duration like `--timeout`, or `0` to never wait.
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    parse_timeout(s)
 }
