@@ -323,6 +323,14 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
     }
 }
 
+/// `--max-retry-wait`: a duration like `--timeout`, or `0` to never wait.
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    parse_timeout(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,12 +343,4 @@ mod tests {
         assert_eq!(m.iter().count(), 1);
         assert!(check_mask(&["nope".into()], &[]).is_err());
     }
-}
-
-/// `--max-retry-wait`: a duration like `--timeout`, or `0` to never wait.
-fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
-    if s.trim() == "0" {
-        return Ok(std::time::Duration::ZERO);
-    }
-    parse_timeout(s)
 }

@@ -209,7 +209,7 @@ fn from_file(file: &Path, rel: &str, pos: Pos, diagnostics: &mut Diagnostics) ->
 /// Parses CSV (RFC 4180: commas, double-quoted fields with `""` escapes
 /// and line breaks) into rows keyed by the header. Blank lines are skipped;
 /// a row with more or fewer fields than the header is an error at its line.
-pub fn csv_rows(text: &str) -> Result<Vec<CsvRow>, (u32, String)> {
+pub fn csv_rows(text: &str) -> Result<Vec<CsvRow>, CsvError> {
     let records = csv_records(text)?;
     let mut it = records.into_iter();
     let Some((_, header)) = it.next() else {
@@ -232,11 +232,14 @@ pub fn csv_rows(text: &str) -> Result<Vec<CsvRow>, (u32, String)> {
     Ok(out)
 }
 
+/// A CSV problem: the line and what is wrong.
+pub type CsvError = (u32, String);
+
 /// A CSV row: its line and (field, value) pairs.
 pub type CsvRow = (u32, Vec<(String, String)>);
 
 /// CSV records with the line each starts on.
-fn csv_records(text: &str) -> Result<Vec<(u32, Vec<String>)>, (u32, String)> {
+fn csv_records(text: &str) -> Result<Vec<(u32, Vec<String>)>, CsvError> {
     let mut records = Vec::new();
     let mut fields = Vec::new();
     let mut field = String::new();
