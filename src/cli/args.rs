@@ -66,7 +66,11 @@ pub enum Command {
     /// List the automatic conformance checks.
     Checks,
     /// Print the JSON Schema of the case-file format.
-    Schema,
+    Schema {
+        /// The schema of `shared:` step-list files instead.
+        #[arg(long)]
+        shared: bool,
+    },
     /// Run a bundled reference server (enablenow, mycloud or all).
     Serve(crate::serve::ServeArgs),
     /// Run suites with every check on and write a conformance certificate
@@ -123,6 +127,10 @@ pub struct RunArgs {
     /// Per-request timeout: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub timeout: String,
+    /// Longest `Retry-After` of a 429 or 503 to wait for before resending
+    /// an idempotent request (`30s`, `500ms`; `0` never waits).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub max_retry_wait: String,
     /// Re-run a failed case up to N times; a later pass is reported as flaky.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub retries: u32,

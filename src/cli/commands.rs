@@ -30,8 +30,12 @@ pub fn dispatch(cli: Cli) -> u8 {
             EXIT_OK
         }
         Command::Serve(args) => serve_command(args),
-        Command::Schema => {
-            out(&crate::suite::schema_json());
+        Command::Schema { shared } => {
+            out(&if shared {
+                crate::suite::shared_schema_json()
+            } else {
+                crate::suite::schema_json()
+            });
             EXIT_OK
         }
         Command::Certify(args) => super::certify::certify_command(args),
@@ -243,6 +247,10 @@ fn run_command(args: RunArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return usage_error(&format!("--timeout: {e}")),
     };
+    let max_retry_wait = match parse_wait(&args.max_retry_wait) {
+        Ok(t) => t,
+        Err(e) => return usage_error(&format!("--max-retry-wait: {e}")),
+    };
     let mask = match check_mask(&args.checks, &args.exclude_checks) {
         Ok(m) => m,
         Err(e) => return usage_error(&format!("--checks/--exclude-checks: {e}")),
@@ -273,6 +281,7 @@ fn run_command(args: RunArgs) -> u8 {
         ),
         // Decided by the reporters in `session::execute`.
         step_events: true,
+        max_retry_wait,
     };
     let runtime = match run::runtime() {
         Ok(r) => r,
@@ -362,6 +371,14 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
         Ok(_) => EXIT_OK,
         Err(e) => session_error(e),
     }
+}
+
+/// `--max-retry-wait`: a duration like `--timeout`, or `0` to never wait.
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    parse_timeout(s)
 }
 
 #[cfg(test)]

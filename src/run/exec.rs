@@ -10,6 +10,7 @@ use std::time::{Instant, SystemTime};
 
 use tokio::task::JoinSet;
 
+use super::hooks::{self, SetupOutcome};
 use super::http;
 use super::step::{CaseState, Stages, SuiteContext, fresh_result, ms};
 use super::webhook::Inbox;
@@ -40,6 +41,8 @@ pub struct Runner {
     config: RunConfig,
     contexts: HashMap<PathBuf, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
+    /// Each suite's setup outcome, run once by the first case that needs it.
+    setups: HashMap<PathBuf, tokio::sync::OnceCell<SetupOutcome>>,
 }
 
 impl Runner {
@@ -112,11 +115,17 @@ impl Runner {
                 },
             );
         }
+        let setups = suites
+            .iter()
+            .filter(|s| !s.setup.is_empty())
+            .map(|s| (s.file.clone(), tokio::sync::OnceCell::new()))
+            .collect();
         diagnostics.into_result(Runner {
             client,
             config,
             contexts,
             inbox,
+            setups,
         })
     }
 
@@ -131,6 +140,7 @@ impl Runner {
         let _ = events.send(Event::RunStarted(info));
         let stop = Arc::new(AtomicBool::new(false));
         let mut totals = Totals::default();
+        let hooked = hooked_suites(&plan);
         let (serial, concurrent): (Vec<PlannedCase>, Vec<PlannedCase>) =
             plan.into_iter().partition(|pc| pc.case().serial.is_some());
 
@@ -159,6 +169,12 @@ impl Runner {
         }
         for pc in serial {
             totals.add(self.execute_guarded(&pc, &events, &stop).await);
+        }
+        for (suite, index) in hooked {
+            for result in self.finish_suite(&suite, index).await {
+                totals.add(result.status);
+                let _ = events.send(Event::CaseFinished(Box::new(result)));
+            }
         }
         let summary = RunSummary {
             totals,
@@ -221,6 +237,11 @@ impl Runner {
                 name: case.name.clone(),
             });
         }
+        if let Some(reason) = self.setup_failure(pc).await {
+            let result = skipped_case(pc, &reason);
+            let _ = events.send(Event::CaseFinished(Box::new(result)));
+            return CaseStatus::Skipped;
+        }
         let step_events = self.config.step_events.then_some(events);
         let result = self.run_case(pc, step_events).await;
         let status = result.status;
@@ -280,7 +301,14 @@ impl Runner {
         let Some(ctx) = self.contexts.get(&suite.file) else {
             return vec![internal_failure(suite, case, "suite was not prepared")];
         };
-        let mut state = CaseState::default();
+        let mut state = match self.setup_of(suite, ctx).await {
+            Some(SetupOutcome {
+                failed: Some(reason),
+                ..
+            }) => return vec![internal_failure(suite, case, reason)],
+            Some(setup) => setup.seed(),
+            None => CaseState::default(),
+        };
         for (name, vt) in &case.variables {
             match vt.render(&state.scope(ctx)) {
                 Ok(v) => {
@@ -318,6 +346,69 @@ impl Runner {
         results
     }
 
+    /// The suite's setup outcome, running the setup if no case has yet;
+    /// `None` when the suite has no setup.
+    async fn setup_of(&self, suite: &Suite, ctx: &SuiteContext) -> Option<&SetupOutcome> {
+        let cell = self.setups.get(&suite.file)?;
+        Some(
+            cell.get_or_init(|| async {
+                let stages = self.stages();
+                hooks::setup(&stages, suite, ctx).await
+            })
+            .await,
+        )
+    }
+
+    /// Why a case is skipped because its suite's setup failed.
+    async fn setup_failure(&self, pc: &PlannedCase) -> Option<String> {
+        let ctx = self.contexts.get(&pc.suite.file)?;
+        self.setup_of(&pc.suite, ctx).await?.failed.clone()
+    }
+
+    /// After the last case: a failed setup's result (its steps), then the
+    /// teardown, seeded with what setup captured; a teardown result only
+    /// when it failed. `index` numbers the results after the plan's cases.
+    async fn finish_suite(&self, suite: &Suite, index: usize) -> Vec<CaseResult> {
+        let Some(ctx) = self.contexts.get(&suite.file) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let setup = match self.setups.get(&suite.file).and_then(|c| c.get()) {
+            Some(s) => {
+                if s.failed.is_some() {
+                    out.push(hooks::hook_case(
+                        suite,
+                        "suite setup",
+                        index,
+                        s.steps.clone(),
+                    ));
+                }
+                s.seed()
+            }
+            None => CaseState::default(),
+        };
+        let mut state = setup;
+        let steps = &suite.teardown;
+        let results = hooks::run_steps(
+            &self.stages(),
+            suite,
+            ctx,
+            steps,
+            Phase::Cleanup,
+            &mut state,
+        )
+        .await;
+        if results.iter().any(|r| r.outcome == StepOutcome::Failed) {
+            out.push(hooks::hook_case(
+                suite,
+                "suite teardown",
+                index + 1,
+                results,
+            ));
+        }
+        out
+    }
+
     /// What the step stages need from the runner.
     fn stages(&self) -> Stages<'_> {
         Stages {
@@ -326,6 +417,22 @@ impl Runner {
             inbox: self.inbox.as_deref(),
         }
     }
+}
+
+/// Suites of the plan with setup or teardown, each with the first result
+/// index after the plan's cases for its hook results (two per suite).
+fn hooked_suites(plan: &[PlannedCase]) -> Vec<(Arc<Suite>, usize)> {
+    let mut out: Vec<(Arc<Suite>, usize)> = Vec::new();
+    let base = plan.iter().map(|p| p.index + 1).max().unwrap_or(0);
+    for pc in plan {
+        let s = &pc.suite;
+        let hooked = !s.setup.is_empty() || !s.teardown.is_empty();
+        if hooked && !out.iter().any(|(o, _)| Arc::ptr_eq(o, s)) {
+            let index = base + 2 * out.len();
+            out.push((s.clone(), index));
+        }
+    }
+    out
 }
 
 fn first_failure(steps: &[StepResult]) -> Option<String> {

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod exec;
+mod hooks;
 pub mod http;
 pub mod session;
 mod step;
@@ -171,6 +172,8 @@ pub struct RunConfig {
     pub snapshots: crate::snapshot::SnapshotConfig,
     /// Send `CaseStarted`/`StepFinished` events (see `Reporter::wants_steps`).
     pub step_events: bool,
+    /// Longest `Retry-After` a 429/503 is waited for (`--max-retry-wait`).
+    pub max_retry_wait: Duration,
 }
 
 impl Default for RunConfig {
@@ -185,6 +188,7 @@ impl Default for RunConfig {
             record: Record::Failures,
             snapshots: crate::snapshot::SnapshotConfig::default(),
             step_events: true,
+            max_retry_wait: Duration::from_secs(30),
         }
     }
 }

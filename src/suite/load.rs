@@ -13,6 +13,8 @@ use serde_json_path::JsonPath;
 use super::matcher::RegexExpr;
 use super::model::{self, StatusPattern};
 use super::node::{Node, Sp};
+use super::rows::{self, Row};
+use super::shared::{Included, SharedFiles};
 use super::template::{Template, ValueTemplate};
 use super::vars::{ExternalVars, resolve_globals};
 use super::{
@@ -155,21 +157,30 @@ pub fn load_file(
             loaded
         }
     };
+    let shared = SharedFiles::load(file, &model.shared)?;
     let mut c = Compiler {
         file,
         spec: &spec,
-        diagnostics: Diagnostics::default(),
+        diagnostics: shared.check_names(),
         external: &options.external,
+        shared: &shared,
+        include: None,
     };
     let suite = c.suite(model, file, sha256, spec.clone());
     c.diagnostics.into_result(suite)
 }
 
 struct Compiler<'a> {
+    /// The file being compiled: the suite file, or a shared file while
+    /// compiling a step it includes.
     file: &'a Path,
     spec: &'a Spec,
     diagnostics: Diagnostics,
     external: &'a ExternalVars,
+    shared: &'a SharedFiles,
+    /// `included by use: NAME at file:line:col`, while compiling an
+    /// included step (added to every diagnostic).
+    include: Option<String>,
 }
 
 /// Variables known at a point of a case, for "undefined variable" errors.
@@ -208,8 +219,11 @@ fn expects_success(status: Option<&model::StatusSpec>) -> bool {
 
 impl<'a> Compiler<'a> {
     fn error(&mut self, pos: Pos, message: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::new(self.file, pos, message));
+        let mut d = Diagnostic::new(self.file, pos, message);
+        if let Some(via) = &self.include {
+            d = d.with_detail(via.clone());
+        }
+        self.diagnostics.push(d);
     }
 
     fn template(&mut self, s: &str, pos: Pos) -> Template {
@@ -350,6 +364,8 @@ impl<'a> Compiler<'a> {
             secrets: HashSet::new(),
             credentials: Vec::new(),
             coverage_exclusions: Vec::new(),
+            setup: Vec::new(),
+            teardown: Vec::new(),
             cases: Vec::new(),
         };
         // Variables that cannot resolve yet (an unset `env.` value) are not
@@ -361,29 +377,49 @@ impl<'a> Compiler<'a> {
             Err(_) => self.external.values.clone(),
         };
 
+        let no_setup = HashSet::new();
+        let hook_ctx = CaseCtx {
+            globals: &global_names,
+            credentials: &model.credentials,
+            default_credential: default_credential.as_deref(),
+            checks: suite_checks,
+            static_scope: &static_scope,
+            setup_captures: &no_setup,
+        };
+        let (setup, teardown, setup_captures) =
+            self.suite_hooks(&model.setup, &model.teardown, &hook_ctx);
+        let case_globals: HashSet<String> = global_names.union(&setup_captures).cloned().collect();
+
         let mut cases = Vec::new();
         let mut names: HashMap<String, Pos> = HashMap::new();
-        for case in &model.cases {
-            if let Some(first) = names.get(&case.name.value) {
+        let expanded: Vec<(&model::Case, Option<Row>)> = model
+            .cases
+            .iter()
+            .flat_map(|c| self.case_rows(c).into_iter().map(move |r| (c, r)))
+            .collect();
+        for (case, row) in expanded {
+            let case_name = row.as_ref().map_or(&case.name.value, |r| &r.name);
+            if let Some(first) = names.get(case_name) {
                 let first = *first;
                 self.error(
                     case.name.pos,
                     format!(
                         "duplicate case name `{}` (first at line {}:{})",
-                        case.name.value, first.line, first.column
+                        case_name, first.line, first.column
                     ),
                 );
                 continue;
             }
-            names.insert(case.name.value.clone(), case.name.pos);
+            names.insert(case_name.clone(), case.name.pos);
             let ctx = CaseCtx {
-                globals: &global_names,
+                globals: &case_globals,
                 credentials: &model.credentials,
                 default_credential: default_credential.as_deref(),
                 checks: suite_checks,
                 static_scope: &static_scope,
+                setup_captures: &setup_captures,
             };
-            cases.push(self.case(case, &ctx));
+            cases.push(self.case(case, &ctx, row.as_ref()));
         }
         if let Some(server) = &model.server
             && !crate::serve_names().contains(&server.value.as_str())
@@ -413,6 +449,8 @@ impl<'a> Compiler<'a> {
             secrets: model.secrets.iter().cloned().collect(),
             credentials,
             coverage_exclusions,
+            setup,
+            teardown,
             cases,
         }
     }
@@ -499,13 +537,27 @@ impl<'a> Compiler<'a> {
         Some(Credential::Header(h.name.clone(), value))
     }
 
-    fn case(&mut self, case: &model::Case, ctx: &CaseCtx<'_>) -> Case {
+    /// A case's rows (`[None]` for a case without `rows:`).
+    fn case_rows(&mut self, case: &model::Case) -> Vec<Option<Row>> {
+        match rows::expand(self.file, case, &mut self.diagnostics) {
+            Some(rows) => rows.into_iter().map(Some).collect(),
+            None => vec![None],
+        }
+    }
+
+    fn case(&mut self, case: &model::Case, ctx: &CaseCtx<'_>, row: Option<&Row>) -> Case {
         let checks = self.checks(ctx.checks, &case.checks);
         let mut known = Known {
             globals: ctx.globals,
             local: HashSet::new(),
         };
         let mut variables = Vec::new();
+        for (name, node) in row.map(|r| r.values.as_slice()).unwrap_or_default() {
+            let vt = self.value_template(node);
+            self.require_vars(&vt, &known, node.pos);
+            known.local.insert(name.clone());
+            variables.push((name.clone(), vt));
+        }
         for (name, node) in &case.variables {
             let vt = self.value_template(node);
             self.require_vars(&vt, &known, node.pos);
@@ -521,29 +573,96 @@ impl<'a> Compiler<'a> {
         if let Some(r) = &case.requirement {
             self.requirement(r, &case.name);
         }
-        let steps: Vec<Step> = case
-            .steps
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| self.step(s, i, ctx, checks, &mut known))
-            .collect();
-        let cleanup: Vec<Step> = case
-            .cleanup
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| self.step(s, i, ctx, checks, &mut known))
-            .collect();
+        let steps = self.steps_of(&case.steps, ctx, checks, &mut known);
+        let cleanup = self.steps_of(&case.cleanup, ctx, checks, &mut known);
+        self.read_only_setup(&steps, &cleanup, ctx.setup_captures);
+        let mut requirement = case.requirement.clone();
+        if let (Some(r), Some(row)) = (&mut requirement, row) {
+            r.id = row.requirement_id(&r.id);
+            r.text = row.render(&r.text);
+            r.source = r.source.as_deref().map(|s| row.render(s));
+        }
+        let description = match row {
+            Some(row) => case.description.as_deref().map(|d| row.render(d)),
+            None => case.description.clone(),
+        };
         Case {
-            name: case.name.value.clone(),
+            name: row.map_or_else(|| case.name.value.clone(), |r| r.name.clone()),
             pos: case.name.pos,
             location: crate::diag::location(self.file, case.name.pos),
-            description: case.description.clone(),
-            requirement: case.requirement.clone(),
+            description,
+            requirement,
             tags: case.tags.clone(),
             serial: case.serial.clone(),
             variables,
             steps,
             cleanup,
+        }
+    }
+
+    /// Compiles a step list, `use:` includes expanded in place. An included
+    /// step's diagnostics point into its shared file and name the include.
+    fn steps_of(
+        &mut self,
+        steps: &[model::Step],
+        ctx: &CaseCtx<'_>,
+        checks: CheckSet,
+        known: &mut Known<'_>,
+    ) -> Vec<Step> {
+        let shared = self.shared;
+        let here = self.file;
+        let included: Vec<Included<'_, '_>> = shared.expand(here, steps, &mut self.diagnostics);
+        let mut out = Vec::new();
+        for (i, inc) in included.iter().enumerate() {
+            let via = inc.via.map(|(name, pos)| {
+                format!(
+                    "included by `use: {name}` at {}",
+                    crate::diag::location(here, pos)
+                )
+            });
+            let saved = (self.file, self.include.take());
+            self.file = inc.file;
+            self.include = via.or_else(|| saved.1.clone());
+            if let Some(step) = self.step(inc.step, i, ctx, checks, known) {
+                out.push(step);
+            }
+            self.file = saved.0;
+            self.include = saved.1;
+        }
+        out
+    }
+
+    /// The suite's setup and teardown steps, and the names setup captures
+    /// (which cases and teardown may use).
+    fn suite_hooks(
+        &mut self,
+        setup: &[model::Step],
+        teardown: &[model::Step],
+        ctx: &CaseCtx<'_>,
+    ) -> (Vec<Step>, Vec<Step>, HashSet<String>) {
+        let mut known = Known {
+            globals: ctx.globals,
+            local: HashSet::new(),
+        };
+        let setup = self.steps_of(setup, ctx, ctx.checks, &mut known);
+        let captured = known.local.clone();
+        let teardown = self.steps_of(teardown, ctx, ctx.checks, &mut known);
+        (setup, teardown, captured)
+    }
+
+    /// Setup captures are shared by every case, so no case may capture
+    /// into the same name.
+    fn read_only_setup(&mut self, steps: &[Step], cleanup: &[Step], setup: &HashSet<String>) {
+        for cap in steps.iter().chain(cleanup).flat_map(|s| &s.captures) {
+            if setup.contains(&cap.name) {
+                self.error(
+                    cap.pos,
+                    format!(
+                        "capture `{}` would overwrite the suite setup's capture of that name (read-only in cases)",
+                        cap.name
+                    ),
+                );
+            }
         }
     }
 
@@ -1193,6 +1312,8 @@ struct CaseCtx<'a> {
     default_credential: Option<&'a str>,
     checks: CheckSet,
     static_scope: &'a HashMap<String, Value>,
+    /// Names the suite's setup captures (read-only in cases).
+    setup_captures: &'a HashSet<String>,
 }
 
 /// Collapses subtrees without templates into static values.

@@ -7,6 +7,8 @@ mod load_tests;
 pub mod matcher;
 pub mod model;
 pub mod node;
+pub mod rows;
+pub mod shared;
 pub mod template;
 pub mod vars;
 
@@ -42,6 +44,9 @@ pub struct Suite {
     pub credentials: Vec<(String, Credential)>,
     /// (operation index, response key, reason) left out of coverage.
     pub coverage_exclusions: Vec<(usize, String, String)>,
+    /// Steps run once before the suite's cases, and once after them.
+    pub setup: Vec<Step>,
+    pub teardown: Vec<Step>,
     pub cases: Vec<Case>,
 }
 
@@ -281,5 +286,11 @@ impl Case {
 /// The JSON Schema of the case-file format, generated from [`model::SuiteFile`].
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(model::SuiteFile);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+/// The JSON Schema of `shared:` step-list files ([`model::SharedFile`]).
+pub fn shared_schema_json() -> String {
+    let schema = schemars::schema_for!(model::SharedFile);
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }

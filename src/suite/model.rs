@@ -46,7 +46,31 @@ pub struct SuiteFile {
     /// Documented responses a client cannot provoke, excluded from coverage.
     #[serde(default)]
     pub coverage: CoverageConfig,
+    /// Files of named step lists (relative to this file) that steps include
+    /// with `use: NAME`.
+    #[serde(default)]
+    pub shared: Vec<Sp<String>>,
+    /// Steps run once before the suite's first case (log in, create
+    /// fixtures); their captures are visible, read-only, to every case. A
+    /// failed setup skips the suite's cases.
+    #[serde(default)]
+    pub setup: Vec<Step>,
+    /// Steps run once after the suite's last case, also after failures; a
+    /// step whose variables were never captured is skipped.
+    #[serde(default)]
+    pub teardown: Vec<Step>,
     pub cases: Vec<Case>,
+}
+
+/// A `shared:` file: named step lists that case files include with
+/// `use: NAME` (in `steps`, `cleanup`, `setup` or `teardown`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharedFile {
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// Name -> steps.
+    pub steps: IndexMap<String, Sp<Vec<Step>>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -188,6 +212,14 @@ pub struct Case {
     /// Variables local to this case (override the suite's).
     #[serde(default)]
     pub variables: IndexMap<String, Sp<Node>>,
+    /// Data-driven case: one case per row, named from the name template
+    /// (`"create with {{ row.kind }}"`); fields are variables `row.FIELD`.
+    /// A list of mappings, or the path (relative to this file) of a YAML
+    /// list of mappings or a CSV file with a header line (values strings).
+    /// The requirement id gets the row number: `EN-CREATE-05.2`.
+    #[serde(default)]
+    #[schemars(with = "Option<RowsSchema>")]
+    pub rows: Option<Sp<Node>>,
     pub steps: Vec<Step>,
     /// Steps that run after `steps` whatever happened (e.g. delete what the
     /// case created). A cleanup step whose variables were never captured is
@@ -196,10 +228,22 @@ pub struct Case {
     pub cleanup: Vec<Step>,
 }
 
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum RowsSchema {
+    Inline(Vec<IndexMap<String, serde_json::Value>>),
+    File(String),
+}
+
 /// One request and what to expect of its response, or one expected webhook.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
+    /// Instead of a step: include the named step list of a `shared:` file
+    /// here (nothing else may be given beside it).
+    #[serde(default, rename = "use")]
+    pub use_: Option<Sp<String>>,
     #[serde(default)]
     pub name: Option<String>,
     /// The operation, by operationId.

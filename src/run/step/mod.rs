@@ -8,6 +8,7 @@
 //! ([`Step::request`]) runs exactly like one loaded from a case file.
 
 mod observe;
+mod ratewait;
 mod receive;
 mod record;
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::observe::{self, Observation, Reply};
 use super::render::{self, RenderedRequest};
-use super::{CaseState, Stages, StepCx, record};
+use super::{CaseState, Stages, StepCx, ratewait, record};
 use crate::check::{Exchange, Subject};
 use crate::run::Record;
 use crate::run::http::{self, HttpResponse};
@@ -27,7 +27,7 @@ pub(super) async fn run(
     let expected = crate::check::REGISTRY.len() + 2 + req.expect.body.len();
     cx.result.checks.reserve(expected);
     let sent = sent_headers(st, cx, req, &rendered, state);
-    let response = match send(st, cx, req, &rendered).await {
+    let response = match send_waiting(st, cx, req, &rendered).await {
         Ok(r) => r,
         Err(message) => {
             let redactor = state.redactor(cx.ctx);
@@ -55,6 +55,42 @@ pub(super) async fn run(
     ));
     cx.result.response = Some(record::response(&response, redactor, full));
     record::redact(&mut cx.result, redactor);
+}
+
+/// The send stage with rate-limit waits: an idempotent request answered
+/// 429/503 with a `Retry-After` within `--max-retry-wait` is resent after
+/// the wait (at most [`ratewait::MAX_WAITS`] times); the waits are recorded
+/// in the step as a `rate_limit_wait` entry.
+async fn send_waiting(
+    st: &Stages<'_>,
+    cx: &mut StepCx<'_>,
+    req: &RequestStep,
+    rendered: &RenderedRequest<'_>,
+) -> Result<HttpResponse, String> {
+    let mut waits = Vec::new();
+    loop {
+        let response = send(st, cx, req, rendered).await?;
+        let wait = ratewait::wait_for(response.status, &response.headers, st.config.max_retry_wait)
+            .filter(|_| ratewait::idempotent(&req.method) && waits.len() < ratewait::MAX_WAITS);
+        match wait {
+            Some(wait) => {
+                waits.push((response.status, wait));
+                tokio::time::sleep(wait).await;
+            }
+            None => {
+                if !waits.is_empty() {
+                    cx.result.checks.push(crate::result::CheckResult {
+                        name: "rate_limit_wait".into(),
+                        outcome: crate::result::CheckOutcome::Passed,
+                        message: Some(ratewait::describe(&waits)),
+                        findings: Vec::new(),
+                        location: None,
+                    });
+                }
+                return Ok(response);
+            }
+        }
+    }
 }
 
 /// The send stage: the rendered request, its credential, one attempt.
