@@ -60,7 +60,7 @@ fn too_large(max: u64) -> std::io::Error {
 }
 
 /// `256 MiB`, `10 KiB`, `12 bytes`.
-fn human(bytes: u64) -> String {
+pub fn human(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (size, unit) in UNITS {
         if bytes >= size && bytes.is_multiple_of(size) {

@@ -20,7 +20,10 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum ReadError {
     #[error("cannot read file: {0}")]
     Io(#[from] std::io::Error),
-    #[error("larger than the {} MiB limit for an input", .0 / (1024 * 1024))]
+    #[error(
+        "larger than the input limit of {} (raise it with --max-input-size or APICONFORM_MAX_INPUT_SIZE)",
+        crate::input::human(*.0)
+    )]
     TooLarge(u64),
     #[error("cannot fetch {url}: {reason}")]
     Fetch { url: String, reason: String },
