@@ -170,6 +170,7 @@ fn certify(args: CertifyArgs) -> u8 {
             r.source.as_deref().unwrap_or("no source")
         );
     }
+    print_unverified(&cert);
     println!(
         "{}: {}/{} must requirements met · {}/{} should (advisory) met · certificate written to {}",
         cert.verdict.label(),
@@ -183,6 +184,29 @@ fn certify(args: CertifyArgs) -> u8 {
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+/// Names every requirement the run could not verify, and why (a
+/// skipped step, an interrupted run), so INCOMPLETE says what is missing.
+fn print_unverified(cert: &Certificate) {
+    for r in cert
+        .requirements
+        .iter()
+        .filter(|r| r.result == certificate::RequirementResult::NotVerified)
+    {
+        let why: Vec<String> = r
+            .cases
+            .iter()
+            .filter(|c| !c.status.is_success())
+            .map(|c| format!("{}: {}", c.name, certificate::unverified_reason(c)))
+            .collect();
+        println!(
+            "not verified: {} requirement {} ({})",
+            r.level_label(),
+            r.id,
+            why.join("; ")
+        );
     }
 }
 

@@ -18,6 +18,7 @@ use crate::diag::{Diagnostic, Diagnostics, Pos, location};
 use crate::event::{Event, RunInfo, RunSummary};
 use crate::result::{
     Attempt, CaseResult, CaseStatus, CheckOutcome, Origin, Phase, StepOutcome, StepResult, Totals,
+    skipped_step_reason,
 };
 use crate::suite::vars::{ExternalVars, Redactor, resolve_globals};
 use crate::suite::{Case, Step, Suite};
@@ -249,6 +250,14 @@ impl Runner {
                 (false, true) => CaseStatus::Passed,
                 (false, false) => CaseStatus::Flaky,
             };
+            // A skipped step means the case showed nothing: it is skipped,
+            // never passed (its requirement is not verified).
+            let skip_reason = (!failed).then(|| skipped_step_reason(&steps)).flatten();
+            let status = if skip_reason.is_some() {
+                CaseStatus::Skipped
+            } else {
+                status
+            };
             let case = pc.case();
             return CaseResult {
                 index: pc.index,
@@ -259,7 +268,7 @@ impl Runner {
                 tags: case.tags.clone(),
                 requirement: case.requirement.clone(),
                 status,
-                skip_reason: None,
+                skip_reason,
                 attempts: attempt,
                 duration_ms: ms(started.elapsed()),
                 steps,
