@@ -192,3 +192,317 @@ fn certify_names_unverified_requirements_and_says_incomplete() {
     assert!(console.contains("CONFORMANT: "), "{console}");
     assert!(!console.contains("not verified:"), "{console}");
 }
+
+// ---- a raw HTTP/1.1 target on 127.0.0.1 ----------------------------------
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+const PET: &str = r#"{"id":"6f1c2a5e-8d3b-4c1a-9e7f-0a1b2c3d4e5f","name":"rex","tag":null,"created":"2026-01-01T10:00:00Z"}"#;
+
+/// How the raw target behaves.
+#[derive(Clone, Copy)]
+struct Behaviour {
+    /// Delay before answering a GET.
+    get_delay: Duration,
+    /// Close the connection after each response without saying so
+    /// (no `Connection: close`), as a misbehaving proxy does.
+    drop_after_response: bool,
+}
+
+/// A target that answers GET with a pet and DELETE with 204, logging every
+/// request line; stops accepting when dropped (the thread ends with the test).
+struct RawTarget {
+    addr: std::net::SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl RawTarget {
+    fn start(b: Behaviour) -> RawTarget {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let l = l.clone();
+                std::thread::spawn(move || connection(stream, b, &l));
+            }
+        });
+        RawTarget { addr, log }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// Serves requests on one connection until the peer closes it.
+fn connection(mut stream: TcpStream, b: Behaviour, log: &Mutex<Vec<String>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+    let mut buf = Vec::new();
+    loop {
+        let Some(end) = read_head(&mut stream, &mut buf) else {
+            return;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())
+                    .flatten()
+            })
+            .unwrap_or(0);
+        while buf.len() < end + 4 + length {
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buf.drain(..end + 4 + length);
+        let line = head.lines().next().unwrap_or_default().to_string();
+        if let Ok(mut l) = log.lock() {
+            l.push(line.clone());
+        }
+        let response = if line.starts_with("GET ") {
+            std::thread::sleep(b.get_delay);
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{PET}",
+                PET.len()
+            )
+        } else if line.starts_with("DELETE ") {
+            "HTTP/1.1 204 No Content\r\n\r\n".to_string()
+        } else {
+            let body = PET;
+            format!(
+                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nLocation: /pets/x\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        if stream.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+        if b.drop_after_response {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Reads until the end of the request head; its offset, or None at EOF.
+fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
+    loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(i);
+        }
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// A suite of `n` cases on the pets fixture spec: each reads pet `pN`
+/// twice, then deletes it in cleanup.
+fn slow_suite(dir: &Path, n: usize) -> String {
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pets-api.yaml");
+    let mut yaml = format!(
+        "spec: {}\nname: slow\ncredentials:\n  owner: {{bearer: t}}\ndefault_credential: owner\ncases:\n",
+        spec.display()
+    );
+    for i in 0..n {
+        yaml.push_str(&format!(
+            "  - name: case {i}\n    steps:\n      - name: slow read\n        request: GET /pets/{{petId}}\n        path: {{petId: p{i}}}\n        expect: {{status: 200}}\n      - name: second read\n        request: GET /pets/{{petId}}\n        path: {{petId: p{i}}}\n        expect: {{status: 200}}\n    cleanup:\n      - request: DELETE /pets/{{petId}}\n        path: {{petId: p{i}}}\n        expect: {{status: 204}}\n"
+        ));
+    }
+    let file = dir.join("slow.yaml");
+    std::fs::write(&file, yaml).expect("write suite");
+    file.display().to_string()
+}
+
+fn kill(signal: &str, child: &Child) {
+    let ok = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {signal}");
+}
+
+/// Waits until the target has seen `n` requests (at most 20 s).
+fn wait_for_requests(target: &RawTarget, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while target.requests().len() < n {
+        assert!(Instant::now() < deadline, "{:?}", target.requests());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("no exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// ---- point 1: interruption -------------------------------------------------
+
+#[test]
+fn a_signal_stops_new_cases_runs_cleanup_and_marks_every_report() {
+    for (signal, code, name) in [("-INT", 130, "SIGINT"), ("-TERM", 143, "SIGTERM")] {
+        let target = RawTarget::start(Behaviour {
+            get_delay: Duration::from_millis(700),
+            drop_after_response: false,
+        });
+        let dir = out_dir(&format!("interrupt{signal}"));
+        let suite = slow_suite(&dir, 6);
+        let mut child = cmd(&[
+            "run",
+            &suite,
+            "--base-url",
+            &target.url(),
+            "--jobs",
+            "2",
+            "--no-progress",
+            "--json",
+            &p(&dir, "r.json"),
+            "--junit",
+            &p(&dir, "r.xml"),
+            "--html",
+            &p(&dir, "r.html"),
+            "--markdown",
+            &p(&dir, "r.md"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn run");
+        // Both workers are inside their first (slow) step.
+        wait_for_requests(&target, 2);
+        kill(signal, &child);
+        let status = wait_exit(&mut child, Duration::from_secs(20));
+        let mut console = String::new();
+        let _ = child
+            .stdout
+            .take()
+            .map(|mut s| s.read_to_string(&mut console));
+        assert_eq!(status.code(), Some(code), "{signal}: {console}");
+        let requests = target.requests();
+        // The running steps finished, the second steps did not run, the
+        // two started cases cleaned up, no other case started.
+        let deletes: Vec<&String> = requests
+            .iter()
+            .filter(|r| r.starts_with("DELETE"))
+            .collect();
+        assert_eq!(deletes.len(), 2, "{requests:?}");
+        assert_eq!(requests.len(), 4, "{requests:?}");
+        for r in &requests {
+            let case = r.split("/pets/p").nth(1).and_then(|t| t.split(' ').next());
+            assert!(matches!(case, Some("0") | Some("1")), "{r}");
+        }
+        assert!(
+            console.contains(&format!("interrupted by {name}")),
+            "{console}"
+        );
+        assert!(console.contains("2 interrupted"), "{console}");
+
+        let json: serde_json::Value = serde_json::from_str(&read(&dir, "r.json")).expect("json");
+        assert_eq!(json["interrupted"], true);
+        assert_eq!(json["totals"]["interrupted"], 2);
+        let cases = json["cases"].as_array().expect("cases");
+        assert_eq!(cases.len(), 2, "{cases:?}");
+        for c in cases {
+            assert_eq!(c["status"], "interrupted");
+            let reason = c["skip_reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains(name) && reason.contains("second read"),
+                "{reason}"
+            );
+            assert_eq!(c["steps"][2]["phase"], "cleanup");
+            assert_eq!(c["steps"][2]["outcome"], "passed");
+        }
+        assert!(read(&dir, "r.xml").contains(r#"<property name="interrupted" value="true"/>"#));
+        assert!(read(&dir, "r.html").contains("banner interrupted"));
+        assert!(read(&dir, "r.md").contains("**Interrupted**"));
+    }
+}
+
+#[test]
+fn a_second_signal_exits_at_once_and_certify_stops_too() {
+    let target = RawTarget::start(Behaviour {
+        get_delay: Duration::from_secs(4),
+        drop_after_response: false,
+    });
+    let dir = out_dir("second-signal");
+    let suite = slow_suite(&dir, 4);
+    let mut child = cmd(&["run", &suite, "--base-url", &target.url(), "--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    wait_for_requests(&target, 1);
+    let sent = Instant::now();
+    kill("-INT", &child);
+    std::thread::sleep(Duration::from_millis(200));
+    kill("-INT", &child);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        sent.elapsed()
+    );
+
+    // certify: the same first-signal behaviour, exit 143, verdict INCOMPLETE.
+    let target = RawTarget::start(Behaviour {
+        get_delay: Duration::from_millis(500),
+        drop_after_response: false,
+    });
+    let mut child = cmd(&[
+        "certify",
+        &suite,
+        "--base-url",
+        &target.url(),
+        "--jobs",
+        "1",
+        "--out",
+        &p(&dir, "cert"),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn certify");
+    wait_for_requests(&target, 1);
+    kill("-TERM", &child);
+    let status = wait_exit(&mut child, Duration::from_secs(20));
+    let mut console = String::new();
+    let _ = child
+        .stdout
+        .take()
+        .map(|mut s| s.read_to_string(&mut console));
+    assert_eq!(status.code(), Some(143), "{console}");
+    assert!(console.contains("INCOMPLETE"), "{console}");
+    let requests = target.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(requests[1].starts_with("DELETE /pets/p0"), "{requests:?}");
+    let cert: serde_json::Value =
+        serde_json::from_str(&read(&dir.join("cert"), "certificate.json")).expect("json");
+    assert_eq!(cert["verdict"], "incomplete");
+}

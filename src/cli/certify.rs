@@ -117,6 +117,8 @@ fn certify(args: CertifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let _enter = runtime.enter();
+    run::interrupt::install();
     let result = runtime.block_on(session::execute(
         &sel.suites,
         sel.plan,
@@ -180,6 +182,13 @@ fn certify(args: CertifyArgs) -> u8 {
         should.len(),
         out.display()
     );
+    if let Some(signal) = run::interrupt::signal() {
+        println!(
+            "interrupted by {}: the certificate says INCOMPLETE at best",
+            run::interrupt::name(signal)
+        );
+        return run::interrupt::exit_code(signal);
+    }
     if cert.verdict == Verdict::Conformant {
         EXIT_OK
     } else {

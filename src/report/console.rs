@@ -339,7 +339,11 @@ impl<W: Write + Send> Reporter for Console<W> {
                     ))?;
                 }
                 let t = summary.totals;
-                let style = if t.failed > 0 { RED } else { GREEN };
+                let style = if t.failed + t.interrupted > 0 || summary.interrupted.is_some() {
+                    RED
+                } else {
+                    GREEN
+                };
                 let early = if summary.stopped_early {
                     " (stopped early: --fail-fast)"
                 } else {
@@ -351,6 +355,11 @@ impl<W: Write + Send> Reporter for Console<W> {
                     if t.total() == 1 { "" } else { "s" },
                     format_ms(summary.duration_ms)
                 ))?;
+                if let Some(signal) = &summary.interrupted {
+                    self.line(&format!(
+                        "{RED}interrupted by {signal}{RED:#}: cases not started are not reported; every started case ran its cleanup"
+                    ))?;
+                }
                 self.line(&format!("{style}{}{style:#}", t.closing_line()))?;
                 self.out.flush()?;
             }

@@ -43,6 +43,7 @@ h2{font-size:17px;margin:28px 0 10px}
 .verdict{font-weight:700;font-size:13px;padding:3px 12px;border-radius:999px;letter-spacing:.04em}
 .verdict.ok{background:var(--pass-bg);color:var(--pass)}
 .verdict.bad{background:var(--fail-bg);color:var(--fail)}
+.banner.interrupted{background:var(--fail-bg);color:var(--fail);border-radius:8px;padding:10px 16px;margin:0 0 18px}
 .verdict.incomplete{background:var(--skip-bg);color:var(--skip)}
 .cards{display:grid;grid-template-columns:repeat(5,1fr);gap:12px}
 .card{background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:12px 16px}
@@ -139,6 +140,9 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
             ""
         }
     );
+    if report.interrupted {
+        h.push_str("<div class=\"banner interrupted\" role=\"alert\"><b>Interrupted</b>: a signal stopped this run. Cases that had not started are not in this report; every started case ran its cleanup.</div>\n");
+    }
     summary(&mut h, report);
     suites(&mut h, report);
     cases(&mut h, report);

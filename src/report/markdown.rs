@@ -112,6 +112,12 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
     }
     meta.push(format!("apiconform {}", cell(&report.tool.version)));
     let _ = writeln!(m, "{}\n", meta.join(" · "));
+    if report.interrupted {
+        let _ = writeln!(
+            m,
+            "**Interrupted** by a signal: cases that had not started are not in this report; started cases ran their cleanup.\n"
+        );
+    }
     if report.stopped_early {
         let _ = writeln!(
             m,

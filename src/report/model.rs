@@ -320,7 +320,7 @@ impl ReportBuilder {
                 .into_iter()
                 .collect(),
             stopped_early: summary.stopped_early,
-            interrupted: false,
+            interrupted: summary.interrupted.is_some(),
             warnings: Vec::new(),
             specs,
             suites,

@@ -10,10 +10,10 @@ use std::time::{Instant, SystemTime};
 
 use tokio::task::JoinSet;
 
-use super::http;
 use super::step::{CaseState, Stages, SuiteContext, fresh_result, ms};
 use super::webhook::Inbox;
 use super::{PlannedCase, RunConfig};
+use super::{http, interrupt};
 use crate::diag::{Diagnostic, Diagnostics, Pos, location};
 use crate::event::{Event, RunInfo, RunSummary};
 use crate::result::{
@@ -140,7 +140,8 @@ impl Runner {
             let (events, stop) = (events.clone(), stop.clone());
             workers.spawn(async move {
                 let mut totals = Totals::default();
-                loop {
+                // After a signal no case starts; running ones finish.
+                while !interrupt::requested() {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(pc) = queue.get(i) else { break };
                     totals.add(runner.execute_guarded(pc, &events, &stop).await);
@@ -153,14 +154,15 @@ impl Runner {
                 totals.merge(t);
             }
         }
-        for pc in serial {
-            totals.add(self.execute_guarded(&pc, &events, &stop).await);
+        for pc in serial.iter().take_while(|_| !interrupt::requested()) {
+            totals.add(self.execute_guarded(pc, &events, &stop).await);
         }
         let summary = RunSummary {
             totals,
             duration_ms: ms(started.elapsed()),
             finished: SystemTime::now(),
             stopped_early: stop.load(Ordering::Relaxed),
+            interrupted: interrupt::signal().map(|s| interrupt::name(s).to_string()),
         };
         let _ = events.send(Event::RunFinished(summary.clone()));
         summary
@@ -237,7 +239,7 @@ impl Runner {
             let attempt_started = Instant::now();
             let steps = self.attempt(pc, events).await;
             let failed = steps.iter().any(|s| s.outcome == StepOutcome::Failed);
-            if failed && attempt <= self.config.retries {
+            if failed && attempt <= self.config.retries && !interrupt::requested() {
                 let failure = first_failure(&steps).unwrap_or_else(|| "failed".into());
                 earlier.push(Attempt {
                     duration_ms: ms(attempt_started.elapsed()),
@@ -257,6 +259,10 @@ impl Runner {
                 CaseStatus::Skipped
             } else {
                 status
+            };
+            let (status, skip_reason) = match interrupted_reason(&steps) {
+                Some(why) if !failed => (CaseStatus::Interrupted, Some(why)),
+                _ => (status, skip_reason),
             };
             let case = pc.case();
             return CaseResult {
@@ -305,6 +311,8 @@ impl Runner {
             for step in steps.iter() {
                 let mut result = if failed && phase == Phase::Main {
                     skipped_step(step, phase, "an earlier step failed")
+                } else if phase == Phase::Main && interrupt::requested() {
+                    interrupted_step(step)
                 } else {
                     self.stages().run(suite, ctx, step, phase, &mut state).await
                 };
@@ -353,6 +361,28 @@ fn skipped_step(step: &Step, phase: Phase, reason: &str) -> StepResult {
         error: Some(format!("skipped: {reason}")),
         ..fresh_result(step, phase)
     }
+}
+
+/// A main step not run because a signal stopped the run (cleanup still runs).
+fn interrupted_step(step: &Step) -> StepResult {
+    let signal = interrupt::signal().map_or("a signal", interrupt::name);
+    StepResult {
+        outcome: StepOutcome::Interrupted,
+        error: Some(format!("not run: the run was interrupted ({signal})")),
+        ..fresh_result(step, Phase::Main)
+    }
+}
+
+/// `interrupted (SIGINT) before step `x``, when a step did not run for it.
+fn interrupted_reason(steps: &[StepResult]) -> Option<String> {
+    let step = steps
+        .iter()
+        .find(|s| s.outcome == StepOutcome::Interrupted)?;
+    let signal = interrupt::signal().map_or("a signal", interrupt::name);
+    Some(format!(
+        "interrupted ({signal}) before step `{}`; cleanup ran",
+        step.name
+    ))
 }
 
 fn internal_failure(suite: &Suite, case: &Case, message: &str) -> StepResult {

@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod exec;
 pub mod http;
+pub mod interrupt;
 pub mod session;
 mod step;
 pub mod webhook;
