@@ -304,6 +304,9 @@ impl Redactor {
         if let Some(e) = &mut step.error {
             self.redact_in_place(e);
         }
+        for n in &mut step.notes {
+            self.redact_in_place(n);
+        }
         for c in &mut step.checks {
             if let Some(m) = &mut c.message {
                 self.redact_in_place(m);

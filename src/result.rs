@@ -214,6 +214,10 @@ pub struct StepResult {
     pub checks: Vec<CheckResult>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub captures: Vec<(String, Value)>,
+    /// What the transport did beyond one plain send (a retry on a fresh
+    /// connection after a stale keep-alive one), for the reports.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
 }
 
 impl StepResult {

@@ -43,6 +43,23 @@ fn p(dir: &Path, name: &str) -> String {
     dir.join(name).display().to_string()
 }
 
+/// Fails the test when a JSON report breaks schema/report.schema.json.
+fn assert_valid_report(report: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+        )
+        .expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -118,6 +135,7 @@ fn webhook_cases_without_a_listener_are_skipped_everywhere() {
     );
 
     let json: serde_json::Value = serde_json::from_str(&read(&dir, "r.json")).expect("json");
+    assert_valid_report(&json);
     assert_eq!(json["totals"]["skipped"], skip_lines);
     assert_eq!(json["totals"]["passed"], 0);
     assert_eq!(json["totals"]["not_verified"], 0);
@@ -207,9 +225,21 @@ const PET: &str = r#"{"id":"6f1c2a5e-8d3b-4c1a-9e7f-0a1b2c3d4e5f","name":"rex","
 struct Behaviour {
     /// Delay before answering a GET.
     get_delay: Duration,
-    /// Close the connection after each response without saying so
-    /// (no `Connection: close`), as a misbehaving proxy does.
-    drop_after_response: bool,
+    reuse: Reuse,
+}
+
+/// What the target does with a kept-alive connection.
+#[derive(Clone, Copy, PartialEq)]
+enum Reuse {
+    /// Serves every request on it.
+    Keep,
+    /// Closes it after each response without saying so (no
+    /// `Connection: close`), as a misbehaving proxy does.
+    CloseAfterResponse,
+    /// Serves one request; a second one on the same connection is read,
+    /// then the connection closes without a response byte (a keep-alive
+    /// timeout that expired as the request arrived): every reuse is stale.
+    DropSecondRequest,
 }
 
 /// A target that answers GET with a pet and DELETE with 204, logging every
@@ -247,10 +277,23 @@ impl RawTarget {
 fn connection(mut stream: TcpStream, b: Behaviour, log: &Mutex<Vec<String>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
     let mut buf = Vec::new();
+    let mut served = 0;
     loop {
         let Some(end) = read_head(&mut stream, &mut buf) else {
             return;
         };
+        if served > 0 && b.reuse == Reuse::DropSecondRequest {
+            let line = String::from_utf8_lossy(&buf[..end]);
+            if let Ok(mut l) = log.lock() {
+                l.push(format!(
+                    "DROPPED {}",
+                    line.lines().next().unwrap_or_default()
+                ));
+            }
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        served += 1;
         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
         let length = head
             .lines()
@@ -291,7 +334,7 @@ fn connection(mut stream: TcpStream, b: Behaviour, log: &Mutex<Vec<String>>) {
         if stream.write_all(response.as_bytes()).is_err() {
             return;
         }
-        if b.drop_after_response {
+        if b.reuse == Reuse::CloseAfterResponse {
             let _ = stream.shutdown(std::net::Shutdown::Both);
             return;
         }
@@ -369,7 +412,7 @@ fn a_signal_stops_new_cases_runs_cleanup_and_marks_every_report() {
     for (signal, code, name) in [("-INT", 130, "SIGINT"), ("-TERM", 143, "SIGTERM")] {
         let target = RawTarget::start(Behaviour {
             get_delay: Duration::from_millis(700),
-            drop_after_response: false,
+            reuse: Reuse::Keep,
         });
         let dir = out_dir(&format!("interrupt{signal}"));
         let suite = slow_suite(&dir, 6);
@@ -424,6 +467,7 @@ fn a_signal_stops_new_cases_runs_cleanup_and_marks_every_report() {
         assert!(console.contains("2 interrupted"), "{console}");
 
         let json: serde_json::Value = serde_json::from_str(&read(&dir, "r.json")).expect("json");
+        assert_valid_report(&json);
         assert_eq!(json["interrupted"], true);
         assert_eq!(json["totals"]["interrupted"], 2);
         let cases = json["cases"].as_array().expect("cases");
@@ -448,7 +492,7 @@ fn a_signal_stops_new_cases_runs_cleanup_and_marks_every_report() {
 fn a_second_signal_exits_at_once_and_certify_stops_too() {
     let target = RawTarget::start(Behaviour {
         get_delay: Duration::from_secs(4),
-        drop_after_response: false,
+        reuse: Reuse::Keep,
     });
     let dir = out_dir("second-signal");
     let suite = slow_suite(&dir, 4);
@@ -473,7 +517,7 @@ fn a_second_signal_exits_at_once_and_certify_stops_too() {
     // certify: the same first-signal behaviour, exit 143, verdict INCOMPLETE.
     let target = RawTarget::start(Behaviour {
         get_delay: Duration::from_millis(500),
-        drop_after_response: false,
+        reuse: Reuse::Keep,
     });
     let mut child = cmd(&[
         "certify",
@@ -505,4 +549,98 @@ fn a_second_signal_exits_at_once_and_certify_stops_too() {
     let cert: serde_json::Value =
         serde_json::from_str(&read(&dir.join("cert"), "certificate.json")).expect("json");
     assert_eq!(cert["verdict"], "incomplete");
+}
+
+// ---- point 9: stale keep-alive connections -------------------------------
+
+/// One case of `reads` GETs of the same pet, then one case that creates.
+fn keepalive_suite(dir: &Path, reads: usize) -> String {
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pets-api.yaml");
+    let mut yaml = format!(
+        "spec: {}\nname: keepalive\ncredentials:\n  owner: {{bearer: t}}\ndefault_credential: owner\ncases:\n  - name: many reads\n    steps:\n",
+        spec.display()
+    );
+    for i in 0..reads {
+        yaml.push_str(&format!(
+            "      - name: read {i}\n        request: GET /pets/{{petId}}\n        path: {{petId: p{i}}}\n        expect: {{status: 200}}\n"
+        ));
+    }
+    yaml.push_str("  - name: create\n    steps:\n      - name: create\n        operation: createPet\n        body: {name: rex}\n        expect: {status: 201}\n");
+    let file = dir.join("keepalive.yaml");
+    std::fs::write(&file, yaml).expect("write suite");
+    file.display().to_string()
+}
+
+#[test]
+fn stale_keep_alive_connections_are_retried_for_idempotent_methods_only() {
+    // A target that closes every connection after its response, over many
+    // requests: every idempotent request succeeds.
+    let target = RawTarget::start(Behaviour {
+        get_delay: Duration::ZERO,
+        reuse: Reuse::CloseAfterResponse,
+    });
+    let dir = out_dir("keepalive");
+    // Odd: a retry's connection is not pooled, so pooled requests
+    // alternate between a new connection (served) and its reuse (dropped);
+    // the last read is served and the POST reuses its connection.
+    let suite = keepalive_suite(&dir, 61);
+    let out = run(&[
+        "run",
+        &suite,
+        "--base-url",
+        &target.url(),
+        "--jobs",
+        "1",
+        "--name",
+        "many reads",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // Every reuse stale: each GET after the first is retried once on a
+    // fresh connection and recorded; the POST is not resent.
+    let target = RawTarget::start(Behaviour {
+        get_delay: Duration::ZERO,
+        reuse: Reuse::DropSecondRequest,
+    });
+    let out = run(&[
+        "run",
+        &suite,
+        "--base-url",
+        &target.url(),
+        "--jobs",
+        "1",
+        "--json",
+        &p(&dir, "r.json"),
+    ]);
+    let console = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{console}");
+    let json: serde_json::Value = serde_json::from_str(&read(&dir, "r.json")).expect("json");
+    assert_valid_report(&json);
+    let reads = &json["cases"][0];
+    assert_eq!(reads["status"], "passed", "{reads}");
+    let steps = reads["steps"].as_array().expect("steps");
+    let retried = steps
+        .iter()
+        .filter(|s| {
+            s["notes"][0]
+                .as_str()
+                .is_some_and(|n| n.starts_with("retried once on a fresh connection"))
+        })
+        .count();
+    // The first request opened the connection; a retry never reuses one.
+    assert!(retried >= steps.len() / 2, "{retried} of {}", steps.len());
+    let create = &json["cases"][1];
+    assert_eq!(create["status"], "failed");
+    let error = create["steps"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("stale keep-alive connection") && error.contains("POST is not idempotent"),
+        "{error}"
+    );
+    let requests = target.requests();
+    let posts = requests.iter().filter(|r| r.contains("POST /pets")).count();
+    assert_eq!(posts, 1, "the POST was resent: {requests:?}");
+    assert!(
+        requests.iter().any(|r| r.starts_with("DROPPED POST")),
+        "{requests:?}"
+    );
 }

@@ -738,6 +738,7 @@ mod tests {
             duration_ms: 0.0,
             checks: Vec::new(),
             captures: Vec::new(),
+            notes: Vec::new(),
         });
         let cert = Certificate::from_report(&report(vec![c.clone()]));
         assert_eq!(cert.requirements[0].result, RequirementResult::NotVerified);

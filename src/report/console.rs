@@ -134,6 +134,9 @@ impl<W: Write + Send> Console<W> {
                 text.push_str(&indent(body, "    > "));
             }
         }
+        for note in &step.notes {
+            text.push_str(&format!("    {YELLOW}↻{YELLOW:#} {note}\n"));
+        }
         if let Some(resp) = &step.response {
             text.push_str(&format!(
                 "    {DIM}<{DIM:#} {} ({} bytes, {})\n",

@@ -387,6 +387,9 @@ fn step(h: &mut String, s: &StepResult) {
             esc(&req.url)
         );
     }
+    for note in &s.notes {
+        let _ = write!(h, "<div class=\"info\">{}</div>", esc(note));
+    }
     if let Some(e) = &s.error {
         let class = if s.outcome == StepOutcome::Skipped {
             "info"

@@ -207,6 +207,7 @@ mod tests {
                 CheckResult::failed("expect.status", "expected 201, got 500 <&>"),
             ],
             captures: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

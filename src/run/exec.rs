@@ -38,6 +38,7 @@ pub struct Target {
 /// Executes planned cases. Shared by all case tasks.
 pub struct Runner {
     client: reqwest::Client,
+    fresh_client: reqwest::Client,
     config: RunConfig,
     contexts: HashMap<PathBuf, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
@@ -53,13 +54,15 @@ impl Runner {
         config: RunConfig,
         inbox: Option<Arc<Inbox>>,
     ) -> Result<Runner, Diagnostics> {
-        let client = http::client(config.jobs, config.timeout).map_err(|e| {
+        let client_error = |e: reqwest::Error| {
             Diagnostics::from(Diagnostic::new(
                 "<http client>",
                 Pos::UNKNOWN,
                 e.to_string(),
             ))
-        })?;
+        };
+        let client = http::client(config.jobs, config.timeout).map_err(client_error)?;
+        let fresh_client = http::fresh_client(config.timeout).map_err(client_error)?;
         let mut contexts = HashMap::new();
         let mut diagnostics = Diagnostics::default();
         for suite in suites {
@@ -110,6 +113,7 @@ impl Runner {
         }
         diagnostics.into_result(Runner {
             client,
+            fresh_client,
             config,
             contexts,
             inbox,
@@ -334,6 +338,7 @@ impl Runner {
     fn stages(&self) -> Stages<'_> {
         Stages {
             client: &self.client,
+            fresh_client: &self.fresh_client,
             config: &self.config,
             inbox: self.inbox.as_deref(),
         }
@@ -400,6 +405,7 @@ fn internal_failure(suite: &Suite, case: &Case, message: &str) -> StepResult {
         duration_ms: 0.0,
         checks: Vec::new(),
         captures: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -47,6 +47,11 @@ pub(super) fn redact(result: &mut StepResult, redactor: &Redactor) {
     {
         *e = r;
     }
+    for n in &mut result.notes {
+        if let std::borrow::Cow::Owned(r) = redactor.redact(n) {
+            *n = r;
+        }
+    }
 }
 
 /// The request as sent; headers and body only when `full`.
@@ -164,6 +169,7 @@ mod tests {
             duration_ms: 0.0,
             checks: vec![CheckResult::failed("expect.body", "got s3cret-token")],
             captures: vec![("t".into(), json!({"token": "s3cret-token"}))],
+            notes: vec!["retried once: reset at http://h/?k=s3cret-token".into()],
         };
         redact(&mut result, &redactor());
         let text = serde_json::to_string(&result).expect("serializes");
