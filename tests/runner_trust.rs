@@ -644,3 +644,55 @@ fn stale_keep_alive_connections_are_retried_for_idempotent_methods_only() {
         "{requests:?}"
     );
 }
+
+// ---- point 8: -v output held per case ------------------------------------
+
+#[test]
+fn verbose_output_of_concurrent_cases_is_printed_per_case() {
+    let target = RawTarget::start(Behaviour {
+        get_delay: Duration::from_millis(60),
+        reuse: Reuse::Keep,
+    });
+    let dir = out_dir("verbose-jobs");
+    let suite = slow_suite(&dir, 6);
+    let out = run(&[
+        "run",
+        &suite,
+        "--base-url",
+        &target.url(),
+        "--jobs",
+        "3",
+        "--no-progress",
+        "-v",
+    ]);
+    let console = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{console}");
+    // Under each case line come exactly its own three steps' dumps.
+    let mut current: Option<String> = None;
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for line in console.lines() {
+        if let Some(i) = line
+            .strip_prefix("PASS")
+            .and_then(|l| l.split("slow › case ").nth(1))
+        {
+            current = Some(i.trim().to_string());
+            continue;
+        }
+        if let Some(url) = line
+            .trim_start()
+            .strip_prefix("> ")
+            .filter(|l| l.starts_with("GET ") || l.starts_with("DELETE "))
+        {
+            let case = current
+                .clone()
+                .unwrap_or_else(|| panic!("dump before a case line: {console}"));
+            assert!(
+                url.ends_with(&format!("/pets/p{case}")),
+                "{line} under case {case}:\n{console}"
+            );
+            *seen.entry(case).or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), 6, "{console}");
+    assert!(seen.values().all(|n| *n == 3), "{seen:?}\n{console}");
+}
