@@ -59,6 +59,9 @@ pub struct RunSummary {
     pub finished: SystemTime,
     /// Whether `--fail-fast` stopped the run early.
     pub stopped_early: bool,
+    /// The signal (`SIGINT`, `SIGTERM`) that stopped the run, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// Consumes events. Called from one thread, in event order.

@@ -214,6 +214,10 @@ pub struct StepResult {
     pub checks: Vec<CheckResult>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub captures: Vec<(String, Value)>,
+    /// What the transport did beyond one plain send (a retry on a fresh
+    /// connection after a stale keep-alive one), for the reports.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
 }
 
 impl StepResult {
@@ -302,27 +306,43 @@ impl CheckResult {
     }
 }
 
-/// Counts for the closing line.
+/// Counts for the closing line: one counter per status (a case counts
+/// once, under its own status).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub passed: usize,
     pub failed: usize,
     pub flaky: usize,
     pub skipped: usize,
+    #[serde(default)]
+    pub not_verified: usize,
+    #[serde(default)]
+    pub interrupted: usize,
+    #[serde(default)]
+    pub known: usize,
+    #[serde(default)]
+    pub fixed: usize,
+    #[serde(default)]
+    pub advisory: usize,
 }
 
 impl Totals {
-    /// Counts a case. Until the report gains counters for them (one
-    /// planned schema bump), the newer statuses count where they act:
-    /// fixed as passed, interrupted as failed, the rest as skipped.
+    /// Counts a case under its status.
     pub fn add(&mut self, status: CaseStatus) {
+        *self.counter(status) += 1;
+    }
+
+    fn counter(&mut self, status: CaseStatus) -> &mut usize {
         match status {
-            Status::Passed | Status::Fixed => self.passed += 1,
-            Status::Failed | Status::Interrupted => self.failed += 1,
-            Status::Flaky => self.flaky += 1,
-            Status::Skipped | Status::NotVerified | Status::Known | Status::Advisory => {
-                self.skipped += 1
-            }
+            Status::Passed => &mut self.passed,
+            Status::Failed => &mut self.failed,
+            Status::Flaky => &mut self.flaky,
+            Status::Skipped => &mut self.skipped,
+            Status::NotVerified => &mut self.not_verified,
+            Status::Interrupted => &mut self.interrupted,
+            Status::Known => &mut self.known,
+            Status::Fixed => &mut self.fixed,
+            Status::Advisory => &mut self.advisory,
         }
     }
 
@@ -331,24 +351,64 @@ impl Totals {
         self.failed += other.failed;
         self.flaky += other.flaky;
         self.skipped += other.skipped;
+        self.not_verified += other.not_verified;
+        self.interrupted += other.interrupted;
+        self.known += other.known;
+        self.fixed += other.fixed;
+        self.advisory += other.advisory;
     }
 
     pub fn total(&self) -> usize {
-        self.passed + self.failed + self.flaky + self.skipped
+        self.passed
+            + self.failed
+            + self.flaky
+            + self.skipped
+            + self.not_verified
+            + self.interrupted
+            + self.known
+            + self.fixed
+            + self.advisory
     }
 
-    /// `N passed, M failed` (`, K skipped` when any): flaky cases passed.
+    /// Cases that did not run or could not show their requirement.
+    pub fn unverified(&self) -> usize {
+        self.skipped + self.not_verified + self.interrupted
+    }
+
+    /// `N passed, M failed` then every other non-zero counter (`K
+    /// skipped`, `1 interrupted`...): flaky and fixed cases passed.
     pub fn closing_line(&self) -> String {
         let mut line = format!(
             "{} passed, {} failed",
-            self.passed + self.flaky,
+            self.passed + self.flaky + self.fixed,
             self.failed
         );
-        if self.skipped > 0 {
-            line.push_str(&format!(", {} skipped", self.skipped));
+        for (n, what) in [
+            (self.skipped, "skipped"),
+            (self.not_verified, "not verified"),
+            (self.interrupted, "interrupted"),
+            (self.known, "known failures"),
+            (self.advisory, "advisory"),
+        ] {
+            if n > 0 {
+                line.push_str(&format!(", {n} {what}"));
+            }
         }
         line
     }
+}
+
+/// Why a case whose steps did not fail still shows nothing: the first
+/// skipped main step, `step: reason` (e.g. no webhook listener).
+pub fn skipped_step_reason(steps: &[StepResult]) -> Option<String> {
+    steps
+        .iter()
+        .find(|s| s.phase == Phase::Main && s.outcome == StepOutcome::Skipped)
+        .map(|s| {
+            let reason = s.error.as_deref().unwrap_or("skipped");
+            let reason = reason.strip_prefix("skipped: ").unwrap_or(reason);
+            format!("step `{}` skipped: {reason}", s.name)
+        })
 }
 
 #[cfg(test)]
@@ -383,7 +443,12 @@ mod tests {
         ] {
             t.add(s);
         }
-        assert_eq!((t.passed, t.failed, t.skipped), (2, 1, 1));
+        assert_eq!((t.passed, t.fixed, t.interrupted, t.known), (1, 1, 1, 1));
+        assert_eq!((t.failed, t.skipped, t.total()), (0, 0, 4));
+        assert_eq!(
+            t.closing_line(),
+            "2 passed, 0 failed, 1 interrupted, 1 known failures"
+        );
     }
 
     #[test]

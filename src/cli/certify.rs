@@ -117,6 +117,8 @@ fn certify(args: CertifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let _enter = runtime.enter();
+    run::interrupt::install();
     let result = runtime.block_on(session::execute(
         &sel.suites,
         sel.plan,
@@ -170,6 +172,7 @@ fn certify(args: CertifyArgs) -> u8 {
             r.source.as_deref().unwrap_or("no source")
         );
     }
+    print_unverified(&cert);
     println!(
         "{}: {}/{} must requirements met · {}/{} should (advisory) met · certificate written to {}",
         cert.verdict.label(),
@@ -179,10 +182,40 @@ fn certify(args: CertifyArgs) -> u8 {
         should.len(),
         out.display()
     );
+    if let Some(signal) = run::interrupt::signal() {
+        println!(
+            "interrupted by {}: the certificate says INCOMPLETE at best",
+            run::interrupt::name(signal)
+        );
+        return run::interrupt::exit_code(signal);
+    }
     if cert.verdict == Verdict::Conformant {
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+/// Names every requirement the run could not verify, and why (a
+/// skipped step, an interrupted run), so INCOMPLETE says what is missing.
+fn print_unverified(cert: &Certificate) {
+    for r in cert
+        .requirements
+        .iter()
+        .filter(|r| r.result == certificate::RequirementResult::NotVerified)
+    {
+        let why: Vec<String> = r
+            .cases
+            .iter()
+            .filter(|c| !c.status.is_success())
+            .map(|c| format!("{}: {}", c.name, certificate::unverified_reason(c)))
+            .collect();
+        println!(
+            "not verified: {} requirement {} ({})",
+            r.level_label(),
+            r.id,
+            why.join("; ")
+        );
     }
 }
 

@@ -305,7 +305,15 @@ fn run_command(args: RunArgs) -> u8 {
     if let Err(e) = super::reports::add_reporters(&args.reports, &sel.suites, &mut reporters) {
         return usage_error(&e);
     }
-    let code = runtime.block_on(run_async(&args, sel, config, reporters));
+    let code = {
+        let _enter = runtime.enter();
+        run::interrupt::install();
+        runtime.block_on(run_async(&args, sel, config, reporters))
+    };
+    if let Some(signal) = run::interrupt::signal() {
+        // Reports are written; the shell convention tells CI why it stopped.
+        return run::interrupt::exit_code(signal);
+    }
     if code == EXIT_INPUT {
         return code;
     }
@@ -367,7 +375,7 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
     )
     .await;
     match result {
-        Ok(summary) if summary.totals.failed > 0 => EXIT_FAILED,
+        Ok(summary) if summary.totals.failed + summary.totals.interrupted > 0 => EXIT_FAILED,
         Ok(_) => EXIT_OK,
         Err(e) => session_error(e),
     }

@@ -23,8 +23,13 @@ pub const CERTIFICATE_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Every `must` requirement met.
     Conformant,
+    /// A `must` requirement not met.
     NotConformant,
+    /// No `must` requirement unmet, but some not verified (a step skipped,
+    /// the run interrupted): nothing can be certified either way.
+    Incomplete,
 }
 
 impl Verdict {
@@ -32,6 +37,7 @@ impl Verdict {
         match self {
             Verdict::Conformant => "CONFORMANT",
             Verdict::NotConformant => "NOT CONFORMANT",
+            Verdict::Incomplete => "INCOMPLETE",
         }
     }
 }
@@ -130,6 +136,9 @@ pub struct CaseRef {
     pub location: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// Why the case verified nothing (a skipped step, an interruption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
 }
 
 fn case_result(c: &CaseResult) -> RequirementResult {
@@ -139,10 +148,38 @@ fn case_result(c: &CaseResult) -> RequirementResult {
         .any(|s| s.phase == Phase::Main && s.outcome == StepOutcome::Skipped);
     match c.status {
         CaseStatus::Failed => RequirementResult::NotMet,
-        CaseStatus::Skipped => RequirementResult::NotVerified,
+        CaseStatus::Skipped | CaseStatus::NotVerified | CaseStatus::Interrupted => {
+            RequirementResult::NotVerified
+        }
         _ if skipped_step => RequirementResult::NotVerified,
         _ => RequirementResult::Met,
     }
+}
+
+/// Only `must` requirements decide; a failed `should` case is advisory.
+/// One unmet: NOT CONFORMANT; none unmet but some not verified (or the run
+/// interrupted): INCOMPLETE; all met: CONFORMANT. An empty run, or one
+/// `--fail-fast` cut short, certifies nothing.
+fn verdict(rows: &[RequirementRow], report: &RunReport) -> Verdict {
+    let binding = || rows.iter().filter(|r| r.binding());
+    let binding_failures = report.cases.iter().any(|c| {
+        c.status == CaseStatus::Failed && c.requirement.as_ref().is_none_or(|r| !r.is_advisory())
+    });
+    let unmet = binding().any(|r| r.result == RequirementResult::NotMet);
+    if unmet || binding_failures || report.stopped_early || binding().next().is_none() {
+        Verdict::NotConformant
+    } else if report.interrupted || binding().any(|r| r.result != RequirementResult::Met) {
+        Verdict::Incomplete
+    } else {
+        Verdict::Conformant
+    }
+}
+
+/// Why a case left its requirement unverified, for `certify`'s list.
+pub fn unverified_reason(c: &CaseRef) -> String {
+    c.skip_reason
+        .clone()
+        .unwrap_or_else(|| format!("case {}", c.status.name().replace('_', " ")))
 }
 
 impl Certificate {
@@ -159,6 +196,7 @@ impl Certificate {
                 } else {
                     None
                 },
+                skip_reason: c.skip_reason.clone(),
             };
             let result = case_result(c);
             let (id, text, stated) = match &c.requirement {
@@ -187,21 +225,7 @@ impl Certificate {
                 }),
             }
         }
-        // Only `must` requirements decide; a failed `should` case is advisory.
-        let all_met = rows
-            .iter()
-            .filter(|r| r.binding())
-            .all(|r| r.result == RequirementResult::Met);
-        let binding_failures = report.cases.iter().any(|c| {
-            c.status == CaseStatus::Failed
-                && c.requirement.as_ref().is_none_or(|r| !r.is_advisory())
-        });
-        let any_binding = rows.iter().any(RequirementRow::binding);
-        let verdict = if all_met && any_binding && !binding_failures && !report.stopped_early {
-            Verdict::Conformant
-        } else {
-            Verdict::NotConformant
-        };
+        let verdict = verdict(&rows, report);
         Certificate {
             format: CERTIFICATE_FORMAT.into(),
             schema_version: CERTIFICATE_VERSION,
@@ -246,7 +270,6 @@ impl Certificate {
     }
 
     pub fn to_html(&self) -> String {
-        let ok = self.verdict == Verdict::Conformant;
         let mut h = String::new();
         let _ = write!(
             h,
@@ -260,7 +283,11 @@ impl Certificate {
             h,
             "<header><h1>API conformance certificate</h1><span class=\"verdict {}\">{}</span></header>\n\
              <p class=\"meta\">Tested {} · from {} to {} · apiconform {}</p>\n",
-            if ok { "ok" } else { "bad" },
+            match self.verdict {
+                Verdict::Conformant => "ok",
+                Verdict::NotConformant => "bad",
+                Verdict::Incomplete => "incomplete",
+            },
             esc(self.verdict.label()),
             self.targets
                 .iter()
@@ -384,10 +411,10 @@ impl Certificate {
 
     pub fn to_markdown(&self) -> String {
         let mut m = String::new();
-        let icon = if self.verdict == Verdict::Conformant {
-            "✅"
-        } else {
-            "❌"
+        let icon = match self.verdict {
+            Verdict::Conformant => "✅",
+            Verdict::NotConformant => "❌",
+            Verdict::Incomplete => "⚠️",
         };
         let _ = writeln!(
             m,
@@ -711,10 +738,14 @@ mod tests {
             duration_ms: 0.0,
             checks: Vec::new(),
             captures: Vec::new(),
+            notes: Vec::new(),
         });
-        let cert = Certificate::from_report(&report(vec![c]));
+        let cert = Certificate::from_report(&report(vec![c.clone()]));
         assert_eq!(cert.requirements[0].result, RequirementResult::NotVerified);
-        assert_eq!(cert.verdict, Verdict::NotConformant);
+        assert_eq!(cert.verdict, Verdict::Incomplete);
+        let failed = case(1, Some("R-1"), CaseStatus::Failed);
+        let cert2 = Certificate::from_report(&report(vec![c, failed]));
+        assert_eq!(cert2.verdict, Verdict::NotConformant);
         assert!(cert.to_markdown().contains("| not verified |"));
         assert!(cert.to_html().contains("not verified"));
     }

@@ -31,6 +31,10 @@ pub struct Console<W: Write + Send> {
     failed: Vec<CaseResult>,
     flaky: Vec<CaseResult>,
     progress: Option<indicatif::ProgressBar>,
+    /// `-v` step dumps per running case (by plan index), printed together
+    /// under the case's line when it ends, so concurrent cases never
+    /// interleave.
+    held: std::collections::HashMap<usize, String>,
 }
 
 impl Console<anstream::AutoStream<std::io::Stdout>> {
@@ -70,6 +74,7 @@ impl<W: Write + Send> Console<W> {
             failed: Vec::new(),
             flaky: Vec::new(),
             progress: None,
+            held: std::collections::HashMap::new(),
         }
     }
 
@@ -123,8 +128,9 @@ impl<W: Write + Send> Console<W> {
         self.line(&line)
     }
 
-    fn dump_step(&mut self, step: &StepResult) -> std::io::Result<()> {
-        let mut text = String::new();
+    /// A step's `-v` dump: its name, request, notes and response.
+    fn dump_step(step: &StepResult) -> String {
+        let mut text = format!("  {DIM}· {} ({}){DIM:#}\n", step.name, step.operation);
         if let Some(req) = &step.request {
             text.push_str(&format!("    {DIM}>{DIM:#} {} {}\n", req.method, req.url));
             for (k, v) in &req.headers {
@@ -133,6 +139,9 @@ impl<W: Write + Send> Console<W> {
             if let Some(body) = &req.body {
                 text.push_str(&indent(body, "    > "));
             }
+        }
+        for note in &step.notes {
+            text.push_str(&format!("    {YELLOW}↻{YELLOW:#} {note}\n"));
         }
         if let Some(resp) = &step.response {
             text.push_str(&format!(
@@ -148,7 +157,7 @@ impl<W: Write + Send> Console<W> {
                 text.push_str(&indent(body, "    < "));
             }
         }
-        self.line(text.trim_end())
+        text
     }
 
     fn failure_details(&mut self, r: &CaseResult) -> std::io::Result<()> {
@@ -294,11 +303,10 @@ impl<W: Write + Send> Reporter for Console<W> {
                 ))?;
             }
             Event::CaseStarted { .. } => {}
-            Event::StepFinished { step, .. } => {
+            Event::StepFinished { index, step } => {
                 if self.verbosity == Verbosity::Verbose {
-                    let line = format!("  {DIM}· {} ({}){DIM:#}", step.name, step.operation);
-                    self.line(&line)?;
-                    self.dump_step(step)?;
+                    let text = Self::dump_step(step);
+                    self.held.entry(*index).or_default().push_str(&text);
                 }
             }
             Event::CaseFinished(result) => {
@@ -311,6 +319,9 @@ impl<W: Write + Send> Reporter for Console<W> {
                 };
                 if show {
                     self.case_line(result)?;
+                }
+                if let Some(text) = self.held.remove(&result.index) {
+                    self.line(text.trim_end())?;
                 }
                 match result.status {
                     CaseStatus::Failed => self.failed.push(result.as_ref().clone()),
@@ -339,7 +350,11 @@ impl<W: Write + Send> Reporter for Console<W> {
                     ))?;
                 }
                 let t = summary.totals;
-                let style = if t.failed > 0 { RED } else { GREEN };
+                let style = if t.failed + t.interrupted > 0 || summary.interrupted.is_some() {
+                    RED
+                } else {
+                    GREEN
+                };
                 let early = if summary.stopped_early {
                     " (stopped early: --fail-fast)"
                 } else {
@@ -351,6 +366,11 @@ impl<W: Write + Send> Reporter for Console<W> {
                     if t.total() == 1 { "" } else { "s" },
                     format_ms(summary.duration_ms)
                 ))?;
+                if let Some(signal) = &summary.interrupted {
+                    self.line(&format!(
+                        "{RED}interrupted by {signal}{RED:#}: cases not started are not reported; every started case ran its cleanup"
+                    ))?;
+                }
                 self.line(&format!("{style}{}{style:#}", t.closing_line()))?;
                 self.out.flush()?;
             }

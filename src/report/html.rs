@@ -44,6 +44,8 @@ h2{font-size:17px;margin:28px 0 10px}
 .verdict{font-weight:700;font-size:13px;padding:3px 12px;border-radius:999px;letter-spacing:.04em}
 .verdict.ok{background:var(--pass-bg);color:var(--pass)}
 .verdict.bad{background:var(--fail-bg);color:var(--fail)}
+.banner.interrupted{background:var(--fail-bg);color:var(--fail);border-radius:8px;padding:10px 16px;margin:0 0 18px}
+.verdict.incomplete{background:var(--skip-bg);color:var(--skip)}
 .cards{display:grid;grid-template-columns:repeat(5,1fr);gap:12px}
 .card{background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:12px 16px}
 .card .n{font-size:26px;font-weight:700;line-height:1.2}
@@ -139,6 +141,9 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
             ""
         }
     );
+    if report.interrupted {
+        h.push_str("<div class=\"banner interrupted\" role=\"alert\"><b>Interrupted</b>: a signal stopped this run. Cases that had not started are not in this report; every started case ran its cleanup.</div>\n");
+    }
     summary(&mut h, report);
     suites(&mut h, report);
     cases(&mut h, report);
@@ -152,6 +157,20 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
     Ok(h)
 }
 
+/// The version-2 counters that are not zero, for a card each.
+fn extra_counters(t: &crate::report::model::TotalsRecord) -> Vec<(&'static str, usize)> {
+    [
+        ("not verified", t.not_verified),
+        ("interrupted", t.interrupted),
+        ("known", t.known),
+        ("fixed", t.fixed),
+        ("advisory", t.advisory),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect()
+}
+
 fn summary(h: &mut String, report: &RunReport) {
     let t = &report.totals;
     h.push_str("<section class=\"cards\">");
@@ -161,7 +180,13 @@ fn summary(h: &mut String, report: &RunReport) {
         ("failed", "failed", t.failed),
         ("flaky", "flaky", t.flaky),
         ("skipped", "skipped", t.skipped),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        extra_counters(t)
+            .into_iter()
+            .map(|(l, n)| ("skipped", l, n)),
+    ) {
         let _ = write!(
             h,
             "<div class=\"card {class}\"><div class=\"n\">{n}</div><div class=\"l\">{label}</div></div>"
@@ -362,6 +387,9 @@ fn step(h: &mut String, s: &StepResult) {
             esc(&req.method),
             esc(&req.url)
         );
+    }
+    for note in &s.notes {
+        let _ = write!(h, "<div class=\"info\">{}</div>", esc(note));
     }
     if let Some(e) = &s.error {
         let class = if s.outcome == StepOutcome::Skipped {

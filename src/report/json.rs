@@ -77,6 +77,7 @@ pub fn event_json(event: &Event) -> Result<Value, serde_json::Error> {
             "duration_ms": summary.duration_ms,
             "finished": time_serde::format(summary.finished),
             "stopped_early": summary.stopped_early,
+            "interrupted": summary.interrupted.is_some(),
         }),
     })
 }
@@ -130,6 +131,7 @@ mod tests {
             duration_ms: 3.0,
             finished: SystemTime::UNIX_EPOCH,
             stopped_early: false,
+            interrupted: None,
         }))
         .unwrap();
         let text = String::from_utf8(out).unwrap();

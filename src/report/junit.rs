@@ -43,6 +43,10 @@ pub fn build(report: &RunReport) -> Report {
             ts.add_property(Property::new("spec_sha256", spec.sha256.as_str()));
         }
         ts.add_property(Property::new("base_url", suite.base_url.as_str()));
+        if report.interrupted {
+            // A signal stopped the run: cases that had not started are absent.
+            ts.add_property(Property::new("interrupted", "true"));
+        }
         // Failed `should` cases, so a CI dashboard can tell advisory
         // failures from binding ones (testcases cannot carry properties).
         for c in cases.iter().filter(|c| c.status == CaseStatus::Failed) {
@@ -203,6 +207,7 @@ mod tests {
                 CheckResult::failed("expect.status", "expected 201, got 500 <&>"),
             ],
             captures: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

@@ -22,6 +22,37 @@ pub fn cell(text: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
+/// Cases that verified nothing (skipped, not verified, interrupted), each
+/// with its reason, within the size budget.
+fn unverified(m: &mut String, report: &RunReport) {
+    let rows: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                CaseStatus::Skipped | CaseStatus::NotVerified | CaseStatus::Interrupted
+            )
+        })
+        .map(|c| {
+            let why = c.skip_reason.as_deref().unwrap_or(c.status.name());
+            format!("{} ({})", cell(&c.full_name()), cell(why))
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(m, "### Not verified\n");
+    for (i, row) in rows.iter().enumerate() {
+        if m.len() + row.len() > MAX_CHARS - 4000 {
+            let _ = writeln!(m, "- …and {} more; see the full report.", rows.len() - i);
+            break;
+        }
+        let _ = writeln!(m, "- {row}");
+    }
+    m.push('\n');
+}
+
 /// A fenced code block whose fence is longer than any backtick run inside.
 pub fn code_block(text: &str) -> String {
     let text = crate::diag::strip_ansi(text);
@@ -54,6 +85,20 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
         t.pass_rate(),
         format_ms(report.duration_ms)
     );
+    let extra: Vec<String> = [
+        (t.not_verified, "not verified"),
+        (t.interrupted, "interrupted"),
+        (t.known, "known failures"),
+        (t.fixed, "fixed"),
+        (t.advisory, "advisory"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if !extra.is_empty() {
+        let _ = writeln!(m, "Also: {}.\n", extra.join(", "));
+    }
     let mut meta = vec![format!("target {}", cell(&report.targets().join(", ")))];
     for s in &report.specs {
         meta.push(format!(
@@ -68,6 +113,12 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
     }
     meta.push(format!("apiconform {}", cell(&report.tool.version)));
     let _ = writeln!(m, "{}\n", meta.join(" · "));
+    if report.interrupted {
+        let _ = writeln!(
+            m,
+            "**Interrupted** by a signal: cases that had not started are not in this report; started cases ran their cleanup.\n"
+        );
+    }
     if report.stopped_early {
         let _ = writeln!(
             m,
@@ -125,6 +176,7 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
             flaky.join("\n- ")
         );
     }
+    unverified(&mut m, report);
     coverage(&mut m, &report.coverage, MAX_CHARS);
     Ok(m)
 }

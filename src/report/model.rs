@@ -140,6 +140,17 @@ pub struct TotalsRecord {
     pub failed: usize,
     pub flaky: usize,
     pub skipped: usize,
+    /// Version 2 counters (absent in a version 1 report: zero).
+    #[serde(default)]
+    pub not_verified: usize,
+    #[serde(default)]
+    pub interrupted: usize,
+    #[serde(default)]
+    pub known: usize,
+    #[serde(default)]
+    pub fixed: usize,
+    #[serde(default)]
+    pub advisory: usize,
     pub total: usize,
 }
 
@@ -150,6 +161,11 @@ impl From<Totals> for TotalsRecord {
             failed: t.failed,
             flaky: t.flaky,
             skipped: t.skipped,
+            not_verified: t.not_verified,
+            interrupted: t.interrupted,
+            known: t.known,
+            fixed: t.fixed,
+            advisory: t.advisory,
             total: t.total(),
         }
     }
@@ -164,24 +180,33 @@ impl TotalsRecord {
         t.into()
     }
 
-    /// Share of run cases (not skipped) that passed, flaky included, in percent.
-    pub fn pass_rate(&self) -> f64 {
-        let ran = self.total - self.skipped;
-        if ran == 0 {
-            100.0
-        } else {
-            (self.passed + self.flaky) as f64 * 100.0 / ran as f64
-        }
-    }
-
-    pub fn closing_line(&self) -> String {
+    fn totals(&self) -> Totals {
         Totals {
             passed: self.passed,
             failed: self.failed,
             flaky: self.flaky,
             skipped: self.skipped,
+            not_verified: self.not_verified,
+            interrupted: self.interrupted,
+            known: self.known,
+            fixed: self.fixed,
+            advisory: self.advisory,
         }
-        .closing_line()
+    }
+
+    /// Share of verified cases (not skipped, not verified or interrupted)
+    /// that passed (flaky and fixed included), in percent.
+    pub fn pass_rate(&self) -> f64 {
+        let ran = self.total - self.totals().unverified();
+        if ran == 0 {
+            100.0
+        } else {
+            (self.passed + self.flaky + self.fixed) as f64 * 100.0 / ran as f64
+        }
+    }
+
+    pub fn closing_line(&self) -> String {
+        self.totals().closing_line()
     }
 }
 
@@ -327,7 +352,7 @@ impl ReportBuilder {
                 .into_iter()
                 .collect(),
             stopped_early: summary.stopped_early,
-            interrupted: false,
+            interrupted: summary.interrupted.is_some(),
             warnings: Vec::new(),
             specs,
             suites,
@@ -631,7 +656,8 @@ pub(crate) mod tests {
                 failed: 1,
                 flaky: 1,
                 skipped: 0,
-                total: 3
+                total: 3,
+                ..TotalsRecord::default()
             }
         );
         assert_eq!(m.partitions, ["slice:1/2", "slice:2/2"]);

@@ -11,14 +11,15 @@ use std::time::{Instant, SystemTime};
 use tokio::task::JoinSet;
 
 use super::hooks::{self, SetupOutcome};
-use super::http;
 use super::step::{CaseState, Stages, SuiteContext, fresh_result, ms};
 use super::webhook::Inbox;
 use super::{PlannedCase, RunConfig};
+use super::{http, interrupt};
 use crate::diag::{Diagnostic, Diagnostics, Pos, location};
 use crate::event::{Event, RunInfo, RunSummary};
 use crate::result::{
     Attempt, CaseResult, CaseStatus, CheckOutcome, Origin, Phase, StepOutcome, StepResult, Totals,
+    skipped_step_reason,
 };
 use crate::suite::vars::{ExternalVars, Redactor, resolve_globals};
 use crate::suite::{Case, Step, Suite};
@@ -38,6 +39,7 @@ pub struct Target {
 /// Executes planned cases. Shared by all case tasks.
 pub struct Runner {
     client: reqwest::Client,
+    fresh_client: reqwest::Client,
     config: RunConfig,
     contexts: HashMap<PathBuf, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
@@ -55,13 +57,15 @@ impl Runner {
         config: RunConfig,
         inbox: Option<Arc<Inbox>>,
     ) -> Result<Runner, Diagnostics> {
-        let client = http::client(config.jobs, config.timeout).map_err(|e| {
+        let client_error = |e: reqwest::Error| {
             Diagnostics::from(Diagnostic::new(
                 "<http client>",
                 Pos::UNKNOWN,
                 e.to_string(),
             ))
-        })?;
+        };
+        let client = http::client(config.jobs, config.timeout).map_err(client_error)?;
+        let fresh_client = http::fresh_client(config.timeout).map_err(client_error)?;
         let mut contexts = HashMap::new();
         let mut diagnostics = Diagnostics::default();
         for suite in suites {
@@ -122,6 +126,7 @@ impl Runner {
             .collect();
         diagnostics.into_result(Runner {
             client,
+            fresh_client,
             config,
             contexts,
             inbox,
@@ -154,7 +159,8 @@ impl Runner {
             let (events, stop) = (events.clone(), stop.clone());
             workers.spawn(async move {
                 let mut totals = Totals::default();
-                loop {
+                // After a signal no case starts; running ones finish.
+                while !interrupt::requested() {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(pc) = queue.get(i) else { break };
                     totals.add(runner.execute_guarded(pc, &events, &stop).await);
@@ -167,8 +173,8 @@ impl Runner {
                 totals.merge(t);
             }
         }
-        for pc in serial {
-            totals.add(self.execute_guarded(&pc, &events, &stop).await);
+        for pc in serial.iter().take_while(|_| !interrupt::requested()) {
+            totals.add(self.execute_guarded(pc, &events, &stop).await);
         }
         for (suite, index) in hooked {
             for result in self.finish_suite(&suite, index).await {
@@ -181,6 +187,7 @@ impl Runner {
             duration_ms: ms(started.elapsed()),
             finished: SystemTime::now(),
             stopped_early: stop.load(Ordering::Relaxed),
+            interrupted: interrupt::signal().map(|s| interrupt::name(s).to_string()),
         };
         let _ = events.send(Event::RunFinished(summary.clone()));
         summary
@@ -262,7 +269,7 @@ impl Runner {
             let attempt_started = Instant::now();
             let steps = self.attempt(pc, events).await;
             let failed = steps.iter().any(|s| s.outcome == StepOutcome::Failed);
-            if failed && attempt <= self.config.retries {
+            if failed && attempt <= self.config.retries && !interrupt::requested() {
                 let failure = first_failure(&steps).unwrap_or_else(|| "failed".into());
                 earlier.push(Attempt {
                     duration_ms: ms(attempt_started.elapsed()),
@@ -275,6 +282,18 @@ impl Runner {
                 (false, true) => CaseStatus::Passed,
                 (false, false) => CaseStatus::Flaky,
             };
+            // A skipped step means the case showed nothing: it is skipped,
+            // never passed (its requirement is not verified).
+            let skip_reason = (!failed).then(|| skipped_step_reason(&steps)).flatten();
+            let status = if skip_reason.is_some() {
+                CaseStatus::Skipped
+            } else {
+                status
+            };
+            let (status, skip_reason) = match interrupted_reason(&steps) {
+                Some(why) if !failed => (CaseStatus::Interrupted, Some(why)),
+                _ => (status, skip_reason),
+            };
             let case = pc.case();
             return CaseResult {
                 index: pc.index,
@@ -285,7 +304,7 @@ impl Runner {
                 tags: case.tags.clone(),
                 requirement: case.requirement.clone(),
                 status,
-                skip_reason: None,
+                skip_reason,
                 attempts: attempt,
                 duration_ms: ms(started.elapsed()),
                 steps,
@@ -329,6 +348,8 @@ impl Runner {
             for step in steps.iter() {
                 let mut result = if failed && phase == Phase::Main {
                     skipped_step(step, phase, "an earlier step failed")
+                } else if phase == Phase::Main && interrupt::requested() {
+                    interrupted_step(step)
                 } else {
                     self.stages().run(suite, ctx, step, phase, &mut state).await
                 };
@@ -413,6 +434,7 @@ impl Runner {
     fn stages(&self) -> Stages<'_> {
         Stages {
             client: &self.client,
+            fresh_client: &self.fresh_client,
             config: &self.config,
             inbox: self.inbox.as_deref(),
         }
@@ -458,6 +480,28 @@ fn skipped_step(step: &Step, phase: Phase, reason: &str) -> StepResult {
     }
 }
 
+/// A main step not run because a signal stopped the run (cleanup still runs).
+fn interrupted_step(step: &Step) -> StepResult {
+    let signal = interrupt::signal().map_or("a signal", interrupt::name);
+    StepResult {
+        outcome: StepOutcome::Interrupted,
+        error: Some(format!("not run: the run was interrupted ({signal})")),
+        ..fresh_result(step, Phase::Main)
+    }
+}
+
+/// `interrupted (SIGINT) before step `x``, when a step did not run for it.
+fn interrupted_reason(steps: &[StepResult]) -> Option<String> {
+    let step = steps
+        .iter()
+        .find(|s| s.outcome == StepOutcome::Interrupted)?;
+    let signal = interrupt::signal().map_or("a signal", interrupt::name);
+    Some(format!(
+        "interrupted ({signal}) before step `{}`; cleanup ran",
+        step.name
+    ))
+}
+
 fn internal_failure(suite: &Suite, case: &Case, message: &str) -> StepResult {
     StepResult {
         name: "setup".into(),
@@ -473,6 +517,7 @@ fn internal_failure(suite: &Suite, case: &Case, message: &str) -> StepResult {
         duration_ms: 0.0,
         checks: Vec::new(),
         captures: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -54,7 +54,7 @@ pub(super) async fn run_steps(
         } else {
             stages.run(suite, ctx, step, phase, state).await
         };
-        state.redactor(ctx).redact_step(&mut result);
+        super::step::redact_step(state.redactor(ctx), &mut result);
         failed |= result.outcome == StepOutcome::Failed;
         results.push(result);
     }

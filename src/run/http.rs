@@ -28,6 +28,19 @@ pub fn client(jobs: usize, connect_timeout: Duration) -> Result<reqwest::Client,
         .build()
 }
 
+/// A client like [`client`] without connection reuse: the one retry of a
+/// request that met a stale kept-alive connection goes out on a fresh one.
+pub fn fresh_client(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .user_agent(concat!("apiconform/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .tcp_nodelay(true)
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(0)
+        .build()
+}
+
 /// Why a request got no usable response; the text is what a step reports.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -49,11 +62,21 @@ pub async fn send(
     max_body: usize,
 ) -> Result<HttpResponse, SendError> {
     let started = Instant::now();
-    let mut response = request
+    let response = request
         .timeout(timeout)
         .send()
         .await
         .map_err(|e| SendError::Transport(describe(&e, timeout)))?;
+    read_response(response, started, timeout, max_body).await
+}
+
+/// Reads a response's body up to `max_body` bytes.
+async fn read_response(
+    mut response: reqwest::Response,
+    started: Instant,
+    timeout: Duration,
+    max_body: usize,
+) -> Result<HttpResponse, SendError> {
     let status = response.status().as_u16();
     if let Some(len) = response.content_length()
         && len > max_body as u64
@@ -166,6 +189,111 @@ fn describe_body(e: &reqwest::Error, timeout: Duration) -> String {
         );
     }
     format!("reading the body failed: {}", describe(e, timeout))
+}
+
+/// The methods RFC 9110 calls idempotent that a retry may resend.
+pub fn is_idempotent(method: &reqwest::Method) -> bool {
+    use reqwest::Method;
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::PUT,
+        Method::DELETE,
+        Method::OPTIONS,
+    ]
+    .contains(method)
+}
+
+/// Whether a send failed as a stale kept-alive connection fails: the peer
+/// closed or reset it before any response byte (not a refused connection,
+/// not a timeout).
+pub fn is_stale_connection(e: &reqwest::Error) -> bool {
+    if e.is_timeout() || e.is_connect() {
+        return false;
+    }
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        if s.to_string()
+            .contains("connection closed before message completed")
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// A response and what the transport did to get it.
+pub struct Sent {
+    pub response: Result<HttpResponse, SendError>,
+    /// Set when the request was resent on a fresh connection.
+    pub retried: Option<String>,
+}
+
+/// Sends `request` on the pooled client. When that fails before any
+/// response byte the way a stale kept-alive connection fails (the target
+/// closed it without `Connection: close`), an idempotent request is sent
+/// once more on `fresh` (a new connection) and the retry is reported; a
+/// POST or PATCH is never resent: its error names the likely cause.
+pub async fn send_once_more_if_stale(
+    pooled: &reqwest::Client,
+    fresh: &reqwest::Client,
+    mut request: reqwest::Request,
+    timeout: Duration,
+    max_body: usize,
+) -> Sent {
+    *request.timeout_mut() = Some(timeout);
+    let method = request.method().clone();
+    let again = is_idempotent(&method)
+        .then(|| request.try_clone())
+        .flatten();
+    let started = Instant::now();
+    let error = match pooled.execute(request).await {
+        Ok(r) => {
+            return Sent {
+                response: read_response(r, started, timeout, max_body).await,
+                retried: None,
+            };
+        }
+        Err(e) => e,
+    };
+    let text = describe(&error, timeout);
+    if !is_stale_connection(&error) {
+        return Sent {
+            response: Err(SendError::Transport(text)),
+            retried: None,
+        };
+    }
+    let Some(again) = again else {
+        return Sent {
+            response: Err(SendError::Transport(format!(
+                "{text} (likely a stale keep-alive connection: the target closed it after its last response without `Connection: close`; {method} is not idempotent, so it was not resent)"
+            ))),
+            retried: None,
+        };
+    };
+    let started = Instant::now();
+    let response = match fresh.execute(again).await {
+        Ok(r) => read_response(r, started, timeout, max_body).await,
+        Err(e) => Err(SendError::Transport(describe(&e, timeout))),
+    };
+    Sent {
+        response,
+        retried: Some(format!(
+            "retried once on a fresh connection: the first send failed before any response byte ({text}), as on a stale keep-alive connection"
+        )),
+    }
 }
 
 /// Turns a reqwest error into one line naming the cause.

@@ -5,6 +5,7 @@ pub mod embedded;
 pub mod exec;
 mod hooks;
 pub mod http;
+pub mod interrupt;
 pub mod session;
 mod step;
 pub mod webhook;

@@ -79,6 +79,8 @@ impl CaseState {
 /// the webhook inbox.
 pub(super) struct Stages<'a> {
     pub client: &'a reqwest::Client,
+    /// No pooling: for the one retry after a stale keep-alive connection.
+    pub fresh_client: &'a reqwest::Client,
     pub config: &'a RunConfig,
     pub inbox: Option<&'a Inbox>,
 }
@@ -150,6 +152,7 @@ pub(super) fn fresh_result(step: &Step, phase: Phase) -> StepResult {
         duration_ms: 0.0,
         checks: Vec::new(),
         captures: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

@@ -47,6 +47,11 @@ pub(super) fn redact(result: &mut StepResult, redactor: &Redactor) {
     {
         *e = r;
     }
+    for n in &mut result.notes {
+        if let std::borrow::Cow::Owned(r) = redactor.redact(n) {
+            *n = r;
+        }
+    }
 }
 
 /// The record/redaction stage of a step: every text a report, the
@@ -72,6 +77,9 @@ pub(crate) fn redact_step(redactor: &Redactor, step: &mut StepResult) {
     }
     if let Some(e) = &mut step.error {
         redactor.redact_in_place(e);
+    }
+    for n in &mut step.notes {
+        redactor.redact_in_place(n);
     }
     for c in &mut step.checks {
         if let Some(m) = &mut c.message {
@@ -201,6 +209,7 @@ mod tests {
             duration_ms: 0.0,
             checks: vec![CheckResult::failed("expect.body", "got s3cret-token")],
             captures: vec![("t".into(), json!({"token": "s3cret-token"}))],
+            notes: vec!["retried once: reset at http://h/?k=s3cret-token".into()],
         };
         redact(&mut result, &redactor());
         let text = serde_json::to_string(&result).expect("serializes");

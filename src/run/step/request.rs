@@ -27,7 +27,10 @@ pub(super) async fn run(
     let expected = crate::check::REGISTRY.len() + 2 + req.expect.body.len();
     cx.result.checks.reserve(expected);
     let sent = sent_headers(st, cx, req, &rendered, state);
-    let response = match send_waiting(st, cx, req, &rendered).await {
+    let mut notes = Vec::new();
+    let outcome = send_waiting(st, cx, req, &rendered, &mut notes).await;
+    cx.result.notes = notes;
+    let response = match outcome {
         Ok(r) => r,
         Err(message) => {
             let redactor = state.redactor(cx.ctx);
@@ -66,10 +69,11 @@ async fn send_waiting(
     cx: &mut StepCx<'_>,
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
+    notes: &mut Vec<String>,
 ) -> Result<HttpResponse, String> {
     let mut waits = Vec::new();
     loop {
-        let response = send(st, cx, req, rendered).await?;
+        let response = send(st, cx, req, rendered, notes).await?;
         let wait = ratewait::wait_for(response.status, &response.headers, st.config.max_retry_wait)
             .filter(|_| ratewait::idempotent(&req.method) && waits.len() < ratewait::MAX_WAITS);
         match wait {
@@ -99,6 +103,7 @@ async fn send(
     cx: &StepCx<'_>,
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
+    notes: &mut Vec<String>,
 ) -> Result<HttpResponse, String> {
     let mut builder = st.client.request(req.method.clone(), rendered.url.as_str());
     for (name, value) in &rendered.headers {
@@ -110,9 +115,17 @@ async fn send(
     if let Some((bytes, content_type)) = rendered.body.clone() {
         builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
     }
-    http::send(builder, st.config.timeout, st.config.max_body_size)
-        .await
-        .map_err(|e| e.to_string())
+    let request = builder.build().map_err(|e| e.to_string())?;
+    let sent = http::send_once_more_if_stale(
+        st.client,
+        st.fresh_client,
+        request,
+        st.config.timeout,
+        st.config.max_body_size,
+    )
+    .await;
+    notes.extend(sent.retried);
+    sent.response.map_err(|e| e.to_string())
 }
 
 fn credential<'c>(
