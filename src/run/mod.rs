@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod exec;
 pub mod http;
+mod keep_going;
 pub mod session;
 mod step;
 pub mod webhook;

@@ -519,6 +519,7 @@ impl<'a> Compiler<'a> {
             requirement: case.requirement.clone(),
             tags: case.tags.clone(),
             serial: case.serial.clone(),
+            stop_on_failure: case.stop_on_failure,
             variables,
             steps,
             cleanup,
