@@ -97,3 +97,217 @@ fn a_failed_step_skips_only_the_steps_that_need_its_capture() {
         )
     );
 }
+
+#[test]
+fn a_baseline_accepts_exactly_the_listed_failures_and_reports_fixed_ones() {
+    let server = TestServer::start(Mode::Good);
+    let dir = scratch("baseline");
+    let suite = workflow("baseline.yaml");
+    let base = dir.join("baseline.yaml");
+    let base_s = base.display().to_string();
+    let url = server.url();
+
+    // The failing run writes the baseline.
+    let (code, text, _) = run_json(
+        &[
+            "run",
+            &suite,
+            "--base-url",
+            &url,
+            "--write-baseline",
+            &base_s,
+        ],
+        &dir,
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("wrote 1 baseline entry"), "{text}");
+    let written = std::fs::read_to_string(&base).unwrap();
+    assert!(written.contains("check: expect.body"), "{written}");
+    assert!(written.contains("at: \"21:20\""), "{written}");
+
+    // With it, the same failure is known: exit 0, `known` in every report.
+    let html = dir.join("r.html").display().to_string();
+    let md = dir.join("r.md").display().to_string();
+    let (code, text, report) = run_json(
+        &[
+            "run",
+            &suite,
+            "--base-url",
+            &url,
+            "--baseline",
+            &base_s,
+            "--html",
+            &html,
+            "--markdown",
+            &md,
+        ],
+        &dir,
+    );
+    for file in [&html, &md] {
+        let body = std::fs::read_to_string(file).unwrap();
+        assert!(body.to_lowercase().contains("known"), "{file}: {body}");
+    }
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(case(&report, "two wrong expectations")["status"], "known");
+    assert!(text.contains("KNOWN"), "{text}");
+    assert!(
+        text.contains("baseline: 1 known failure, 0 fixed"),
+        "{text}"
+    );
+
+    let (code, text, report) = run_json(
+        &[
+            "run",
+            &suite,
+            "--base-url",
+            &url,
+            "--baseline",
+            &base_s,
+            "--var",
+            "want_tag=dog",
+            "--name",
+            "two wrong",
+        ],
+        &dir,
+    );
+    // want_tag=dog makes the listed failure pass: fixed.
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(case(&report, "two wrong expectations")["status"], "fixed");
+    assert!(text.contains("baseline entry fixed (remove it)"), "{text}");
+    let (code, text, _) = run_json(
+        &[
+            "run",
+            &suite,
+            "--base-url",
+            &url,
+            "--baseline",
+            &base_s,
+            "--var",
+            "want_tag=dog",
+            "--strict-baseline",
+        ],
+        &dir,
+    );
+    assert_eq!(code, Some(1), "--strict-baseline fails on fixed: {text}");
+
+    // An expired entry hides nothing.
+    let expired = written.replace("reason:", "expires: 2000-01-01\n  reason:");
+    std::fs::write(&base, expired).unwrap();
+    let (code, text, report) = run_json(
+        &["run", &suite, "--base-url", &url, "--baseline", &base_s],
+        &dir,
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(case(&report, "two wrong expectations")["status"], "failed");
+    assert!(
+        text.contains("baseline entry expired on 2000-01-01"),
+        "{text}"
+    );
+
+    // An unknown key is an input error with a position.
+    std::fs::write(&base, "known:\n  - suite: x\n    bogus: 1\n").unwrap();
+    let (code, text, _) = run_json(
+        &["run", &suite, "--base-url", &url, "--baseline", &base_s],
+        &dir,
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("baseline.yaml:3:"), "{text}");
+}
+
+#[test]
+fn an_entry_for_another_assertion_hides_nothing() {
+    let server = TestServer::start(Mode::Good);
+    let dir = scratch("baseline-other");
+    let suite = workflow("baseline.yaml");
+    let base = dir.join("baseline.yaml");
+    let base_s = base.display().to_string();
+    let url = server.url();
+    let (code, _, _) = run_json(
+        &[
+            "run",
+            &suite,
+            "--base-url",
+            &url,
+            "--write-baseline",
+            &base_s,
+        ],
+        &dir,
+    );
+    assert_eq!(code, Some(1));
+    // Point the entry at the `$.name` assertion of the same step.
+    let edited = std::fs::read_to_string(&base)
+        .unwrap()
+        .replace("21:20", "20:20");
+    std::fs::write(&base, edited).unwrap();
+    let (code, text, report) = run_json(
+        &["run", &suite, "--base-url", &url, "--baseline", &base_s],
+        &dir,
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(case(&report, "two wrong expectations")["status"], "failed");
+    assert!(text.contains("baseline entry fixed (remove it)"), "{text}");
+}
+
+#[test]
+fn rerun_failed_runs_only_what_failed_last_time() {
+    let server = TestServer::start(Mode::Good);
+    let dir = scratch("rerun");
+    let suite = workflow("rerun.yaml");
+    let url = server.url();
+    let (code, text, _) = run_json(&["run", &suite, "--base-url", &url], &dir);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("next: apiconform run {suite} --rerun-failed -v")),
+        "the hint names the next command: {text}"
+    );
+
+    // Only the failed case runs again; fixed, it passes and the state empties.
+    let (code, text, report) = run_json(
+        &[
+            "run",
+            &suite,
+            "--base-url",
+            &url,
+            "--rerun-failed",
+            "--var",
+            "want=json",
+        ],
+        &dir,
+    );
+    assert_eq!(code, Some(0), "{text}");
+    let names: Vec<&str> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["fails until fixed"], "{text}");
+    assert!(!text.contains("next:"), "no hint after a green run: {text}");
+
+    let out = apiconform(&["run", &suite, "--base-url", &url, "--rerun-failed"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("nothing failed in the previous run"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn rerun_failed_without_an_earlier_run_is_a_usage_error() {
+    let dir = scratch("rerun-none");
+    let suite = dir.join("copy.yaml");
+    std::fs::copy(fixture("workflow/rerun.yaml"), &suite).unwrap();
+    std::fs::copy(fixture("pets-api.yaml"), dir.join("pets-api.yaml")).unwrap();
+    let text = std::fs::read_to_string(&suite)
+        .unwrap()
+        .replace("../pets-api.yaml", "pets-api.yaml");
+    std::fs::write(&suite, text).unwrap();
+    let out = apiconform(&["run", &suite.display().to_string(), "--rerun-failed"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no earlier run of these paths"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -185,6 +185,18 @@ fn run_command(args: RunArgs) -> u8 {
     if args.repeat == 0 {
         return usage_error("--repeat must be at least 1");
     }
+    if args.rerun_failed {
+        match super::workflow::load_failed(&default_paths(&args.select.paths)) {
+            Ok(failed) if failed.is_empty() => {
+                out("nothing failed in the previous run of these paths; nothing to rerun");
+                return EXIT_OK;
+            }
+            Ok(failed) => sel
+                .plan
+                .retain(|pc| failed.contains(&(pc.suite.name.clone(), pc.case().name.clone()))),
+            Err(e) => return usage_error(&e),
+        }
+    }
     sel.plan = run::repeat(std::mem::take(&mut sel.plan), args.repeat);
     if sel.plan.is_empty() && sel.partition.is_none() {
         return usage_error("no cases match the given paths and filters");
@@ -246,10 +258,15 @@ fn run_command(args: RunArgs) -> u8 {
     if let Err(e) = super::reports::add_reporters(&args.reports, &sel.suites, &mut reporters) {
         return usage_error(&e);
     }
+    let (reporters, outcome) = match super::workflow::front(&args, reporters) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
     let code = runtime.block_on(run_async(&args, sel, config, reporters));
     if code == EXIT_INPUT {
         return code;
     }
+    let code = super::workflow::finish(&args, &outcome, code, to_stdout);
     let table = match coverage.lock() {
         Ok(c) => c.coverage(),
         Err(_) => return usage_error("coverage collector failed"),
