@@ -311,3 +311,32 @@ fn rerun_failed_without_an_earlier_run_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn list_json_gives_cases_tags_requirements_and_files() {
+    let out = apiconform(&[
+        "list",
+        &fixture("pets-suite.yaml").display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let cases: Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    let first = &cases[0];
+    assert_eq!(first["suite"], "pets");
+    assert_eq!(first["name"], "create, read and delete a pet");
+    assert_eq!(first["tags"], serde_json::json!(["lifecycle", "smoke"]));
+    assert_eq!(first["requirement"], "PET-1");
+    assert!(
+        first["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("pets-suite.yaml"))
+    );
+    assert!(
+        first["location"]
+            .as_str()
+            .is_some_and(|l| l.contains("pets-suite.yaml:"))
+    );
+    let bad = apiconform(&["list", "--format", "xml"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

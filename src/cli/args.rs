@@ -171,6 +171,10 @@ pub struct RunArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub select: SelectArgs,
+    /// `text` (one `suite › case` line each) or `json` (an array of cases
+    /// with suite, file, location, tags and requirement id, for CI matrices).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

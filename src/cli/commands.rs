@@ -56,6 +56,9 @@ fn list_command(args: ListArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if args.format == "json" {
+        return list_json(&sel.plan);
+    }
     for pc in &sel.plan {
         let case = pc.case();
         let tags = if case.tags.is_empty() {
@@ -71,6 +74,32 @@ fn list_command(args: ListArgs) -> u8 {
         sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
     eprintln!("{} cases in {} suites", sel.plan.len(), suites.len());
     EXIT_OK
+}
+
+/// `list --format json`: one object per planned case, for CI matrices.
+fn list_json(plan: &[run::PlannedCase]) -> u8 {
+    let cases: Vec<serde_json::Value> = plan
+        .iter()
+        .map(|pc| {
+            let case = pc.case();
+            serde_json::json!({
+                "suite": pc.suite.name,
+                "file": pc.suite.file_display,
+                "name": case.name,
+                "location": case.location,
+                "tags": case.tags,
+                "requirement": case.requirement.as_ref().map(|r| r.id.clone()),
+                "level": case.requirement.as_ref().map(|r| r.level().name()),
+            })
+        })
+        .collect();
+    match serde_json::to_string_pretty(&cases) {
+        Ok(text) => {
+            out(&text);
+            EXIT_OK
+        }
+        Err(e) => usage_error(&format!("cannot encode the case list: {e}")),
+    }
 }
 
 fn check_command(args: CheckArgs) -> u8 {
