@@ -154,6 +154,21 @@ fn a_baseline_accepts_exactly_the_listed_failures_and_reports_fixed_ones() {
         text.contains("baseline: 1 known failure, 0 fixed"),
         "{text}"
     );
+    // A known failure is still rerun by --rerun-failed (to check a fix).
+    let (_, text, rerun) = run_json(
+        &[
+            "run",
+            &suite,
+            "--base-url",
+            &url,
+            "--baseline",
+            &base_s,
+            "--rerun-failed",
+        ],
+        &dir,
+    );
+    assert_eq!(rerun["cases"].as_array().map(Vec::len), Some(1), "{text}");
+    assert_eq!(case(&rerun, "two wrong expectations")["status"], "known");
 
     let (code, text, report) = run_json(
         &[

@@ -159,8 +159,9 @@ pub struct RunArgs {
     /// baseline only shrinks.
     #[arg(long, requires = "baseline")]
     pub strict_baseline: bool,
-    /// Run only the cases that failed or were interrupted in the previous
-    /// run of the same paths (state in .apiconform/last-run/).
+    /// Run only the cases that failed, were interrupted or were known
+    /// (baseline) in the previous run of the same paths (state in
+    /// .apiconform/last-run/).
     #[arg(long)]
     pub rerun_failed: bool,
     #[command(flatten)]

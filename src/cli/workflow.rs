@@ -32,7 +32,7 @@ pub struct Outcome {
     pub fixed: Vec<Entry>,
     pub expired: Vec<Entry>,
     pub known: usize,
-    /// `(suite, case)` of every failed or interrupted case.
+    /// `(suite, case)` of every failed, interrupted or known case.
     pub failed: BTreeSet<(String, String)>,
     pub finished: bool,
 }
@@ -66,7 +66,8 @@ impl Reporter for Workflow {
                     out.fixed.extend(applied.fixed);
                     out.expired.extend(applied.expired);
                 }
-                if case.status.is_failure() {
+                // A known failure still fails: after a fix, rerun it too.
+                if case.status.is_failure() || case.status == Status::Known {
                     out.failed
                         .insert((case.suite_name.clone(), case.name.clone()));
                 }
