@@ -6,6 +6,7 @@
 //! reporters in [`report`] render the events. See ARCHITECTURE.md. [`testing`] turns cases into
 //! `cargo test` trials.
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod coverage;

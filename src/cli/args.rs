@@ -179,6 +179,22 @@ pub struct RunArgs {
     /// Fail the run (exit 1) when a spec's coverage is below this percentage.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub min_coverage: Option<f64>,
+    /// Accepted known failures (YAML, from --write-baseline): a matching
+    /// failure is reported `known` and does not fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write every failure of this run as a baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Fail the run when a baseline failure now passes (`fixed`), so the
+    /// baseline only shrinks.
+    #[arg(long, requires = "baseline")]
+    pub strict_baseline: bool,
+    /// Run only the cases that failed, were interrupted or were known
+    /// (baseline) in the previous run of the same paths (state in
+    /// .apiconform/last-run/).
+    #[arg(long)]
+    pub rerun_failed: bool,
     #[command(flatten)]
     pub reports: ReportArgs,
 }
@@ -187,6 +203,10 @@ pub struct RunArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub select: SelectArgs,
+    /// `text` (one `suite › case` line each) or `json` (an array of cases
+    /// with suite, file, location, tags and requirement id, for CI matrices).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

@@ -61,6 +61,9 @@ fn list_command(args: ListArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if args.format == "json" {
+        return list_json(&sel.plan);
+    }
     for pc in &sel.plan {
         let case = pc.case();
         let tags = if case.tags.is_empty() {
@@ -80,6 +83,32 @@ fn list_command(args: ListArgs) -> u8 {
         crate::diag::plural(suites.len(), "suite")
     );
     EXIT_OK
+}
+
+/// `list --format json`: one object per planned case, for CI matrices.
+fn list_json(plan: &[run::PlannedCase]) -> u8 {
+    let cases: Vec<serde_json::Value> = plan
+        .iter()
+        .map(|pc| {
+            let case = pc.case();
+            serde_json::json!({
+                "suite": pc.suite.name,
+                "file": pc.suite.file_display,
+                "name": case.name,
+                "location": case.location,
+                "tags": case.tags,
+                "requirement": case.requirement.as_ref().map(|r| r.id.clone()),
+                "level": case.requirement.as_ref().map(|r| r.level().name()),
+            })
+        })
+        .collect();
+    match serde_json::to_string_pretty(&cases) {
+        Ok(text) => {
+            out(&text);
+            EXIT_OK
+        }
+        Err(e) => usage_error(&format!("cannot encode the case list: {e}")),
+    }
 }
 
 fn check_command(args: CheckArgs) -> u8 {
@@ -239,6 +268,18 @@ fn run_command(args: RunArgs) -> u8 {
         return usage_error("--repeat must be at least 1");
     }
     print_spec_warnings(&sel.suites);
+    if args.rerun_failed {
+        match super::workflow::load_failed(&default_paths(&args.select.paths)) {
+            Ok(failed) if failed.is_empty() => {
+                out("nothing failed in the previous run of these paths; nothing to rerun");
+                return EXIT_OK;
+            }
+            Ok(failed) => sel
+                .plan
+                .retain(|pc| failed.contains(&(pc.suite.name.clone(), pc.case().name.clone()))),
+            Err(e) => return usage_error(&e),
+        }
+    }
     sel.plan = run::repeat(std::mem::take(&mut sel.plan), args.repeat);
     if sel.plan.is_empty() && sel.partition.is_none() {
         return usage_error("no cases match the given paths and filters");
@@ -305,6 +346,10 @@ fn run_command(args: RunArgs) -> u8 {
     if let Err(e) = super::reports::add_reporters(&args.reports, &sel.suites, &mut reporters) {
         return usage_error(&e);
     }
+    let (reporters, outcome) = match super::workflow::front(&args, reporters) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
     let code = {
         let _enter = runtime.enter();
         run::interrupt::install();
@@ -317,6 +362,7 @@ fn run_command(args: RunArgs) -> u8 {
     if code == EXIT_INPUT {
         return code;
     }
+    let code = super::workflow::finish(&args, &outcome, code, to_stdout);
     let table = match coverage.lock() {
         Ok(c) => c.coverage(),
         Err(_) => return usage_error("coverage collector failed"),

@@ -7,6 +7,7 @@ mod certify;
 mod commands;
 mod common;
 mod reports;
+mod workflow;
 
 use std::process::ExitCode;
 

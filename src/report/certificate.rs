@@ -147,7 +147,9 @@ fn case_result(c: &CaseResult) -> RequirementResult {
         .iter()
         .any(|s| s.phase == Phase::Main && s.outcome == StepOutcome::Skipped);
     match c.status {
-        CaseStatus::Failed => RequirementResult::NotMet,
+        // A baseline accepts a failure for the run's exit code; it is still
+        // a failure, so a known requirement is never met.
+        CaseStatus::Failed | CaseStatus::Known => RequirementResult::NotMet,
         CaseStatus::Skipped | CaseStatus::NotVerified | CaseStatus::Interrupted => {
             RequirementResult::NotVerified
         }
@@ -719,6 +721,13 @@ mod tests {
         ]));
         assert_eq!(failed.requirements[0].result, RequirementResult::NotMet);
         assert_eq!(failed.verdict, Verdict::NotConformant);
+    }
+
+    #[test]
+    fn a_known_must_failure_is_never_met() {
+        let cert = Certificate::from_report(&report(vec![case(0, Some("R-1"), CaseStatus::Known)]));
+        assert_eq!(cert.requirements[0].result, RequirementResult::NotMet);
+        assert_eq!(cert.verdict, Verdict::NotConformant);
     }
 
     #[test]

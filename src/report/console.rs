@@ -167,6 +167,14 @@ impl<W: Write + Send> Console<W> {
             r.location
         );
         for step in &r.steps {
+            if step.outcome == StepOutcome::Skipped
+                && let Some(reason) = &step.error
+            {
+                text.push_str(&format!(
+                    "  step `{}` {YELLOW}{reason}{YELLOW:#}  {DIM}{}{DIM:#}\n",
+                    step.name, step.location
+                ));
+            }
             if step.outcome != StepOutcome::Failed {
                 continue;
             }

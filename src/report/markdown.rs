@@ -163,6 +163,20 @@ pub fn render(report: &RunReport) -> Result<String, RenderError> {
             );
         }
     }
+    for (status, title) in [
+        (CaseStatus::Known, "Known failures (baseline)"),
+        (CaseStatus::Fixed, "Fixed since the baseline"),
+    ] {
+        let names: Vec<String> = report
+            .cases
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| cell(&c.full_name()))
+            .collect();
+        if !names.is_empty() {
+            let _ = writeln!(m, "**{title}:** {}\n", names.join(", "));
+        }
+    }
     let flaky: Vec<String> = report
         .cases
         .iter()

@@ -11,6 +11,7 @@ use std::time::{Instant, SystemTime};
 use tokio::task::JoinSet;
 
 use super::hooks::{self, SetupOutcome};
+use super::keep_going::Gate;
 use super::step::{CaseState, Stages, SuiteContext, fresh_result, ms};
 use super::webhook::Inbox;
 use super::{PlannedCase, RunConfig};
@@ -343,18 +344,22 @@ impl Runner {
             }
         }
         let mut results = Vec::with_capacity(case.steps.len() + case.cleanup.len());
-        let mut failed = false;
+        let mut gate = Gate::default();
         for (phase, steps) in [(Phase::Main, &case.steps), (Phase::Cleanup, &case.cleanup)] {
-            for step in steps.iter() {
-                let mut result = if failed && phase == Phase::Main {
-                    skipped_step(step, phase, "an earlier step failed")
-                } else if phase == Phase::Main && interrupt::requested() {
-                    interrupted_step(step)
-                } else {
-                    self.stages().run(suite, ctx, step, phase, &mut state).await
+            for (i, step) in steps.iter().enumerate() {
+                let mut result = match gate.hold(step, phase, case.stop_on_failure) {
+                    Some(reason) => skipped_step(step, phase, &reason),
+                    None if phase == Phase::Main && interrupt::requested() => {
+                        interrupted_step(step)
+                    }
+                    None => self.stages().run(suite, ctx, step, phase, &mut state).await,
                 };
                 super::step::redact_step(state.redactor(ctx), &mut result);
-                failed |= result.outcome == StepOutcome::Failed;
+                if phase == Phase::Main {
+                    gate.after(step, i + 1, result.outcome, |v| {
+                        state.locals.contains_key(v)
+                    });
+                }
                 if let Some(events) = events {
                     let _ = events.send(Event::StepFinished {
                         index: pc.index,
@@ -472,10 +477,11 @@ fn first_failure(steps: &[StepResult]) -> Option<String> {
         })
 }
 
+/// A step held back; `reason` starts with `skipped:`.
 fn skipped_step(step: &Step, phase: Phase, reason: &str) -> StepResult {
     StepResult {
         outcome: StepOutcome::Skipped,
-        error: Some(format!("skipped: {reason}")),
+        error: Some(reason.to_string()),
         ..fresh_result(step, phase)
     }
 }

@@ -6,6 +6,7 @@ pub mod exec;
 mod hooks;
 pub mod http;
 pub mod interrupt;
+mod keep_going;
 pub mod session;
 mod step;
 pub mod webhook;

@@ -594,6 +594,7 @@ impl<'a> Compiler<'a> {
             requirement,
             tags: case.tags.clone(),
             serial: case.serial.clone(),
+            stop_on_failure: case.stop_on_failure,
             variables,
             steps,
             cleanup,

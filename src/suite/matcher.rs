@@ -411,6 +411,32 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// Every variable the matcher's templates reference, so the runner can
+    /// tell whether a step needs a value an earlier step failed to capture.
+    pub fn variables(&self, out: &mut Vec<String>) {
+        let singles = [
+            &self.equals,
+            &self.not_equals,
+            &self.contains,
+            &self.not_contains,
+            &self.gt,
+            &self.gte,
+            &self.lt,
+            &self.lte,
+        ];
+        for vt in singles.into_iter().flatten() {
+            vt.variables(out);
+        }
+        for vt in self.one_of.iter().flatten() {
+            vt.variables(out);
+        }
+        if let Some(RegexExpr::Templated(t)) = &self.regex {
+            out.extend(t.variables().map(str::to_string));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,9 @@ pub struct Case {
     pub variables: Vec<(String, ValueTemplate)>,
     pub steps: Vec<Step>,
     pub cleanup: Vec<Step>,
+    /// A failed step skips every later main step (the strict behaviour);
+    /// otherwise only steps that need a value it did not capture are skipped.
+    pub stop_on_failure: bool,
 }
 
 pub struct Step {
@@ -274,6 +277,53 @@ pub struct WebhookStep {
     pub matchers: Vec<BodyAssertion>,
     pub expect: Vec<BodyAssertion>,
     pub timeout_ms: u64,
+}
+
+impl Step {
+    /// Every variable the step's templates reference (request parts,
+    /// expectations, webhook matchers), each once, in first-use order.
+    pub fn variables(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.kind {
+            StepKind::Request(req) => {
+                for part in &req.path {
+                    if let PathPart::Param(_, vt) = part {
+                        vt.variables(&mut out);
+                    }
+                }
+                req.query.iter().for_each(|(_, vt)| vt.variables(&mut out));
+                req.headers
+                    .iter()
+                    .for_each(|(_, vt)| vt.variables(&mut out));
+                match &req.body {
+                    Some(Body::Json(vt, _, _)) => vt.variables(&mut out),
+                    Some(Body::Raw(t, _)) => out.extend(t.variables().map(str::to_string)),
+                    None => {}
+                }
+                req.expect
+                    .headers
+                    .iter()
+                    .for_each(|(_, m)| m.variables(&mut out));
+                assertion_variables(&req.expect.body, &mut out);
+            }
+            StepKind::Webhook(hook) => {
+                assertion_variables(&hook.matchers, &mut out);
+                assertion_variables(&hook.expect, &mut out);
+            }
+        }
+        let mut seen = HashSet::new();
+        out.retain(|v| seen.insert(v.clone()));
+        out
+    }
+}
+
+fn assertion_variables(assertions: &[BodyAssertion], out: &mut Vec<String>) {
+    for a in assertions {
+        if let PathExpr::Templated(t) = &a.path {
+            out.extend(t.variables().map(str::to_string));
+        }
+        a.matcher.variables(out);
+    }
 }
 
 impl Case {

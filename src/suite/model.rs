@@ -207,6 +207,11 @@ pub struct Case {
     /// Run this case alone, never beside other cases; the value says why.
     #[serde(default)]
     pub serial: Option<String>,
+    /// `true`: a failed step skips every later step of the case (cleanup
+    /// still runs). By default later steps run unless they need a value the
+    /// failed step did not capture.
+    #[serde(default)]
+    pub stop_on_failure: bool,
     #[serde(default)]
     pub checks: Checks,
     /// Variables local to this case (override the suite's).
