@@ -6,6 +6,7 @@ mod args;
 mod certify;
 mod commands;
 mod common;
+mod fuzz;
 mod reports;
 
 use std::process::ExitCode;

@@ -210,6 +210,11 @@ impl Runner {
             let _ = events.send(Event::CaseFinished(Box::new(result)));
             return CaseStatus::Skipped;
         }
+        if self.config.deadline.is_some_and(|d| Instant::now() >= d) {
+            let result = skipped_case(pc, "not run: --time-budget used up");
+            let _ = events.send(Event::CaseFinished(Box::new(result)));
+            return CaseStatus::Skipped;
+        }
         if self.config.step_events {
             let _ = events.send(Event::CaseStarted {
                 index: pc.index,
@@ -264,7 +269,7 @@ impl Runner {
                 duration_ms: ms(started.elapsed()),
                 steps,
                 earlier_attempts: earlier,
-                origin: Origin::CaseFile,
+                origin: origin_of(case),
             };
         }
     }
@@ -294,7 +299,7 @@ impl Runner {
         let mut failed = false;
         for (phase, steps) in [(Phase::Main, &case.steps), (Phase::Cleanup, &case.cleanup)] {
             for step in steps.iter() {
-                let mut result = if failed && phase == Phase::Main {
+                let mut result = if failed && phase == Phase::Main && !case.independent_steps() {
                     skipped_step(step, phase, "an earlier step failed")
                 } else {
                     self.stages().run(suite, ctx, step, phase, &mut state).await
@@ -320,6 +325,15 @@ impl Runner {
             config: &self.config,
             inbox: self.inbox.as_deref(),
         }
+    }
+}
+
+/// Where a case comes from: generated from the spec, or a case file.
+fn origin_of(case: &Case) -> Origin {
+    if case.is_generated() {
+        Origin::Generated
+    } else {
+        Origin::CaseFile
     }
 }
 
@@ -381,6 +395,6 @@ pub fn skipped_case(pc: &PlannedCase, reason: &str) -> CaseResult {
         duration_ms: 0.0,
         steps: Vec::new(),
         earlier_attempts: Vec::new(),
-        origin: Origin::CaseFile,
+        origin: origin_of(case),
     }
 }

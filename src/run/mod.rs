@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod exec;
 pub mod http;
+pub mod ratelimit;
 pub mod session;
 mod step;
 pub mod webhook;
@@ -171,6 +172,10 @@ pub struct RunConfig {
     pub snapshots: crate::snapshot::SnapshotConfig,
     /// Send `CaseStarted`/`StepFinished` events (see `Reporter::wants_steps`).
     pub step_events: bool,
+    /// `--rate-limit`: shared by every request of the run.
+    pub rate_limit: Option<Arc<ratelimit::RateLimiter>>,
+    /// `--time-budget`: no case starts after this instant.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for RunConfig {
@@ -185,6 +190,8 @@ impl Default for RunConfig {
             record: Record::Failures,
             snapshots: crate::snapshot::SnapshotConfig::default(),
             step_events: true,
+            rate_limit: None,
+            deadline: None,
         }
     }
 }

@@ -691,6 +691,7 @@ impl<'a> Compiler<'a> {
                 body,
                 credential,
                 expect,
+                generated: None,
             },
             label,
         ))

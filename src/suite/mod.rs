@@ -6,6 +6,7 @@ pub mod load;
 mod load_tests;
 pub mod matcher;
 pub mod model;
+pub mod generated;
 pub mod node;
 pub mod template;
 pub mod vars;
@@ -133,6 +134,7 @@ impl Step {
             body: None,
             credential: None,
             expect: Expect::default(),
+            generated: None,
         };
         Some(Step {
             name: name.to_string(),
@@ -146,6 +148,16 @@ impl Step {
             captures: Vec::new(),
             snapshot: None,
         })
+    }
+}
+
+impl Step {
+    /// The generated context of a request step built from the spec.
+    pub fn generated(&self) -> Option<&generated::GeneratedStep> {
+        match &self.kind {
+            StepKind::Request(r) => r.generated.as_deref(),
+            StepKind::Webhook(_) => None,
+        }
     }
 }
 
@@ -186,6 +198,10 @@ pub struct RequestStep {
     /// Credential name; `None` sends none.
     pub credential: Option<String>,
     pub expect: Expect,
+    /// Set on steps built from the spec by a generated phase
+    /// ([`generated::cases`]): the checks get its context, and the step's
+    /// own expectations are not applied (the checks judge it).
+    pub generated: Option<Box<generated::GeneratedStep>>,
 }
 
 pub enum PathPart {
@@ -272,6 +288,22 @@ pub struct WebhookStep {
 }
 
 impl Case {
+    /// Whether the case was generated from the spec (not from a case file).
+    pub fn is_generated(&self) -> bool {
+        self.all_steps().any(|s| s.generated().is_some())
+    }
+
+    /// Whether every main step stands alone (a generated operation x phase
+    /// case: one failing request must not skip the others). Chains and
+    /// hand-written cases depend on earlier steps.
+    pub fn independent_steps(&self) -> bool {
+        !self.steps.is_empty()
+            && self
+                .steps
+                .iter()
+                .all(|s| s.generated().is_some_and(|g| g.role.is_none()))
+    }
+
     /// Every step, main then cleanup.
     pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
         self.steps.iter().chain(self.cleanup.iter())

@@ -6,7 +6,9 @@ use serde_json::Value;
 use super::observe::{self, Observation, Reply};
 use super::render::{self, RenderedRequest};
 use super::{CaseState, Stages, StepCx, record};
-use crate::check::{Exchange, Subject};
+use crate::check::{Exchange, Generated, Prior, Subject};
+use crate::generate::plan::{AuthMode, CaptureSource, ChainRole, Expectation};
+use crate::suite::generated::GeneratedStep;
 use crate::run::Record;
 use crate::run::http::{self, HttpResponse};
 use crate::suite::model::StatusPattern;
@@ -20,6 +22,13 @@ pub(super) async fn run(
     req: &RequestStep,
     state: &mut CaseState,
 ) {
+    if let Some(g) = &req.generated
+        && g.cleanup
+        && already_deleted(state)
+    {
+        cx.skip("skipped: the chain already deleted what it created".into());
+        return;
+    }
     let Some(rendered) = render::stage(cx, req, state) else {
         return;
     };
@@ -64,6 +73,9 @@ async fn send(
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
 ) -> Result<HttpResponse, String> {
+    if let Some(limiter) = &st.config.rate_limit {
+        limiter.acquire().await;
+    }
     let mut builder = st.client.request(req.method.clone(), rendered.url.as_str());
     for (name, value) in &rendered.headers {
         builder = builder.header(name, value.as_str());
@@ -131,6 +143,29 @@ fn observe(
         ));
         return;
     };
+    if let Some(g) = &req.generated {
+        let history = state.history.clone();
+        let context = Generated {
+            phase: g.phase,
+            method: req.method.as_str(),
+            rule: g.rule,
+            role: g.role,
+            history: &history,
+        };
+        let exchange = Exchange {
+            spec,
+            operation,
+            request_body: rendered.json_body.as_deref(),
+            expects_success: generated_expects_success(g),
+            status: response.status,
+            headers: &response.headers,
+            json,
+            generated: Some(&context),
+        };
+        observe::automatic_checks(st, cx, &exchange, Subject::Response);
+        after_generated(cx, g, response, json, state);
+        return;
+    }
     let exchange = Exchange {
         spec,
         operation,
@@ -156,6 +191,76 @@ fn observe(
     };
     observe::expectations(cx, &req.expect, &reply, &scope);
     observe::snapshot(st, cx, json, &scope, state.redactor(cx.ctx));
+}
+
+/// Whether a generated request is one a correct server accepts (so its
+/// body is held to the request schema): schema-valid data with the run's
+/// credential.
+fn generated_expects_success(g: &GeneratedStep) -> bool {
+    matches!(
+        g.request.expect,
+        Expectation::Accepted | Expectation::Available
+    ) && g.request.auth == AuthMode::Default
+}
+
+/// After a generated step: the values its chain binds (or the generated
+/// fallbacks), and its place in the chain's history.
+fn after_generated(
+    cx: &StepCx<'_>,
+    g: &GeneratedStep,
+    response: &HttpResponse,
+    json: Option<&Result<Value, String>>,
+    state: &mut CaseState,
+) {
+    for bind in &g.binds {
+        let found = bind
+            .sources
+            .iter()
+            .find_map(|source| bound_value(source, response, json));
+        let value = found.unwrap_or_else(|| bind.fallback.clone());
+        state.locals.insert(bind.variable.clone(), value);
+    }
+    if let Some(role) = g.role {
+        state.history.push(Prior {
+            role,
+            operation: cx.step.operation.clone(),
+            status: response.status,
+        });
+    }
+}
+
+/// A chain's value from a create's response: a JSON pointer into its body,
+/// or the last path segment of its `Location`.
+fn bound_value(
+    source: &CaptureSource,
+    response: &HttpResponse,
+    json: Option<&Result<Value, String>>,
+) -> Option<Value> {
+    match source {
+        CaptureSource::Body(pointer) => match json {
+            Some(Ok(body)) => body
+                .pointer(pointer)
+                .filter(|v| !v.is_null() && !v.is_object() && !v.is_array())
+                .cloned(),
+            _ => None,
+        },
+        CaptureSource::Location => response
+            .headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| l.split('?').next())
+            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+            .filter(|seg| !seg.is_empty())
+            .map(|seg| Value::String(seg.to_string())),
+    }
+}
+
+/// Whether this chain already deleted what it created (a 2xx delete).
+fn already_deleted(state: &CaseState) -> bool {
+    state
+        .history
+        .iter()
+        .any(|p| p.role == ChainRole::Delete && (200..300).contains(&p.status))
 }
 
 /// Whether the case expects success (no expected status, or only
