@@ -79,14 +79,25 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
     }
     for op in &the_plan.operations {
         for (phase, e) in &op.cannot_generate {
-            eprintln!("cannot generate: {} [{}]: {}", op.label, phase.name(), e.reason);
+            eprintln!(
+                "cannot generate: {} [{}]: {}",
+                op.label,
+                phase.name(),
+                e.reason
+            );
         }
     }
     let cases = generated::cases(&spec, &the_plan, &headers.options);
     if cases.is_empty() {
         return usage_error("nothing to generate: no operation and phase left after the filters");
     }
-    let suite = Arc::new(fuzz_suite(&args.spec, spec, server, headers.credential, cases));
+    let suite = Arc::new(fuzz_suite(
+        &args.spec,
+        spec,
+        server,
+        headers.credential,
+        cases,
+    ));
     let plan: Vec<PlannedCase> = (0..suite.cases.len())
         .map(|i| PlannedCase {
             index: i,
@@ -145,7 +156,10 @@ fn plan_config(args: &FuzzArgs, server: Option<&str>) -> Result<PlanConfig, Stri
     for name in args.phases.iter().filter(|p| !p.is_empty()) {
         let p = Phase::parse(name.trim()).ok_or_else(|| {
             let known: Vec<&str> = Phase::ALL.iter().map(Phase::name).collect();
-            format!("--phases: unknown phase `{name}` (known: {})", known.join(", "))
+            format!(
+                "--phases: unknown phase `{name}` (known: {})",
+                known.join(", ")
+            )
         })?;
         if !phases.contains(&p) {
             phases.push(p);
@@ -217,7 +231,10 @@ fn parse_headers(raw: &[String], server: Option<&str>) -> Result<Headers, String
     if let Some(s) = server
         && !given.iter().any(|(n, _)| is_credential_header(n))
     {
-        given.push(("Authorization".into(), format!("Bearer {}", embedded_defaults(s).0)));
+        given.push((
+            "Authorization".into(),
+            format!("Bearer {}", embedded_defaults(s).0),
+        ));
     }
     for (i, (name, value)) in given.into_iter().enumerate() {
         let header = HeaderName::from_bytes(name.as_bytes())
@@ -298,9 +315,9 @@ fn check_mask(only: &[String], exclude: &[String]) -> Result<CheckSet, String> {
 fn run_config(args: &FuzzArgs) -> Result<RunConfig, String> {
     let timeout = parse_timeout(&args.timeout).map_err(|e| format!("--timeout: {e}"))?;
     let deadline = match &args.time_budget {
-        Some(t) => Some(
-            Instant::now() + parse_timeout(t).map_err(|e| format!("--time-budget: {e}"))?,
-        ),
+        Some(t) => {
+            Some(Instant::now() + parse_timeout(t).map_err(|e| format!("--time-budget: {e}"))?)
+        }
         None => None,
     };
     Ok(RunConfig {
@@ -349,7 +366,9 @@ fn run_plan(
     } else {
         reporters.add(Box::new(Console::stdout(verbosity, !args.no_progress)));
     }
-    let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(&suites)));
+    let coverage = Arc::new(std::sync::Mutex::new(crate::coverage::Collector::new(
+        &suites,
+    )));
     reporters.add(Box::new(Shared(coverage.clone())));
     if let Err(e) = super::reports::add_reporters(&args.reports, &suites, &mut reporters) {
         return usage_error(&e);
@@ -403,7 +422,10 @@ fn coverage_output(
             Err(e) => return Some(usage_error(&format!("cannot encode coverage: {e}"))),
         };
         if let Err(e) = crate::report::write_file(path, json.as_bytes()) {
-            return Some(usage_error(&format!("cannot write {}: {e}", path.display())));
+            return Some(usage_error(&format!(
+                "cannot write {}: {e}",
+                path.display()
+            )));
         }
     }
     None

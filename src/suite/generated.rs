@@ -199,7 +199,13 @@ fn chain_case(spec: &Spec, chain: &Chain, n: usize, opts: &Options) -> Option<Ca
     if let Some(d) = delete {
         let mut meta = GeneratedStep::of(&d.request, Some(ChainRole::Delete));
         meta.cleanup = true;
-        let mut st = step(spec, &d.request, "cleanup: delete what the chain created", opts, meta)?;
+        let mut st = step(
+            spec,
+            &d.request,
+            "cleanup: delete what the chain created",
+            opts,
+            meta,
+        )?;
         bind_path(&mut st, &bound);
         st.checks = CheckSet::none();
         cleanup.push(st);
@@ -376,8 +382,8 @@ mod tests {
     use serde_json::json;
 
     fn spec() -> Spec {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("specs/mycloud-shares-v1.yaml");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/mycloud-shares-v1.yaml");
         crate::spec::load(&path).expect("bundled spec loads")
     }
 
@@ -449,7 +455,12 @@ mod tests {
 
     #[test]
     fn pinned_templates_are_rendered_later() {
-        assert!(template_of(&json!({"a": "{{ x }}"})) != ValueTemplate::Static(json!({"a": "{{ x }}"})));
-        assert_eq!(template_of(&json!({"a": 1})), ValueTemplate::Static(json!({"a": 1})));
+        assert!(
+            template_of(&json!({"a": "{{ x }}"})) != ValueTemplate::Static(json!({"a": "{{ x }}"}))
+        );
+        assert_eq!(
+            template_of(&json!({"a": 1})),
+            ValueTemplate::Static(json!({"a": 1}))
+        );
     }
 }

@@ -1,12 +1,12 @@
 //! Case files: the format ([`model`]), loading with positions and static
 //! checks ([`load`]), and the compiled form the runner executes.
 
+pub mod generated;
 pub mod load;
 #[cfg(test)]
 mod load_tests;
 pub mod matcher;
 pub mod model;
-pub mod generated;
 pub mod node;
 pub mod template;
 pub mod vars;
