@@ -249,6 +249,10 @@ pub struct FuzzArgs {
     /// Write the coverage table as JSON.
     #[arg(long, value_name = "FILE")]
     pub coverage_json: Option<PathBuf>,
+    /// Write each finding as a ready case file into DIR (a regression case:
+    /// it fails while the finding stands).
+    #[arg(long, value_name = "DIR")]
+    pub save_findings: Option<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
 }

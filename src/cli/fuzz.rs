@@ -12,6 +12,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName};
 
 use super::args::FuzzArgs;
 use super::common::{Shared, external_vars, input_error, out, parse_timeout, usage_error};
+use super::findings;
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::check::{self, CheckSet};
 use crate::generate::plan::{self, Filter, Phase, Pin, PlanConfig, Selector};
@@ -91,6 +92,14 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
     if cases.is_empty() {
         return usage_error("nothing to generate: no operation and phase left after the filters");
     }
+    let saved = Saved {
+        server: server.clone(),
+        credential: headers.credential.as_ref().and_then(|(_, c)| match c {
+            Credential::Header(name, _) => Some(name.clone()),
+            _ => None,
+        }),
+        dev_credential: headers.dev_credential.clone(),
+    };
     let suite = Arc::new(fuzz_suite(
         &args.spec,
         spec,
@@ -105,7 +114,15 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
             case: i,
         })
         .collect();
-    run_plan(&args, suite, plan, external)
+    run_plan(&args, suite, plan, external, &saved)
+}
+
+/// What the findings' reproductions need to know of the run's target.
+struct Saved {
+    server: Option<String>,
+    /// The credential header's name.
+    credential: Option<String>,
+    dev_credential: Option<String>,
 }
 
 /// The bundled server to start: `--server`, else the one the spec belongs
@@ -205,6 +222,9 @@ struct Headers {
     options: generated::Options,
     credential: Option<(String, Credential)>,
     secrets: Vec<(String, String)>,
+    /// The embedded server's development credential, when it is the one
+    /// used (no secret: saved findings may name it).
+    dev_credential: Option<String>,
 }
 
 fn is_credential_header(name: &str) -> bool {
@@ -220,6 +240,7 @@ fn parse_headers(raw: &[String], server: Option<&str>) -> Result<Headers, String
         options: generated::Options::default(),
         credential: None,
         secrets: Vec::new(),
+        dev_credential: None,
     };
     let mut given: Vec<(String, String)> = Vec::new();
     for line in raw {
@@ -342,6 +363,7 @@ fn run_plan(
     suite: Arc<Suite>,
     plan: Vec<PlannedCase>,
     external: crate::suite::vars::ExternalVars,
+    saved: &Saved,
 ) -> u8 {
     let config = match run_config(args) {
         Ok(c) => c,
@@ -359,8 +381,10 @@ fn run_plan(
             Ok(s) => s,
             Err(e) => return usage_error(&e),
         };
-    let suites = vec![suite];
+    let suites = vec![suite.clone()];
+    let failed = Arc::new(std::sync::Mutex::new(findings::Failed::default()));
     let mut reporters = Fanout::default();
+    reporters.add(Box::new(Shared(failed.clone())));
     if to_stdout {
         reporters.add(Box::new(Console::stderr(verbosity)));
     } else {
@@ -392,8 +416,88 @@ fn run_plan(
     if code == EXIT_INPUT {
         return code;
     }
+    if let Some(e) = report_findings(args, &suite, &failed, saved, to_stdout) {
+        return e;
+    }
     coverage_output(args, &coverage, to_stdout).unwrap_or(code)
 }
+
+/// Prints the deduplicated findings with curl reproductions and writes
+/// them with `--save-findings`; `Some(exit code)` on an error.
+fn report_findings(
+    args: &FuzzArgs,
+    suite: &Suite,
+    failed: &std::sync::Mutex<findings::Failed>,
+    saved: &Saved,
+    to_stdout: bool,
+) -> Option<u8> {
+    let list = match failed.lock() {
+        Ok(f) => findings::collect(&f.0, suite),
+        Err(_) => return Some(usage_error("findings collector failed")),
+    };
+    if list.is_empty() {
+        return None;
+    }
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| EMBEDDED_REPRODUCTION_URL.to_string());
+    let auth = findings::Auth {
+        header: saved.credential.as_deref(),
+    };
+    let mut text = findings::render(&list, &base_url, &auth);
+    if args.base_url.is_none() {
+        text.push_str(&format!(
+            "\n(reproductions target `apiconform serve {}` on its default address)\n",
+            saved.server.as_deref().unwrap_or_default()
+        ));
+    }
+    if to_stdout {
+        eprint!("{text}");
+    } else {
+        out(text.trim_end());
+    }
+    let dir = args.save_findings.as_ref()?;
+    let target = findings::SaveTarget {
+        server: if args.base_url.is_none() {
+            saved.server.as_deref()
+        } else {
+            None
+        },
+        spec: &args.spec,
+        credential: saved
+            .credential
+            .as_deref()
+            .map(|h| (h, saved.dev_credential.as_deref())),
+    };
+    match findings::save(&list, dir, &target) {
+        Ok(files) => {
+            eprintln!(
+                "{} finding{} saved in {} (re-run with `apiconform run {}`{})",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" },
+                dir.display(),
+                dir.display(),
+                if saved.credential.is_some() && saved.dev_credential.is_none() {
+                    format!(
+                        " --base-url URL --secret {}=...",
+                        findings::CREDENTIAL_VARIABLE
+                    )
+                } else if args.base_url.is_some() {
+                    " --base-url URL".to_string()
+                } else {
+                    String::new()
+                }
+            );
+            None
+        }
+        Err(e) => Some(usage_error(&format!("--save-findings: {e}"))),
+    }
+}
+
+/// Where `apiconform serve` listens by default (reproductions of findings
+/// from an embedded server).
+const EMBEDDED_REPRODUCTION_URL: &str = "http://127.0.0.1:8080";
 
 /// `--coverage` and `--coverage-json`; `Some(exit code)` on an error.
 fn coverage_output(

@@ -6,6 +6,7 @@ mod args;
 mod certify;
 mod commands;
 mod common;
+mod findings;
 mod fuzz;
 mod reports;
 

@@ -42,8 +42,6 @@ pub struct Bind {
     pub variable: String,
     /// Tried in order; the first present wins.
     pub sources: Vec<CaptureSource>,
-    /// Sent when no source gives a value (the generated one).
-    pub fallback: Value,
 }
 
 /// A header sent on every request of the generated phases.
@@ -175,7 +173,6 @@ fn chain_case(spec: &Spec, chain: &Chain, n: usize, opts: &Options) -> Option<Ca
             binds.push(Bind {
                 variable: bound_variable(param),
                 sources: sources.clone(),
-                fallback: s.request.path.get(param).cloned().unwrap_or(Value::Null),
             });
         }
     }

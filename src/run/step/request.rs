@@ -29,6 +29,12 @@ pub(super) async fn run(
         cx.skip("skipped: the chain already deleted what it created".into());
         return;
     }
+    if let Some(g) = &req.generated
+        && let Some(reason) = chain_blocked(g, req, state)
+    {
+        cx.skip(reason);
+        return;
+    }
     let Some(rendered) = render::stage(cx, req, state) else {
         return;
     };
@@ -217,8 +223,13 @@ fn after_generated(
             .sources
             .iter()
             .find_map(|source| bound_value(source, response, json));
-        let value = found.unwrap_or_else(|| bind.fallback.clone());
-        state.locals.insert(bind.variable.clone(), value);
+        // Only what this create made: never a guessed id (a later delete
+        // could remove a resource the run did not create).
+        if let Some(value) = found
+            && (200..300).contains(&response.status)
+        {
+            state.locals.insert(bind.variable.clone(), value);
+        }
     }
     if let Some(role) = g.role {
         state.history.push(Prior {
@@ -253,6 +264,33 @@ fn bound_value(
             .filter(|seg| !seg.is_empty())
             .map(|seg| Value::String(seg.to_string())),
     }
+}
+
+/// Why a chain step after the create cannot run: the create did not
+/// succeed, or its response gave no id for this step's path.
+fn chain_blocked(g: &GeneratedStep, req: &RequestStep, state: &CaseState) -> Option<String> {
+    let role = g.role?;
+    if role == ChainRole::Create {
+        return None;
+    }
+    let created = state
+        .history
+        .iter()
+        .find(|p| p.role == ChainRole::Create)
+        .is_some_and(|p| (200..300).contains(&p.status));
+    if !created {
+        return Some("skipped: the chain's create did not succeed".into());
+    }
+    let mut needed = Vec::new();
+    for part in &req.path {
+        if let crate::suite::PathPart::Param(_, vt) = part {
+            vt.variables(&mut needed);
+        }
+    }
+    needed
+        .iter()
+        .find(|v| !state.locals.contains_key(v.as_str()))
+        .map(|v| format!("skipped: the create's response gave no value for `{v}`"))
 }
 
 /// Whether this chain already deleted what it created (a 2xx delete).
