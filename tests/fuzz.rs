@@ -549,3 +549,71 @@ fn findings_are_deduplicated_reproduced_with_curl_and_saved_as_cases() {
         stderr(&fixed)
     );
 }
+
+/// A suite file with a `generate:` section and no hand-written case.
+fn generate_suite(dir: &Path, pins: &str, phases: &str) -> PathBuf {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/mycloud-shares-v1.yaml");
+    let file = dir.join("generated.yaml");
+    let text = format!(
+        "spec: {}\nname: mycloud-generated\nserver: mycloud\nvariables:\n  mycloud_token: mycloud-dev-token\n  mycloud_user_id: user-1001\ncredentials:\n  owner: {{bearer: \"{{{{ mycloud_token }}}}\"}}\ndefault_credential: owner\ngenerate:\n  max_examples: 3\n  phases: [{phases}]\n  pins:\n    {pins}\ncases: []\n",
+        spec.display()
+    );
+    std::fs::write(&file, text).expect("suite written");
+    file
+}
+
+#[test]
+fn a_suite_generate_section_runs_with_the_suites_variables_credentials_and_server() {
+    let dir = out_dir("generate-section");
+    let file = generate_suite(
+        &dir,
+        "body.ownerId: \"{{ mycloud_user_id }}\"",
+        "positive, negative, auth, stateful",
+    );
+    let json = dir.join("report.json");
+    let junit = dir.join("junit.xml");
+    let out = apiconform(&[
+        "run",
+        &file.display().to_string(),
+        "--no-progress",
+        "--json",
+        &json.display().to_string(),
+        "--junit",
+        &junit.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let report = read_json(&json);
+    let all = cases(&report);
+    assert!(all.len() >= 4, "{}", all.len());
+    assert!(all.iter().all(|c| c["origin"] == "generated"));
+    assert!(
+        !report.to_string().contains("mycloud-dev-token"),
+        "the credential is redacted"
+    );
+    // JUnit: one testcase per operation x phase (and per chain).
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert_eq!(xml.matches("<testcase").count(), all.len(), "{xml}");
+    // The pin's template was rendered with the suite's variable.
+    let text = report.to_string();
+    assert!(text.contains("user-1001"), "the pinned ownerId was sent");
+    assert!(
+        !text.contains("{{ mycloud_user_id }}"),
+        "no template left unrendered"
+    );
+    // A bad section is an input error with its position.
+    let bad = generate_suite(&dir, "body.ownerId: x", "everything");
+    let out = apiconform(&["run", &bad.display().to_string(), "--no-progress"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("generated.yaml:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown phase `everything`"),
+        "{}",
+        stderr(&out)
+    );
+}

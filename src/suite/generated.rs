@@ -64,6 +64,63 @@ pub struct Options {
     pub headers: Vec<ExtraHeader>,
 }
 
+/// The cases of a suite's `generate:` section, with the credential its
+/// requests carry (`None`: none).
+pub fn from_config(
+    spec: &Spec,
+    config: &super::model::GenerateConfig,
+    credential: Option<&str>,
+    credentials: &[(String, super::Credential)],
+) -> Result<Vec<Case>, String> {
+    use crate::generate::plan::{Filter, Pin, PlanConfig, Selector};
+    let mut phases = Vec::new();
+    for name in &config.phases {
+        phases.push(Phase::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Phase::ALL.iter().map(Phase::name).collect();
+            format!("unknown phase `{name}` (known: {})", known.join(", "))
+        })?);
+    }
+    if phases.is_empty() {
+        phases = Phase::ALL.to_vec();
+    }
+    let selectors = |list: &[String]| -> Result<Vec<Selector>, String> {
+        list.iter()
+            .map(|s| Selector::parse(s).map_err(|e| e.to_string()))
+            .collect()
+    };
+    let mut pins = Vec::new();
+    for (k, v) in &config.pins {
+        pins.push(Pin::parse(&format!("{k}={v}")).map_err(|e| e.to_string())?);
+    }
+    let credential_header = match credential {
+        None => None,
+        Some(name) => match credentials.iter().find(|(n, _)| n == name) {
+            None => return Err(format!("unknown credential `{name}`")),
+            Some((_, super::Credential::Header(h, _))) => HeaderName::from_bytes(h.as_bytes()).ok(),
+            Some(_) => Some(AUTHORIZATION),
+        },
+    };
+    let plan_config = PlanConfig {
+        seed: config.seed.unwrap_or(0),
+        max_examples: config.max_examples.unwrap_or(10).max(1),
+        phases,
+        filter: Filter {
+            include: selectors(&config.operations)?,
+            exclude: selectors(&config.exclude)?,
+            read_only: config.read_only,
+            allow_destructive: config.allow_destructive,
+        },
+        pins,
+    };
+    let plan = crate::generate::plan::plan(spec, &plan_config);
+    let options = Options {
+        credential: credential.map(str::to_string),
+        credential_header,
+        headers: Vec::new(),
+    };
+    Ok(cases(spec, &plan, &options))
+}
+
 /// The compiled cases of a plan, operation x phase cases first, then chains.
 pub fn cases(spec: &Spec, plan: &Plan, opts: &Options) -> Vec<Case> {
     let mut out = Vec::new();
