@@ -46,7 +46,7 @@ pub enum Command {
     Schema,
     /// Generate requests from the spec alone (no case file) and check every
     /// response: examples, positive, negative, auth, methods and stateful phases.
-    #[command(after_help = super::fuzz::FUZZ_EXAMPLES)]
+    #[command(after_help = FUZZ_EXAMPLES)]
     Fuzz(Box<FuzzArgs>),
     /// Run a bundled reference server (enablenow, mycloud or all).
     Serve(crate::serve::ServeArgs),
@@ -301,6 +301,18 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
 }
+
+const FUZZ_EXAMPLES: &str = "\
+Examples:
+  apiconform fuzz --spec specs/mycloud-shares-v1.yaml        # against the embedded mycloud server
+  apiconform fuzz --spec openapi.yaml --base-url http://127.0.0.1:8080 \\
+      -H 'Authorization: Bearer $TOKEN' --max-examples 25 --seed 7 --junit fuzz.xml
+  apiconform fuzz --spec openapi.yaml --base-url URL --read-only --rate-limit 5/s
+  apiconform fuzz --spec specs/mycloud-shares-v1.yaml --set 'body.ownerId={{ user }}' --var user=user-1001
+
+A bundled spec without --base-url runs against its embedded reference server,
+with that server's development token (and, for mycloud, ownerId pinned to the
+token's user). Exit codes: 0 no finding, 1 a generated case failed, 2 usage or input error.";
 
 const CERTIFY_EXAMPLES: &str = "\
 Examples:

@@ -26,18 +26,6 @@ use crate::suite::generated::{self, ExtraHeader};
 use crate::suite::template::{Template, ValueTemplate};
 use crate::suite::{Credential, Suite};
 
-pub(super) const FUZZ_EXAMPLES: &str = "\
-Examples:
-  apiconform fuzz --spec specs/mycloud-shares-v1.yaml        # against the embedded mycloud server
-  apiconform fuzz --spec openapi.yaml --base-url http://127.0.0.1:8080 \\
-      -H 'Authorization: Bearer $TOKEN' --max-examples 25 --seed 7 --junit fuzz.xml
-  apiconform fuzz --spec openapi.yaml --base-url URL --read-only --rate-limit 5/s
-  apiconform fuzz --spec specs/mycloud-shares-v1.yaml --set 'body.ownerId={{ user }}' --var user=user-1001
-
-A bundled spec without --base-url runs against its embedded reference server,
-with that server's development token (and, for mycloud, ownerId pinned to the
-token's user). Exit codes: 0 no finding, 1 a generated case failed, 2 usage or input error.";
-
 /// The credential variable an `-H` credential header's value is kept in.
 const HEADER_VARIABLE: &str = "fuzz_header";
 
