@@ -231,6 +231,14 @@ fn every_check_is_tested_here_and_webhook_checks_are_marked() {
         "response_headers_conformance",
         "request_schema_conformance",
         "webhook_schema_conformance",
+        // The generated-only checks are tested beside their logic.
+        "not_a_server_error",
+        "negative_data_rejection",
+        "positive_data_acceptance",
+        "ignored_auth",
+        "unsupported_method",
+        "use_after_free",
+        "ensure_resource_availability",
     ];
     // The generated-only checks judge a `Generated` context; their pass,
     // fail and skip tests sit beside each of them in its own file.

@@ -71,6 +71,10 @@ pub enum Command {
         #[arg(long)]
         shared: bool,
     },
+    /// Generate requests from the spec alone (no case file) and check every
+    /// response: examples, positive, negative, auth, methods and stateful phases.
+    #[command(after_help = FUZZ_EXAMPLES)]
+    Fuzz(Box<FuzzArgs>),
     /// Run a bundled reference server (enablenow, mycloud or all).
     Serve(crate::serve::ServeArgs),
     /// Run suites with every check on and write a conformance certificate
@@ -195,6 +199,107 @@ pub struct RunArgs {
     /// .apiconform/last-run/).
     #[arg(long)]
     pub rerun_failed: bool,
+    /// At most this many requests, shared by the whole run: `10/s`, `120/m`.
+    #[arg(long, value_name = "N/s")]
+    pub rate_limit: Option<String>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+/// `apiconform fuzz`: generated phases with no case file.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// The OpenAPI document to generate requests from.
+    #[arg(long, value_name = "FILE")]
+    pub spec: PathBuf,
+    /// Target base URL.
+    #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url,
+          conflicts_with = "server")]
+    pub base_url: Option<String>,
+    /// Run against a bundled reference server started in-process
+    /// (enablenow, mycloud); the default for a bundled spec without --base-url.
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// A header sent on every request, as curl takes it (repeatable):
+    /// `-H 'Authorization: Bearer ...'`. Authorization, cookies and
+    /// secret-looking headers are the credential: redacted everywhere, left
+    /// out or spoiled in the auth phase.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+    /// Seed of the generation: the same seed sends the same requests.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
+    /// Most requests per operation and phase.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = parse_jobs)]
+    pub max_examples: usize,
+    /// Start no new operation x phase case after this long: `30s`, `2m`.
+    #[arg(long, value_name = "DURATION")]
+    pub time_budget: Option<String>,
+    /// Phases to run (comma-separated): examples, positive, negative, auth,
+    /// methods, stateful (default: all).
+    #[arg(long, value_delimiter = ',', value_name = "PHASES")]
+    pub phases: Vec<String>,
+    /// Pin a value by name (repeatable): `body.ownerId={{ user_id }}`,
+    /// `path.shareId=abc`, `query.limit=5`, `header.X-Tenant=t1`.
+    #[arg(long = "set", value_name = "WHERE.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Only these operations (repeatable): operationId, `tag:NAME`,
+    /// `method:GET`, `path:/v1/shares*`.
+    #[arg(long, value_name = "SELECTOR")]
+    pub include: Vec<String>,
+    /// Leave these operations out (repeatable; same selectors as --include).
+    #[arg(long, value_name = "SELECTOR")]
+    pub exclude: Vec<String>,
+    /// Send only GET, HEAD and OPTIONS requests.
+    #[arg(long, conflicts_with = "allow_destructive")]
+    pub read_only: bool,
+    /// Also run PUT, PATCH and DELETE outside stateful chains (they may
+    /// change or remove data this run did not create).
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// At most this many requests, shared by the whole run: `10/s`, `120/m`.
+    #[arg(long, value_name = "N/s")]
+    pub rate_limit: Option<String>,
+    /// Set a variable for pinned templates (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+    /// Set a secret variable (repeatable; redacted in every output).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secret: Vec<String>,
+    /// Cases run concurrently; at least 1.
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
+    pub jobs: Option<usize>,
+    /// Per-request timeout: `10s`, `500ms`, `2m`.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Largest response body accepted, in bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body_size: usize,
+    /// Only these checks (comma-separated names; see `apiconform checks`).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub checks: Vec<String>,
+    /// Switch these checks off (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub exclude_checks: Vec<String>,
+    /// Only failures and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Dump every request and response (secrets redacted).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Print which operation x documented status pairs the run exercised.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Write the coverage table as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub coverage_json: Option<PathBuf>,
+    /// Write each finding as a ready case file into DIR (a regression case:
+    /// it fails while the finding stands).
+    #[arg(long, value_name = "DIR")]
+    pub save_findings: Option<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
 }
@@ -248,6 +353,18 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
 }
+
+const FUZZ_EXAMPLES: &str = "\
+Examples:
+  apiconform fuzz --spec specs/mycloud-shares-v1.yaml        # against the embedded mycloud server
+  apiconform fuzz --spec openapi.yaml --base-url http://127.0.0.1:8080 \\
+      -H 'Authorization: Bearer $TOKEN' --max-examples 25 --seed 7 --junit fuzz.xml
+  apiconform fuzz --spec openapi.yaml --base-url URL --read-only --rate-limit 5/s
+  apiconform fuzz --spec specs/mycloud-shares-v1.yaml --set 'body.ownerId={{ user }}' --var user=user-1001
+
+A bundled spec without --base-url runs against its embedded reference server,
+with that server's development token (and, for mycloud, ownerId pinned to the
+token's user). Exit codes: 0 no finding, 1 a generated case failed, 2 usage or input error.";
 
 const CERTIFY_EXAMPLES: &str = "\
 Examples:

@@ -21,6 +21,7 @@ pub fn dispatch(cli: Cli) -> u8 {
     cli.color.apply();
     match cli.command {
         Command::Run(args) => run_command(*args),
+        Command::Fuzz(args) => super::fuzz::fuzz_command(*args),
         Command::List(args) => list_command(args),
         Command::Check(args) => check_command(args),
         Command::Checks => {
@@ -303,6 +304,10 @@ fn run_command(args: RunArgs) -> u8 {
     } else {
         Verbosity::Normal
     };
+    let rate_limit = match super::fuzz::rate_limit(args.rate_limit.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
     let config = RunConfig {
         jobs: args.jobs.unwrap_or_else(run::default_jobs).max(1),
         timeout,
@@ -323,6 +328,8 @@ fn run_command(args: RunArgs) -> u8 {
         // Decided by the reporters in `session::execute`.
         step_events: true,
         max_retry_wait,
+        rate_limit,
+        deadline: None,
     };
     let runtime = match run::runtime() {
         Ok(r) => r,

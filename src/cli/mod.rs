@@ -6,6 +6,8 @@ mod args;
 mod certify;
 mod commands;
 mod common;
+mod findings;
+mod fuzz;
 mod reports;
 mod workflow;
 

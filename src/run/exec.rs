@@ -239,6 +239,11 @@ impl Runner {
             let _ = events.send(Event::CaseFinished(Box::new(result)));
             return CaseStatus::Skipped;
         }
+        if self.config.deadline.is_some_and(|d| Instant::now() >= d) {
+            let result = skipped_case(pc, "not run: --time-budget used up");
+            let _ = events.send(Event::CaseFinished(Box::new(result)));
+            return CaseStatus::Skipped;
+        }
         if self.config.step_events {
             let _ = events.send(Event::CaseStarted {
                 index: pc.index,
@@ -310,7 +315,7 @@ impl Runner {
                 duration_ms: ms(started.elapsed()),
                 steps,
                 earlier_attempts: earlier,
-                origin: Origin::CaseFile,
+                origin: origin_of(case),
             };
         }
     }
@@ -462,6 +467,15 @@ fn hooked_suites(plan: &[PlannedCase]) -> Vec<(Arc<Suite>, usize)> {
     out
 }
 
+/// Where a case comes from: generated from the spec, or a case file.
+fn origin_of(case: &Case) -> Origin {
+    if case.is_generated() {
+        Origin::Generated
+    } else {
+        Origin::CaseFile
+    }
+}
+
 fn first_failure(steps: &[StepResult]) -> Option<String> {
     steps
         .iter()
@@ -544,6 +558,6 @@ pub fn skipped_case(pc: &PlannedCase, reason: &str) -> CaseResult {
         duration_ms: 0.0,
         steps: Vec::new(),
         earlier_attempts: Vec::new(),
-        origin: Origin::CaseFile,
+        origin: origin_of(case),
     }
 }

@@ -28,6 +28,7 @@ impl SetupOutcome {
         CaseState {
             locals: self.locals.clone(),
             redactor: self.redactor.clone(),
+            history: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@ mod hooks;
 pub mod http;
 pub mod interrupt;
 mod keep_going;
+pub mod ratelimit;
 pub mod session;
 mod step;
 pub mod webhook;
@@ -176,6 +177,10 @@ pub struct RunConfig {
     pub step_events: bool,
     /// Longest `Retry-After` a 429/503 is waited for (`--max-retry-wait`).
     pub max_retry_wait: Duration,
+    /// `--rate-limit`: shared by every request of the run.
+    pub rate_limit: Option<Arc<ratelimit::RateLimiter>>,
+    /// `--time-budget`: no case starts after this instant.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for RunConfig {
@@ -191,6 +196,8 @@ impl Default for RunConfig {
             snapshots: crate::snapshot::SnapshotConfig::default(),
             step_events: true,
             max_retry_wait: Duration::from_secs(30),
+            rate_limit: None,
+            deadline: None,
         }
     }
 }

@@ -433,6 +433,17 @@ impl<'a> Compiler<'a> {
                 ),
             );
         }
+        if let Some(g) = &model.generate {
+            let credential = g
+                .value
+                .credential
+                .as_deref()
+                .or(default_credential.as_deref());
+            match super::generated::from_config(&spec, &g.value, credential, &credentials) {
+                Ok(generated) => cases.extend(generated),
+                Err(e) => self.error(g.pos, format!("generate: {e}")),
+            }
+        }
         let coverage_exclusions = self.coverage_exclusions(&model.coverage);
         Suite {
             file: file.to_path_buf(),
@@ -861,6 +872,7 @@ impl<'a> Compiler<'a> {
                 body,
                 credential,
                 expect,
+                generated: None,
             },
             label,
         ))

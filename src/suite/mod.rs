@@ -1,6 +1,7 @@
 //! Case files: the format ([`model`]), loading with positions and static
 //! checks ([`load`]), and the compiled form the runner executes.
 
+pub mod generated;
 pub mod load;
 #[cfg(test)]
 mod load_tests;
@@ -141,6 +142,7 @@ impl Step {
             body: None,
             credential: None,
             expect: Expect::default(),
+            generated: None,
         };
         Some(Step {
             name: name.to_string(),
@@ -154,6 +156,16 @@ impl Step {
             captures: Vec::new(),
             snapshot: None,
         })
+    }
+}
+
+impl Step {
+    /// The generated context of a request step built from the spec.
+    pub fn generated(&self) -> Option<&generated::GeneratedStep> {
+        match &self.kind {
+            StepKind::Request(r) => r.generated.as_deref(),
+            StepKind::Webhook(_) => None,
+        }
     }
 }
 
@@ -194,6 +206,10 @@ pub struct RequestStep {
     /// Credential name; `None` sends none.
     pub credential: Option<String>,
     pub expect: Expect,
+    /// Set on steps built from the spec by a generated phase
+    /// ([`generated::cases`]): the checks get its context, and the step's
+    /// own expectations are not applied (the checks judge it).
+    pub generated: Option<Box<generated::GeneratedStep>>,
 }
 
 pub enum PathPart {
@@ -327,6 +343,22 @@ fn assertion_variables(assertions: &[BodyAssertion], out: &mut Vec<String>) {
 }
 
 impl Case {
+    /// Whether the case was generated from the spec (not from a case file).
+    pub fn is_generated(&self) -> bool {
+        self.all_steps().any(|s| s.generated().is_some())
+    }
+
+    /// Whether every main step stands alone (a generated operation x phase
+    /// case: one failing request must not skip the others). Chains and
+    /// hand-written cases depend on earlier steps.
+    pub fn independent_steps(&self) -> bool {
+        !self.steps.is_empty()
+            && self
+                .steps
+                .iter()
+                .all(|s| s.generated().is_some_and(|g| g.role.is_none()))
+    }
+
     /// Every step, main then cleanup.
     pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
         self.steps.iter().chain(self.cleanup.iter())

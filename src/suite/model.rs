@@ -59,7 +59,44 @@ pub struct SuiteFile {
     /// step whose variables were never captured is skipped.
     #[serde(default)]
     pub teardown: Vec<Step>,
+    /// Generated phases run with this suite's variables, credentials and
+    /// server, beside its cases (as `apiconform fuzz` runs them).
+    #[serde(default)]
+    pub generate: Option<Sp<GenerateConfig>>,
     pub cases: Vec<Case>,
+}
+
+/// A suite's `generate:` section.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateConfig {
+    /// Phases: examples, positive, negative, auth, methods, stateful (default all).
+    #[serde(default)]
+    pub phases: Vec<String>,
+    /// Only these operations: operationId, `tag:NAME`, `method:GET`, `path:/x*` (default all).
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// Leave these operations out (same selectors).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Most requests per operation and phase (default 10).
+    #[serde(default)]
+    pub max_examples: Option<usize>,
+    /// Seed of the generation (default 0).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// The credential generated requests carry (default: `default_credential`).
+    #[serde(default)]
+    pub credential: Option<String>,
+    /// Values fixed by name, e.g. `body.ownerId: "{{ mycloud_user_id }}"`.
+    #[serde(default)]
+    pub pins: IndexMap<String, String>,
+    /// Only GET, HEAD and OPTIONS.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Also PUT, PATCH and DELETE outside stateful chains.
+    #[serde(default)]
+    pub allow_destructive: bool,
 }
 
 /// A `shared:` file: named step lists that case files include with

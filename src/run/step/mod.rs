@@ -44,6 +44,8 @@ pub(super) struct CaseState {
     pub locals: HashMap<String, Value>,
     /// The suite's redactor plus secret captures, once there are any.
     pub redactor: Option<Redactor>,
+    /// A generated chain's earlier exchanges, for the stateful checks.
+    pub history: Vec<crate::check::Prior>,
 }
 
 /// A value a step captured: name, value, whether it is secret.

@@ -6,9 +6,11 @@ use serde_json::Value;
 use super::observe::{self, Observation, Reply};
 use super::render::{self, RenderedRequest};
 use super::{CaseState, Stages, StepCx, ratewait, record};
-use crate::check::{Exchange, Subject};
+use crate::check::{Exchange, Generated, Prior, Subject};
+use crate::generate::plan::{AuthMode, CaptureSource, ChainRole, Expectation};
 use crate::run::Record;
 use crate::run::http::{self, HttpResponse};
+use crate::suite::generated::GeneratedStep;
 use crate::suite::model::StatusPattern;
 use crate::suite::vars::REDACTED;
 use crate::suite::{Expect, RequestStep, Step};
@@ -20,6 +22,19 @@ pub(super) async fn run(
     req: &RequestStep,
     state: &mut CaseState,
 ) {
+    if let Some(g) = &req.generated
+        && g.cleanup
+        && already_deleted(state)
+    {
+        cx.skip("skipped: the chain already deleted what it created".into());
+        return;
+    }
+    if let Some(g) = &req.generated
+        && let Some(reason) = chain_blocked(g, req, state)
+    {
+        cx.skip(reason);
+        return;
+    }
     let Some(rendered) = render::stage(cx, req, state) else {
         return;
     };
@@ -105,6 +120,9 @@ async fn send(
     rendered: &RenderedRequest<'_>,
     notes: &mut Vec<String>,
 ) -> Result<HttpResponse, String> {
+    if let Some(limiter) = &st.config.rate_limit {
+        limiter.acquire().await;
+    }
     let mut builder = st.client.request(req.method.clone(), rendered.url.as_str());
     for (name, value) in &rendered.headers {
         builder = builder.header(name, value.as_str());
@@ -180,6 +198,29 @@ fn observe(
         ));
         return;
     };
+    if let Some(g) = &req.generated {
+        let history = state.history.clone();
+        let context = Generated {
+            phase: g.phase,
+            method: req.method.as_str(),
+            rule: g.rule,
+            role: g.role,
+            history: &history,
+        };
+        let exchange = Exchange {
+            spec,
+            operation,
+            request_body: rendered.json_body.as_deref(),
+            expects_success: generated_expects_success(g),
+            status: response.status,
+            headers: &response.headers,
+            json,
+            generated: Some(&context),
+        };
+        observe::automatic_checks(st, cx, &exchange, Subject::Response);
+        after_generated(cx, g, response, json, state);
+        return;
+    }
     let exchange = Exchange {
         spec,
         operation,
@@ -205,6 +246,108 @@ fn observe(
     };
     observe::expectations(cx, &req.expect, &reply, &scope);
     observe::snapshot(st, cx, json, &scope, state.redactor(cx.ctx));
+}
+
+/// Whether a generated request is one a correct server accepts (so its
+/// body is held to the request schema): schema-valid data with the run's
+/// credential.
+fn generated_expects_success(g: &GeneratedStep) -> bool {
+    matches!(
+        g.request.expect,
+        Expectation::Accepted | Expectation::Available
+    ) && g.request.auth == AuthMode::Default
+}
+
+/// After a generated step: the values its chain binds (or the generated
+/// fallbacks), and its place in the chain's history.
+fn after_generated(
+    cx: &StepCx<'_>,
+    g: &GeneratedStep,
+    response: &HttpResponse,
+    json: Option<&Result<Value, String>>,
+    state: &mut CaseState,
+) {
+    for bind in &g.binds {
+        let found = bind
+            .sources
+            .iter()
+            .find_map(|source| bound_value(source, response, json));
+        // Only what this create made: never a guessed id (a later delete
+        // could remove a resource the run did not create).
+        if let Some(value) = found
+            && (200..300).contains(&response.status)
+        {
+            state.locals.insert(bind.variable.clone(), value);
+        }
+    }
+    if let Some(role) = g.role {
+        state.history.push(Prior {
+            role,
+            operation: cx.step.operation.clone(),
+            status: response.status,
+        });
+    }
+}
+
+/// A chain's value from a create's response: a JSON pointer into its body,
+/// or the last path segment of its `Location`.
+fn bound_value(
+    source: &CaptureSource,
+    response: &HttpResponse,
+    json: Option<&Result<Value, String>>,
+) -> Option<Value> {
+    match source {
+        CaptureSource::Body(pointer) => match json {
+            Some(Ok(body)) => body
+                .pointer(pointer)
+                .filter(|v| !v.is_null() && !v.is_object() && !v.is_array())
+                .cloned(),
+            _ => None,
+        },
+        CaptureSource::Location => response
+            .headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| l.split('?').next())
+            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+            .filter(|seg| !seg.is_empty())
+            .map(|seg| Value::String(seg.to_string())),
+    }
+}
+
+/// Why a chain step after the create cannot run: the create did not
+/// succeed, or its response gave no id for this step's path.
+fn chain_blocked(g: &GeneratedStep, req: &RequestStep, state: &CaseState) -> Option<String> {
+    let role = g.role?;
+    if role == ChainRole::Create {
+        return None;
+    }
+    let created = state
+        .history
+        .iter()
+        .find(|p| p.role == ChainRole::Create)
+        .is_some_and(|p| (200..300).contains(&p.status));
+    if !created {
+        return Some("skipped: the chain's create did not succeed".into());
+    }
+    let mut needed = Vec::new();
+    for part in &req.path {
+        if let crate::suite::PathPart::Param(_, vt) = part {
+            vt.variables(&mut needed);
+        }
+    }
+    needed
+        .iter()
+        .find(|v| !state.locals.contains_key(v.as_str()))
+        .map(|v| format!("skipped: the create's response gave no value for `{v}`"))
+}
+
+/// Whether this chain already deleted what it created (a 2xx delete).
+fn already_deleted(state: &CaseState) -> bool {
+    state
+        .history
+        .iter()
+        .any(|p| p.role == ChainRole::Delete && (200..300).contains(&p.status))
 }
 
 /// Whether the case expects success (no expected status, or only

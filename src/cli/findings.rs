@@ -1,0 +1,254 @@
+//! Findings of a fuzz run, as a person acts on them: failed checks of
+//! generated steps, deduplicated by check x operation x status class, each
+//! with a curl reproduction (credentials as `$NAME` placeholders) and, with
+//! `--save-findings DIR`, a ready case file that reproduces it.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::event::{Event, Reporter};
+use crate::generate::case::{CaseOptions, CurlAuth, to_case_yaml, to_curl};
+use crate::generate::plan::GeneratedRequest;
+use crate::result::{CaseResult, CheckOutcome, Phase, StepOutcome};
+use crate::suite::Suite;
+
+/// Keeps the failed cases of a run.
+#[derive(Default)]
+pub(super) struct Failed(pub Vec<CaseResult>);
+
+impl Reporter for Failed {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Event::CaseFinished(c) = event
+            && c.steps.iter().any(|s| s.outcome == StepOutcome::Failed)
+        {
+            self.0.push((**c).clone());
+        }
+        Ok(())
+    }
+}
+
+/// One deduplicated finding.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Finding {
+    pub check: String,
+    pub operation: String,
+    /// `2xx`, `4xx`, `5xx`, or `no response`.
+    pub status_class: String,
+    pub message: String,
+    pub request: GeneratedRequest,
+    /// How many failing requests this finding stands for.
+    pub count: usize,
+}
+
+/// The failed checks of generated steps, one per check x operation x
+/// status class (the first request found is kept; the count says how many
+/// more there were).
+pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for result in failed {
+        let Some(case) = suite.cases.get(result.index) else {
+            continue;
+        };
+        let mains = result.steps.iter().filter(|s| s.phase == Phase::Main);
+        for (step, compiled) in mains.zip(case.steps.iter()) {
+            let Some(generated) = compiled.generated() else {
+                continue;
+            };
+            if step.outcome != StepOutcome::Failed {
+                continue;
+            }
+            let class = step
+                .status()
+                .map_or_else(|| "no response".to_string(), |s| format!("{}xx", s / 100));
+            let failures: Vec<(String, String)> = step
+                .checks
+                .iter()
+                .filter(|c| c.outcome == CheckOutcome::Failed)
+                .map(|c| (c.name.to_string(), c.message.clone().unwrap_or_default()))
+                .chain(
+                    step.error
+                        .iter()
+                        .map(|e| ("request".to_string(), e.clone())),
+                )
+                .collect();
+            for (check, message) in failures {
+                match out.iter_mut().find(|f| {
+                    f.check == check && f.operation == step.operation && f.status_class == class
+                }) {
+                    Some(f) => f.count += 1,
+                    None => out.push(Finding {
+                        check,
+                        operation: step.operation.clone(),
+                        status_class: class.clone(),
+                        message,
+                        request: generated.request.clone(),
+                        count: 1,
+                    }),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How the run authenticated, for the reproductions: the credential header
+/// name, if any (its value never appears).
+pub(super) struct Auth<'a> {
+    pub header: Option<&'a str>,
+}
+
+/// `Authorization` -> `$AUTHORIZATION`.
+fn variable_of(header: &str) -> String {
+    header
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn curl_auth(auth: &Auth<'_>) -> CurlAuth {
+    match auth.header {
+        Some(name) => CurlAuth::Header {
+            name: name.to_string(),
+            var: variable_of(name),
+        },
+        None => CurlAuth::None,
+    }
+}
+
+/// The findings as text: one block each, with its curl line.
+pub(super) fn render(findings: &[Finding], base_url: &str, auth: &Auth<'_>) -> String {
+    let mut out = format!(
+        "\nFindings: {} (deduplicated by check x operation x status class)\n",
+        findings.len()
+    );
+    for (i, f) in findings.iter().enumerate() {
+        let more = if f.count > 1 {
+            format!(" ({} failing requests)", f.count)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "\n{}. {} on {} ({}, {} phase){more}\n   {}\n   {}\n",
+            i + 1,
+            f.check,
+            f.operation,
+            f.status_class,
+            f.request.phase.name(),
+            f.message,
+            to_curl(&f.request, base_url, &curl_auth(auth))
+        ));
+    }
+    out
+}
+
+/// Where a saved case's requests go and how they authenticate.
+pub(super) struct SaveTarget<'a> {
+    /// The bundled server the saved suite names (`server:`), if any.
+    pub server: Option<&'a str>,
+    pub spec: &'a Path,
+    /// The credential header, and its value when it is no secret (an
+    /// embedded server's development token); otherwise the suite reads it
+    /// from the variable `fuzz_credential` (`--secret fuzz_credential=...`).
+    pub credential: Option<(&'a str, Option<&'a str>)>,
+}
+
+/// The variable a saved suite reads its credential from.
+pub(super) const CREDENTIAL_VARIABLE: &str = "fuzz_credential";
+
+/// Writes one suite file per finding into `dir`; returns the files.
+pub(super) fn save(
+    findings: &[Finding],
+    dir: &Path,
+    target: &SaveTarget<'_>,
+) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let spec = std::path::absolute(target.spec)
+        .map_err(|e| format!("{}: {e}", target.spec.display()))?
+        .display()
+        .to_string();
+    let mut files = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        let name = format!("{} on {} ({})", f.check, f.operation, f.status_class);
+        let options = CaseOptions {
+            spec: &spec,
+            case_name: &name,
+            credential: target.credential.map(|_| "fuzz"),
+        };
+        let case = to_case_yaml(&f.request, &options).map_err(|e| format!("{name}: {e}"))?;
+        let head = head_yaml(target)?;
+        let file = dir.join(format!(
+            "finding-{:02}-{}-{}.yaml",
+            i + 1,
+            f.check,
+            slug(&f.operation)
+        ));
+        let text = format!(
+            "# {name}\n# {}\n{case}{head}",
+            f.message.lines().next().unwrap_or_default()
+        );
+        crate::report::write_file(&file, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        files.push(file);
+    }
+    Ok(files)
+}
+
+/// The saved suite's `server:`, `variables:` and `credentials:`.
+fn head_yaml(target: &SaveTarget<'_>) -> Result<String, String> {
+    let mut head = serde_json::Map::new();
+    if let Some(s) = target.server {
+        head.insert("server".into(), json!(s));
+    }
+    if let Some((header, value)) = target.credential {
+        if let Some(v) = value {
+            head.insert("variables".into(), json!({ CREDENTIAL_VARIABLE: v }));
+        }
+        head.insert(
+            "credentials".into(),
+            json!({"fuzz": {"header": {"name": header, "value": format!("{{{{ {CREDENTIAL_VARIABLE} }}}}")}}}),
+        );
+    }
+    if head.is_empty() {
+        return Ok(String::new());
+    }
+    serde_saphyr::to_string(&Value::Object(head)).map_err(|e| e.to_string())
+}
+
+fn slug(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    out.truncate(40);
+    out.trim_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_slugs() {
+        assert_eq!(variable_of("X-Api-Key"), "X_API_KEY");
+        assert_eq!(slug("GET /v1/shares/{id}"), "GET--v1-shares--id");
+        let head = head_yaml(&SaveTarget {
+            server: Some("mycloud"),
+            spec: Path::new("s.yaml"),
+            credential: Some(("Authorization", None)),
+        })
+        .expect("yaml");
+        assert!(head.contains("server: mycloud"), "{head}");
+        assert!(head.contains("{{ fuzz_credential }}"), "{head}");
+        assert!(
+            !head.contains("variables"),
+            "a secret is never written: {head}"
+        );
+    }
+}

@@ -1,0 +1,619 @@
+//! `apiconform fuzz`, driven through the real binary: generated phases
+//! with no case file against the reference servers (embedded, or started
+//! in-process on 127.0.0.1:0 and named by --base-url), the safety options,
+//! determinism and bad input. Every run is bounded by --max-examples.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use apiconform::serve::{self, Api, RunningServer, ServeConfig};
+use common::{apiconform, stderr, stdout};
+use serde_json::Value;
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("apiconform-fuzz-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("report written");
+    serde_json::from_str(&text).expect("report is JSON")
+}
+
+/// Runs fuzz with a JSON report; returns the output and the report.
+fn fuzz_json(name: &str, args: &[&str]) -> (std::process::Output, Value) {
+    let dir = out_dir(name);
+    let report = dir.join("report.json");
+    let mut all: Vec<&str> = vec!["fuzz", "--no-progress"];
+    all.extend_from_slice(args);
+    let report_arg = report.display().to_string();
+    all.extend_from_slice(&["--json", &report_arg]);
+    let out = apiconform(&all);
+    let json = if report.exists() {
+        read_json(&report)
+    } else {
+        Value::Null
+    };
+    (out, json)
+}
+
+fn cases(report: &Value) -> Vec<&Value> {
+    report["cases"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+/// Every request sent: method and URL, in plan order.
+fn requests(report: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for c in cases(report) {
+        for s in c["steps"].as_array().into_iter().flatten() {
+            if let Some(r) = s.get("request") {
+                out.push((
+                    r["method"].as_str().unwrap_or_default().to_string(),
+                    r["url"].as_str().unwrap_or_default().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Path and query of a URL (ports differ between runs).
+fn path_of(url: &str) -> String {
+    url.splitn(4, '/').nth(3).unwrap_or_default().to_string()
+}
+
+/// A reference server on 127.0.0.1:0 with an optional fault, on its own runtime.
+struct Server {
+    server: Option<RunningServer>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    fn start(api: Api, fault: Option<&str>) -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = ServeConfig::new(api);
+        config.addr = "127.0.0.1:0".parse().expect("addr");
+        config.fault = fault.map(str::to_string);
+        let server = runtime
+            .block_on(serve::start(config))
+            .expect("server starts");
+        Server {
+            server: Some(server),
+            runtime,
+        }
+    }
+
+    fn url(&self) -> String {
+        self.server
+            .as_ref()
+            .map(|s| s.base_url())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            let _ = self.runtime.block_on(s.shutdown());
+        }
+    }
+}
+
+fn validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
+        )
+        .expect("schema file"),
+    )
+    .expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+#[test]
+fn the_embedded_reference_servers_pass_every_generated_phase() {
+    let v = validator();
+    for spec in [
+        "specs/enablenow-sharing-v1.yaml",
+        "specs/mycloud-shares-v1.yaml",
+    ] {
+        let (out, report) = fuzz_json(
+            spec.rsplit('/').next().unwrap_or("spec"),
+            &["--spec", spec, "--max-examples", "8"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{spec}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let errors: Vec<String> = v.iter_errors(&report).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{spec}: {errors:?}");
+        let all = cases(&report);
+        assert!(all.len() >= 6, "{spec}: {}", all.len());
+        for c in &all {
+            assert_eq!(c["origin"], "generated", "{spec}: {c}");
+            assert_eq!(c["status"], "passed", "{spec}: {}", c["name"]);
+        }
+        for phase in [
+            "examples", "positive", "negative", "auth", "methods", "stateful",
+        ] {
+            assert!(
+                all.iter().any(|c| c["name"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with(&format!("[{phase}]")))),
+                "{spec}: no {phase} case"
+            );
+        }
+        // The generated-only checks ran (not skipped) somewhere.
+        let text = report.to_string();
+        for check in [
+            "negative_data_rejection",
+            "ignored_auth",
+            "unsupported_method",
+            "use_after_free",
+        ] {
+            assert!(text.contains(check), "{spec}: {check} never ran");
+        }
+        assert!(
+            stdout(&out).contains("embedded"),
+            "{spec}: runs against the embedded server: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn a_seed_fixes_the_requests() {
+    let args = |seed: &'static str| {
+        [
+            "--spec",
+            "specs/mycloud-shares-v1.yaml",
+            "--phases",
+            "positive,negative",
+            "--max-examples",
+            "6",
+            "--seed",
+            seed,
+            "-j",
+            "1",
+        ]
+    };
+    let (a, first) = fuzz_json("seed-a", &args("7"));
+    let (b, second) = fuzz_json("seed-b", &args("7"));
+    let (c, other) = fuzz_json("seed-c", &args("8"));
+    for o in [&a, &b, &c] {
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(o));
+    }
+    let norm = |r: &Value| -> Vec<(String, String)> {
+        requests(r)
+            .into_iter()
+            .map(|(m, u)| (m, path_of(&u)))
+            .collect()
+    };
+    assert!(!norm(&first).is_empty());
+    assert_eq!(norm(&first), norm(&second), "same seed, same requests");
+    assert_ne!(norm(&first), norm(&other), "another seed, other requests");
+    assert!(
+        cases(&first)
+            .iter()
+            .all(|c| c["steps"].as_array().is_some_and(|s| s.len() <= 6)),
+        "--max-examples bounds each operation x phase"
+    );
+}
+
+#[test]
+fn a_fault_is_found_and_fails_the_run() {
+    let server = Server::start(Api::EnableNow, Some("missing-auth-accepted"));
+    let url = server.url();
+    let (out, report) = fuzz_json(
+        "fault",
+        &[
+            "--spec",
+            "specs/enablenow-sharing-v1.yaml",
+            "--base-url",
+            &url,
+            "-H",
+            "Authorization: Bearer enablenow-dev-token",
+            "--phases",
+            "auth",
+            "--max-examples",
+            "3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let failed: Vec<&Value> = cases(&report)
+        .into_iter()
+        .filter(|c| c["status"] == "failed")
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|c| c["origin"] == "generated"));
+    assert!(report.to_string().contains("ignored_auth"), "{report}");
+    let text = format!("{}{}{}", stdout(&out), stderr(&out), report);
+    assert!(
+        !text.contains("enablenow-dev-token"),
+        "the -H credential never appears"
+    );
+}
+
+#[test]
+fn read_only_sends_only_safe_methods() {
+    let server = Server::start(Api::EnableNow, None);
+    let url = server.url();
+    let (out, report) = fuzz_json(
+        "read-only",
+        &[
+            "--spec",
+            "specs/enablenow-sharing-v1.yaml",
+            "--base-url",
+            &url,
+            "-H",
+            "Authorization: Bearer enablenow-dev-token",
+            "--read-only",
+            "--max-examples",
+            "4",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let sent = requests(&report);
+    assert!(!sent.is_empty());
+    for (method, url) in &sent {
+        assert!(
+            ["GET", "HEAD", "OPTIONS"].contains(&method.as_str()),
+            "{method} {url}"
+        );
+    }
+    assert!(
+        !cases(&report)
+            .iter()
+            .any(|c| c["name"].as_str().is_some_and(|n| n.contains("[stateful]"))),
+        "no chains in read-only mode"
+    );
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+}
+
+#[test]
+fn include_and_exclude_select_operations() {
+    let (out, report) = fuzz_json(
+        "include",
+        &[
+            "--spec",
+            "specs/mycloud-shares-v1.yaml",
+            "--include",
+            "getShare",
+            "--max-examples",
+            "3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let names: Vec<&str> = cases(&report)
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(names.iter().all(|n| n.starts_with("getShare")), "{names:?}");
+    let (out, report) = fuzz_json(
+        "exclude",
+        &[
+            "--spec",
+            "specs/mycloud-shares-v1.yaml",
+            "--exclude",
+            "method:GET",
+            "--max-examples",
+            "3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        cases(&report).iter().all(|c| !c["name"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("getShare")),
+        "getShare excluded"
+    );
+}
+
+#[test]
+fn destructive_operations_need_allow_destructive() {
+    let names = |args: &[&str], tag: &str| -> Vec<String> {
+        let mut all = vec![
+            "--spec",
+            "specs/enablenow-sharing-v1.yaml",
+            "--phases",
+            "positive",
+            "--max-examples",
+            "2",
+        ];
+        all.extend_from_slice(args);
+        let (out, report) = fuzz_json(tag, &all);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        cases(&report)
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    let default = names(&[], "safe");
+    assert!(
+        !default
+            .iter()
+            .any(|n| n.starts_with("updateShare") || n.starts_with("deleteShare")),
+        "{default:?}"
+    );
+    let allowed = names(&["--allow-destructive"], "destructive");
+    assert!(
+        allowed.iter().any(|n| n.starts_with("updateShare")),
+        "{allowed:?}"
+    );
+}
+
+#[test]
+fn rate_limit_spaces_every_request_of_the_run() {
+    // Generated requests.
+    let started = Instant::now();
+    let (out, report) = fuzz_json(
+        "rate",
+        &[
+            "--spec",
+            "specs/mycloud-shares-v1.yaml",
+            "--include",
+            "getShare",
+            "--phases",
+            "positive",
+            "--max-examples",
+            "6",
+            "--rate-limit",
+            "10/s",
+        ],
+    );
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let n = requests(&report).len();
+    assert!(n >= 4, "{n}");
+    let floor = Duration::from_millis(100 * (n as u64 - 1));
+    assert!(took >= floor, "{n} requests at 10/s took {took:?}");
+    // Hand-written cases share the same limiter.
+    let started = Instant::now();
+    let out = apiconform(&[
+        "run",
+        "cases/mycloud/get.yaml",
+        "--no-progress",
+        "--rate-limit",
+        "20/s",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let fast = Instant::now();
+    let quick = apiconform(&["run", "cases/mycloud/get.yaml", "--no-progress"]);
+    let unlimited = fast.elapsed();
+    assert_eq!(quick.status.code(), Some(0));
+    assert!(
+        took > unlimited,
+        "limited {took:?} vs unlimited {unlimited:?}"
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    for (args, says) in [
+        (vec!["--phases", "everything"], "unknown phase `everything`"),
+        (vec!["--set", "ownerId"], "bad pin"),
+        (vec!["--include", "colour:red"], "bad selector"),
+        (vec!["--rate-limit", "0/s"], "--rate-limit"),
+        (vec!["--time-budget", "soon"], "--time-budget"),
+        (vec!["-H", "no colon here"], "Name: value"),
+        (vec!["--server", "nowhere"], "unknown reference server"),
+    ] {
+        let mut all = vec!["fuzz", "--spec", "specs/mycloud-shares-v1.yaml"];
+        all.extend(args.iter().copied());
+        let out = apiconform(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    let out = apiconform(&["fuzz", "--spec", "tests/fixtures/petstore-31.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--base-url"), "{}", stderr(&out));
+    let out = apiconform(&["fuzz", "--spec", "no/such/spec.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_time_budget_stops_starting_cases() {
+    let (out, report) = fuzz_json(
+        "budget",
+        &[
+            "--spec",
+            "specs/mycloud-shares-v1.yaml",
+            "--max-examples",
+            "3",
+            "--rate-limit",
+            "5/s",
+            "--time-budget",
+            "300ms",
+            "-j",
+            "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let skipped = cases(&report)
+        .iter()
+        .filter(|c| c["status"] == "skipped")
+        .count();
+    assert!(skipped > 0, "{}", stdout(&out));
+    assert!(report.to_string().contains("--time-budget"));
+}
+
+#[test]
+fn findings_are_deduplicated_reproduced_with_curl_and_saved_as_cases() {
+    let server = Server::start(Api::EnableNow, Some("validation-error-plain-json"));
+    let url = server.url();
+    let dir = out_dir("findings");
+    let saved = dir.join("saved");
+    let saved_arg = saved.display().to_string();
+    let out = apiconform(&[
+        "fuzz",
+        "--no-progress",
+        "--spec",
+        "specs/enablenow-sharing-v1.yaml",
+        "--base-url",
+        &url,
+        "-H",
+        "Authorization: Bearer enablenow-dev-token",
+        "--phases",
+        "negative",
+        "--include",
+        "createShare",
+        "--max-examples",
+        "6",
+        "--save-findings",
+        &saved_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Findings: 1 "),
+        "one check x operation x class: {text}"
+    );
+    assert!(
+        text.contains("content_type_conformance on createShare (4xx"),
+        "{text}"
+    );
+    assert!(text.contains("curl -i -X POST"), "{text}");
+    assert!(text.contains("\"Authorization: $AUTHORIZATION\""), "{text}");
+    assert!(!text.contains("enablenow-dev-token"), "{text}");
+    let files: Vec<PathBuf> = std::fs::read_dir(&saved)
+        .expect("findings saved")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let yaml = std::fs::read_to_string(&files[0]).expect("saved case");
+    assert!(!yaml.contains("enablenow-dev-token"), "{yaml}");
+    // Valid against the case-file schema and the loader.
+    let check = apiconform(&["check", &saved_arg, "--secret", "fuzz_credential=x"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+    // Re-run: the same check fails the same way against the same target...
+    let rerun = apiconform(&[
+        "run",
+        &saved_arg,
+        "--no-progress",
+        "--base-url",
+        &url,
+        "--secret",
+        "fuzz_credential=Bearer enablenow-dev-token",
+    ]);
+    assert_eq!(
+        rerun.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&rerun),
+        stderr(&rerun)
+    );
+    assert!(
+        stdout(&rerun).contains("✗ content_type_conformance"),
+        "{}",
+        stdout(&rerun)
+    );
+    // ...and passes against a correct one.
+    let good = Server::start(Api::EnableNow, None);
+    let fixed = apiconform(&[
+        "run",
+        &saved_arg,
+        "--no-progress",
+        "--base-url",
+        &good.url(),
+        "--secret",
+        "fuzz_credential=Bearer enablenow-dev-token",
+    ]);
+    assert_eq!(
+        fixed.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&fixed),
+        stderr(&fixed)
+    );
+}
+
+/// A suite file with a `generate:` section and no hand-written case.
+fn generate_suite(dir: &Path, pins: &str, phases: &str) -> PathBuf {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/mycloud-shares-v1.yaml");
+    let file = dir.join("generated.yaml");
+    let text = format!(
+        "spec: {}\nname: mycloud-generated\nserver: mycloud\nvariables:\n  mycloud_token: mycloud-dev-token\n  mycloud_user_id: user-1001\ncredentials:\n  owner: {{bearer: \"{{{{ mycloud_token }}}}\"}}\ndefault_credential: owner\ngenerate:\n  max_examples: 3\n  phases: [{phases}]\n  pins:\n    {pins}\ncases: []\n",
+        spec.display()
+    );
+    std::fs::write(&file, text).expect("suite written");
+    file
+}
+
+#[test]
+fn a_suite_generate_section_runs_with_the_suites_variables_credentials_and_server() {
+    let dir = out_dir("generate-section");
+    let file = generate_suite(
+        &dir,
+        "body.ownerId: \"{{ mycloud_user_id }}\"",
+        "positive, negative, auth, stateful",
+    );
+    let json = dir.join("report.json");
+    let junit = dir.join("junit.xml");
+    let out = apiconform(&[
+        "run",
+        &file.display().to_string(),
+        "--no-progress",
+        "--json",
+        &json.display().to_string(),
+        "--junit",
+        &junit.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let report = read_json(&json);
+    let all = cases(&report);
+    assert!(all.len() >= 4, "{}", all.len());
+    assert!(all.iter().all(|c| c["origin"] == "generated"));
+    assert!(
+        !report.to_string().contains("mycloud-dev-token"),
+        "the credential is redacted"
+    );
+    // JUnit: one testcase per operation x phase (and per chain).
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert_eq!(xml.matches("<testcase").count(), all.len(), "{xml}");
+    // The pin's template was rendered with the suite's variable.
+    let text = report.to_string();
+    assert!(text.contains("user-1001"), "the pinned ownerId was sent");
+    assert!(
+        !text.contains("{{ mycloud_user_id }}"),
+        "no template left unrendered"
+    );
+    // A bad section is an input error with its position.
+    let bad = generate_suite(&dir, "body.ownerId: x", "everything");
+    let out = apiconform(&["run", &bad.display().to_string(), "--no-progress"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("generated.yaml:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown phase `everything`"),
+        "{}",
+        stderr(&out)
+    );
+}
