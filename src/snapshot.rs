@@ -29,15 +29,16 @@ pub enum UpdateMode {
 
 #[derive(Debug, Clone)]
 pub struct SnapshotConfig {
-    /// Root folder (default `snapshots`).
-    pub dir: PathBuf,
+    /// Root folder from `--snapshot-dir`; `None` finds it from each suite
+    /// (see [`suite_snapshot_dir`]).
+    pub dir: Option<PathBuf>,
     pub mode: UpdateMode,
 }
 
 impl Default for SnapshotConfig {
     fn default() -> Self {
         SnapshotConfig {
-            dir: PathBuf::from("snapshots"),
+            dir: None,
             mode: UpdateMode::No,
         }
     }
@@ -45,7 +46,7 @@ impl Default for SnapshotConfig {
 
 impl SnapshotConfig {
     /// Applies the CI rule: under `CI=true` nothing is written.
-    pub fn new(dir: PathBuf, update: bool, accept: bool) -> SnapshotConfig {
+    pub fn new(dir: Option<PathBuf>, update: bool, accept: bool) -> SnapshotConfig {
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         let mode = match (ci, update || accept, accept) {
             (true, _, _) | (false, false, _) => UpdateMode::No,
@@ -56,12 +57,41 @@ impl SnapshotConfig {
     }
 }
 
-/// `snapshots/<suite>/<name>.snap`.
+/// `<snapshot folder>/<suite>/<name>.snap`.
 pub fn snapshot_path(config: &SnapshotConfig, suite: &Suite, name: &str) -> PathBuf {
-    config
-        .dir
-        .join(slug(&suite.name))
+    let root = match &config.dir {
+        Some(dir) => dir.clone(),
+        None => suite_snapshot_dir(&suite.file),
+    };
+    root.join(slug(&suite.name))
         .join(format!("{}.snap", slug(name)))
+}
+
+/// The snapshot folder of a suite file, found from the suite and never from
+/// the current directory: the nearest existing `snapshots/` folder in the
+/// suite's folder or a folder above it, stopping at the project root (a
+/// folder holding `.git` or `apiconform.toml`); when there is none, a new
+/// `snapshots/` beside the suite file.
+pub fn suite_snapshot_dir(suite_file: &Path) -> PathBuf {
+    let start = suite_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    for dir in start.ancestors() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let candidate = dir.join("snapshots");
+        if candidate.is_dir() {
+            return candidate;
+        }
+        if dir.join(".git").exists() || dir.join("apiconform.toml").is_file() {
+            break;
+        }
+    }
+    start.join("snapshots")
 }
 
 fn slug(s: &str) -> String {

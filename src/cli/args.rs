@@ -171,9 +171,11 @@ pub struct RunArgs {
     /// Write snapshots straight into `.snap` files (implies --update-snapshots).
     #[arg(long)]
     pub accept_snapshots: bool,
-    /// Snapshot folder.
-    #[arg(long, default_value = "snapshots", value_name = "DIR")]
-    pub snapshot_dir: PathBuf,
+    /// Snapshot folder. Default: the nearest `snapshots/` folder at or above
+    /// each suite file's folder (up to the project root), else `snapshots/`
+    /// beside the suite file; never the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
     /// Print which operation × documented status pairs the run exercised.
     #[arg(long)]
     pub coverage: bool,
