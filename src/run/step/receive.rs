@@ -34,7 +34,6 @@ pub(super) async fn run(
     let redactor = state.redactor(cx.ctx);
     record::settle(cx);
     cx.result.request = Some(record::delivery(&delivery, redactor));
-    record::redact(&mut cx.result, redactor);
 }
 
 /// Waits for the first unclaimed delivery of the event that every

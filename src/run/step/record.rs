@@ -29,32 +29,8 @@ pub(super) fn settle(cx: &mut StepCx<'_>) -> bool {
     cx.result.outcome == StepOutcome::Failed
 }
 
-/// Redacts captured values and check messages (a message may quote a
-/// secret from the response).
-pub(super) fn redact(result: &mut StepResult, redactor: &Redactor) {
-    for (_, v) in &mut result.captures {
-        redactor.redact_value(v);
-    }
-    for c in &mut result.checks {
-        if let Some(m) = &mut c.message
-            && let std::borrow::Cow::Owned(r) = redactor.redact(m)
-        {
-            *m = r;
-        }
-    }
-    if let Some(e) = &mut result.error
-        && let std::borrow::Cow::Owned(r) = redactor.redact(e)
-    {
-        *e = r;
-    }
-    for n in &mut result.notes {
-        if let std::borrow::Cow::Owned(r) = redactor.redact(n) {
-            *n = r;
-        }
-    }
-}
-
-/// The record/redaction stage of a step: every text a report, the
+/// Redaction of a finished step, applied once by the runner to every step
+/// result (stages, setup, teardown, skipped steps): every text a report, the
 /// console or `-v` can show (URL, headers, bodies, error, check
 /// messages and findings, captures) goes through the redactor.
 pub(crate) fn redact_step(redactor: &Redactor, step: &mut StepResult) {
@@ -211,7 +187,7 @@ mod tests {
             captures: vec![("t".into(), json!({"token": "s3cret-token"}))],
             notes: vec!["retried once: reset at http://h/?k=s3cret-token".into()],
         };
-        redact(&mut result, &redactor());
+        redact_step(&redactor(), &mut result);
         let text = serde_json::to_string(&result).expect("serializes");
         assert!(!text.contains("s3cret-token"), "{text}");
         assert!(text.contains(REDACTED), "{text}");

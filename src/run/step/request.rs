@@ -72,7 +72,6 @@ pub(super) async fn run(
         &rendered,
     ));
     cx.result.response = Some(record::response(&response, redactor, full));
-    record::redact(&mut cx.result, redactor);
 }
 
 /// The send stage with rate-limit waits: an idempotent request answered
