@@ -239,3 +239,100 @@ fn out_of_range_dates_are_diagnostics_at_the_template() {
     let shown = err.replace(&scratch.0.display().to_string(), "[dir]");
     insta::assert_snapshot!("out_of_range_dates", shown);
 }
+
+/// A spec whose `/a` response schema reaches a `$ref` to nothing, and whose
+/// `/b` does not (a broken `$ref` elsewhere in the spec).
+const BROKEN_REF_SPEC: &str = r##"openapi: 3.0.3
+info: {title: broken refs, version: "1"}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/A"}
+  /b:
+    get:
+      operationId: getB
+      responses:
+        "204": {description: none}
+components:
+  schemas:
+    A:
+      type: object
+      properties:
+        owner: {$ref: "#/components/schemas/Owner"}
+    Owner:
+      type: object
+      properties:
+        team: {$ref: "#/components/schemas/Team"}
+"##;
+
+/// A listener on 127.0.0.1 answering every request with `204`, counting
+/// the connections it accepts.
+fn counting_target() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut stream = stream;
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn a_broken_ref_in_a_schema_the_cases_use_stops_the_run_before_any_request() {
+    let dir = Scratch::new("broken-ref");
+    dir.write("openapi.yaml", BROKEN_REF_SPEC);
+    let suite = dir.write(
+        "suite.yaml",
+        "spec: openapi.yaml\nname: broken\ncases:\n  - name: uses A\n    steps:\n      - {name: read a, operation: getA, expect: {status: 200}}\n  - name: uses B only\n    steps:\n      - {name: read b, operation: getB, expect: {status: 204}}\n",
+    );
+    let (url, connections) = counting_target();
+
+    // Every case selected: `uses A` needs the broken schema.
+    let out = apiconform(&["run", &suite, "--base-url", &url, "--no-progress"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}{}", stdout(&out));
+    assert!(
+        err.contains("openapi.yaml:27:16")
+            && err.contains("#/components/schemas/Team")
+            && err.contains("case `uses A`")
+            && err.contains("getA"),
+        "names the $ref's position, the case and the operation: {err}"
+    );
+    assert!(err.contains("nothing was run"), "{err}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // `check` of the suite says the same, with the same exit code.
+    let out = apiconform(&["check", &suite]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("case `uses A`"), "{}", stderr(&out));
+
+    // Only the case that does not need it: a warning, and the run goes on.
+    let out = apiconform(&[
+        "run",
+        &suite,
+        "--base-url",
+        &url,
+        "--no-progress",
+        "--name",
+        "uses B",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("1 passed, 0 failed"), "{text}");
+    assert!(stderr(&out).contains("warning:"), "{}", stderr(&out));
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}

@@ -85,6 +85,10 @@ fn certify(args: CertifyArgs) -> u8 {
     if sel.plan.is_empty() {
         return usage_error("no cases to certify");
     }
+    let broken = super::common::broken_refs_in_plan(&sel.plan);
+    if !broken.is_empty() {
+        return super::common::input_error(&broken);
+    }
     let timeout = match parse_timeout(&args.timeout) {
         Ok(t) => t,
         Err(e) => return usage_error(&format!("--timeout: {e}")),

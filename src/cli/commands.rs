@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::args::{CheckArgs, Cli, Command, ListArgs, RunArgs};
 use super::common::{
-    Selection, Shared, default_paths, external_vars, input_error, out, parse_timeout, select,
-    session_error, usage_error,
+    Selection, Shared, broken_refs_in_plan, default_paths, external_vars, input_error, out,
+    parse_timeout, select, session_error, usage_error,
 };
 use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::check::{self, CheckSet};
@@ -157,6 +157,8 @@ fn check_command(args: CheckArgs) -> u8 {
         let paths = default_paths(&suite_paths);
         match suite::load_paths(&paths, &LoadOptions { external }) {
             Ok(suites) => {
+                let every_case = run::plan(&suites, &run::Filters::default(), None);
+                diagnostics.0.extend(broken_refs_in_plan(&every_case).0);
                 let mut linted: Vec<&Path> = Vec::new();
                 for s in &suites {
                     let mut count = 0;
@@ -284,6 +286,10 @@ fn run_command(args: RunArgs) -> u8 {
     sel.plan = run::repeat(std::mem::take(&mut sel.plan), args.repeat);
     if sel.plan.is_empty() && sel.partition.is_none() {
         return usage_error("no cases match the given paths and filters");
+    }
+    let broken = broken_refs_in_plan(&sel.plan);
+    if !broken.is_empty() {
+        return input_error(&broken);
     }
     let timeout = match parse_timeout(&args.timeout) {
         Ok(t) => t,

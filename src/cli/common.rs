@@ -119,6 +119,58 @@ pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
     })
 }
 
+/// The broken `$ref`s (local references to nothing) inside a schema the
+/// planned cases use, one diagnostic each at the `$ref`, naming the first
+/// step that needs it. A run over such a schema would check nothing there
+/// and blame the target for it, so it is refused before any request.
+pub(crate) fn broken_refs_in_plan(plan: &[PlannedCase]) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut suites_done: Vec<*const Suite> = Vec::new();
+    let mut note = |spec: &crate::spec::Spec, step: &crate::suite::Step, case: &str| {
+        let Some(op) = step.operation_id else {
+            return;
+        };
+        for broken in spec.broken_refs_used_by(op.0) {
+            let key = broken.warning.to_string();
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            let w = &broken.warning;
+            out.push(Diagnostic::new(
+                w.file.clone(),
+                w.pos,
+                format!(
+                    "{}; {case} (step `{}` at {}, operation {}) uses this schema, so it cannot be checked: fix the $ref, or leave the case out",
+                    w.message.trim_end_matches("; the schema is not enforced"),
+                    step.name,
+                    step.location,
+                    step.operation
+                ),
+            ));
+        }
+    };
+    for pc in plan {
+        let suite = &pc.suite;
+        if !suites_done.contains(&Arc::as_ptr(suite)) {
+            suites_done.push(Arc::as_ptr(suite));
+            for step in suite.setup.iter().chain(&suite.teardown) {
+                note(
+                    &suite.spec,
+                    step,
+                    &format!("the setup of suite `{}`", suite.name),
+                );
+            }
+        }
+        let case = pc.case();
+        for step in case.steps.iter().chain(&case.cleanup) {
+            note(&suite.spec, step, &format!("case `{}`", case.name));
+        }
+    }
+    out
+}
+
 /// `10s`, `500ms`, `2m`, or plain seconds.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let s = s.trim();

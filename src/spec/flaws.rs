@@ -17,6 +17,9 @@ pub struct Flaw {
     /// JSON pointer of the offending keyword in its document.
     pub pointer: String,
     pub message: String,
+    /// A local `$ref` to nothing: the schema holding it was emptied, so a
+    /// case that uses it would check nothing there (see `Spec::broken_refs`).
+    pub broken_ref: bool,
 }
 
 /// Keywords whose value is one schema.
@@ -106,6 +109,7 @@ pub fn repair(doc: &mut Value, patterns: &mut Patterns) -> Vec<Flaw> {
             message: format!(
                 "$ref `{reference}` names nothing in this document; the schema is not enforced"
             ),
+            broken_ref: true,
         });
     }
     flaws
@@ -162,6 +166,7 @@ impl Walker<'_> {
         self.flaws.push(Flaw {
             pointer: format!("{pointer}/{}", escape_token(keyword)),
             message,
+            broken_ref: false,
         });
     }
 
@@ -177,6 +182,7 @@ impl Walker<'_> {
                         "a schema must be an object or a boolean, found {}; not enforced",
                         kind(other)
                     ),
+                    broken_ref: false,
                 });
                 *other = Value::Bool(true);
                 return;
@@ -313,6 +319,7 @@ impl Walker<'_> {
                             message: format!(
                                 "patternProperties key `{key}` is not a regular expression the validator can run; those properties are not checked"
                             ),
+                            broken_ref: false,
                         });
                     }
                 }

@@ -18,7 +18,7 @@ use super::swagger2;
 use super::validators::{self, Validators};
 use super::{
     Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody,
-    Response, Spec, escape_token, router::Router,
+    Response, Spec, escape_token, reach::BrokenRef, router::Router,
 };
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::yaml;
@@ -166,6 +166,8 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
     let mut converted: Vec<Value> = Vec::with_capacity(docs.len());
     let mut files = Vec::with_capacity(docs.len());
     let mut pending: Vec<Pending> = Vec::new();
+    // (index in `pending`, document, pointer of the emptied schema)
+    let mut broken: Vec<(usize, usize, String)> = Vec::new();
     let mut patterns = Patterns::default();
     let mut texts = Vec::with_capacity(docs.len());
     let mut names = Vec::with_capacity(docs.len());
@@ -173,6 +175,10 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
         let mut value = doc.value;
         convert::convert_document(&mut value, version);
         for flaw in flaws::repair(&mut value, &mut patterns) {
+            if flaw.broken_ref {
+                let schema = flaw.pointer.trim_end_matches("/$ref").to_string();
+                broken.push((pending.len(), index, schema));
+            }
             pending.push(Pending {
                 doc: index,
                 pointer: flaw.pointer,
@@ -218,6 +224,7 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
         });
         documents.push(Document {
             file,
+            canonical,
             sha256,
             value,
         });
@@ -266,6 +273,17 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
     }
     let warnings = place(pending, &names, &texts);
     drop(texts);
+    let broken_refs = broken
+        .into_iter()
+        .filter_map(|(i, doc, schema)| {
+            let warning = warnings.0.get(i)?.clone();
+            Some(BrokenRef {
+                doc,
+                schema,
+                warning,
+            })
+        })
+        .collect();
     diagnostics.into_result(Spec {
         path: path.to_path_buf(),
         version,
@@ -276,6 +294,7 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
         documents,
         operations,
         warnings,
+        broken_refs,
         router,
         by_id,
         validators,
@@ -303,7 +322,7 @@ fn detect_version(path: &Path, root: &Value) -> Result<OasVersion, Diagnostics> 
 
 /// The name a document is known by: its canonical path, or its URL as
 /// parsed (so `a/../b` and `b` are one document either way).
-fn canonical_name(name: &Path) -> std::io::Result<PathBuf> {
+pub(super) fn canonical_name(name: &Path) -> std::io::Result<PathBuf> {
     match source::as_url(name) {
         Some(url) => Ok(PathBuf::from(url.to_string())),
         None => name.canonicalize(),

@@ -10,6 +10,7 @@ pub mod lint;
 mod load;
 mod locate;
 pub mod pattern;
+mod reach;
 pub mod router;
 pub mod source;
 mod swagger2;
@@ -24,6 +25,7 @@ use serde_json::Value;
 use crate::diag::Diagnostics;
 pub use convert::OasVersion;
 pub use load::{load, sha256_hex};
+pub use reach::BrokenRef;
 pub use validators::{SchemaError, SchemaId, SchemaValidator, Validators, Violation};
 
 /// A loaded OpenAPI document and everything derived from it.
@@ -44,6 +46,9 @@ pub struct Spec {
     /// keyword the meta-schema refuses, a path key with a query string...):
     /// each names its file and JSON pointer; the rest of the spec is enforced.
     pub warnings: Diagnostics,
+    /// The local `$ref`s to nothing among `warnings`: a run refuses to start
+    /// when a selected case uses the schema holding one (`reach.rs`).
+    pub broken_refs: Vec<BrokenRef>,
     router: router::Router,
     by_id: HashMap<String, usize>,
     validators: Validators,
@@ -52,6 +57,8 @@ pub struct Spec {
 /// One file of a spec.
 pub struct Document {
     pub file: PathBuf,
+    /// Canonical path (or URL), as `$ref`s from other documents resolve to it.
+    pub canonical: PathBuf,
     pub sha256: String,
     /// The converted document (schemas as JSON Schema 2020-12).
     pub value: Arc<Value>,
