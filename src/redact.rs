@@ -51,6 +51,9 @@ pub struct Redactor {
     /// Every form of every secret, longest first (so a secret containing
     /// another is hidden whole).
     forms: Vec<String>,
+    /// The `$NAME` a form stands for in a reproduction (`curl` command):
+    /// the variable or capture it came from, upper-cased.
+    names: HashMap<String, String>,
 }
 
 /// Whether a header carries a credential.
@@ -123,7 +126,7 @@ impl Redactor {
         let mut r = Redactor::new(globals, secret_names);
         for name in external_secrets {
             if let Some(v) = globals.get(name).or_else(|| external_values.get(name)) {
-                r.add_value(v);
+                r.add_value_named(name, v);
             }
         }
         r.add_url_userinfo(base_url);
@@ -135,7 +138,7 @@ impl Redactor {
         let mut r = Redactor::default();
         for (name, value) in globals {
             if is_secret_name(name) || secret_names.contains(name) {
-                r.add_value(value);
+                r.add_value_named(name, value);
             }
         }
         r
@@ -146,6 +149,24 @@ impl Redactor {
             self.add(s);
         } else if !value.is_null() {
             self.add(&value.to_string());
+        }
+    }
+
+    /// A secret value known by a name (a variable or capture): redacted
+    /// like any other, and shown as `$NAME` in reproductions.
+    pub fn add_value_named(&mut self, name: &str, value: &Value) {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Null => return,
+            other => other.to_string(),
+        };
+        self.add(&text);
+        if text.chars().count() < MIN_LEN {
+            return;
+        }
+        let placeholder = placeholder(name);
+        for f in forms_of(&text) {
+            self.names.entry(f).or_insert_with(|| placeholder.clone());
         }
     }
 
@@ -231,10 +252,20 @@ impl Redactor {
         for f in &other.forms {
             self.push_form(f.clone());
         }
+        for (form, name) in &other.names {
+            self.names
+                .entry(form.clone())
+                .or_insert_with(|| name.clone());
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.forms.is_empty()
+    }
+
+    /// Whether any form of any secret occurs in `text`.
+    pub fn has_secret(&self, text: &str) -> bool {
+        self.forms.iter().any(|f| text.contains(f.as_str()))
     }
 
     /// Text with every secret form and every URL userinfo replaced.
@@ -277,6 +308,75 @@ impl Redactor {
         } else {
             self.redact_in_place(value);
         }
+    }
+}
+
+/// `db_password` -> `DB_PASSWORD`: a name as an environment variable.
+pub fn placeholder(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Single-quotes a word for a POSIX shell.
+pub fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+impl Redactor {
+    /// `text` as one POSIX shell word for a reproduction: literal parts
+    /// single-quoted, each secret form as `"${NAME}"` (its variable, or
+    /// `SECRET` when it has none) and URL userinfo as `"${USERINFO}"`, so
+    /// the command runs with the values taken from the environment and
+    /// never shows them.
+    pub fn shell_word(&self, text: &str) -> String {
+        let mut secrets: Vec<(usize, usize, String)> = USERINFO
+            .captures_iter(text)
+            .filter_map(|c| {
+                let scheme = c.get(1)?;
+                let whole = c.get(0)?;
+                Some((scheme.end(), whole.end() - 1, "USERINFO".to_string()))
+            })
+            .collect();
+        let mut at = 0;
+        while at < text.len() {
+            if let Some(&(_, end, _)) = secrets.iter().find(|(s, _, _)| *s == at) {
+                at = end;
+                continue;
+            }
+            let rest = &text[at..];
+            match self.forms.iter().find(|f| rest.starts_with(f.as_str())) {
+                Some(form) => {
+                    let name = self.names.get(form).map_or("SECRET", String::as_str);
+                    secrets.push((at, at + form.len(), name.to_string()));
+                    at += form.len();
+                }
+                None => at += rest.chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        secrets.sort();
+        let mut out = String::new();
+        let mut last = 0;
+        for (start, end, name) in secrets {
+            if start < last {
+                continue;
+            }
+            if start > last {
+                out.push_str(&shell_quote(&text[last..start]));
+            }
+            out.push_str(&format!("\"${{{name}}}\""));
+            last = end;
+        }
+        if last < text.len() || out.is_empty() {
+            out.push_str(&shell_quote(&text[last..]));
+        }
+        out
     }
 }
 

@@ -234,6 +234,13 @@ pub struct RequestRecord {
     pub headers: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// The name of the credential the request carried (never its value).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub credential: Option<String>,
+    /// For a failed step: a curl command sending the same request, secrets
+    /// as `"${NAME}"` placeholders.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub curl: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

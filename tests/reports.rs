@@ -132,8 +132,25 @@ fn one_run_writes_every_format() {
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("create, read and delete a pet"));
     assert!(
-        !html.contains("<script") && !html.contains("<link") && !html.contains("src=\"http"),
+        !html.contains("<script src") && !html.contains("<link") && !html.contains("src=\"http"),
         "external assets"
+    );
+    // Search and filters, inline; titles wrap; one line for checks with
+    // nothing to look at; the failed step's reproduction.
+    assert!(
+        html.contains("<input type=\"search\" id=\"q\"")
+            && html.contains("<select id=\"fs\">")
+            && html.contains("<select id=\"ft\">")
+            && html.contains("data-tags=\"lifecycle smoke\""),
+        "filters"
+    );
+    assert!(!html.contains("text-overflow:ellipsis"), "titles wrap");
+    assert!(
+        !html.contains("<code>header_conformance</code> <span class=\"msg\">no headers documented")
+    );
+    assert!(
+        html.contains("reproduce (secrets are"),
+        "reproduction shown"
     );
     // Failures first: the failing case's row comes before a passing one.
     let fail_at = html.find("<details class=\"case failed\"").unwrap();

@@ -621,6 +621,89 @@ fn secrets_never_leave_in_any_form() {
     }
 }
 
+/// Issue 14 point 6: a failed step carries its credential's name and a curl
+/// command in which every secret is a `"${NAME}"` placeholder; run with
+/// those variables set, it sends the same request.
+#[test]
+fn failed_steps_carry_a_curl_with_named_placeholders_that_reproduces_them() {
+    let server = EchoServer::start();
+    let dir = out_dir("reproduce");
+    let vendor = "VEND-0r-c0de 42";
+    let db_password = "s3cr3t\"Pa55/&w0rd";
+    let base = format!("http://{}", server.addr);
+    let json = p(&dir, "r.json");
+    let o = run(&[
+        "run",
+        &fixture("echo-suite.yaml").display().to_string(),
+        "--base-url",
+        &base,
+        "--no-progress",
+        "--color",
+        "never",
+        "--secret",
+        &format!("vendor_code={vendor}"),
+        "--json",
+        &json,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report = read_value(Path::new(&json));
+    let failed: Vec<&serde_json::Value> = report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .flat_map(|c| c["steps"].as_array().into_iter().flatten())
+        .filter(|s| s["outcome"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    let request = &failed[0]["request"];
+    assert_eq!(request["credential"], "db", "{request}");
+    let curl = request["curl"].as_str().expect("a curl command");
+    assert!(
+        curl.starts_with(&format!(
+            "curl -i -X GET '{base}/echo' --url-query 'q='\"${{VENDOR_CODE}}\""
+        )),
+        "{curl}"
+    );
+    assert!(
+        curl.contains(r#"-u "${APP_USER}:${DB_PASSWORD}""#),
+        "{curl}"
+    );
+    assert!(
+        !curl.contains("VEND-0r") && !curl.contains("Pa55"),
+        "{curl}"
+    );
+    let console = stdout(&o);
+    assert!(console.contains(&format!("reproduce: {curl}")), "{console}");
+    assert!(console.contains("(credential `db`)"), "{console}");
+    // Passing steps carry none.
+    let curls = report.to_string().matches("\"curl\"").count();
+    assert_eq!(curls, 1, "only the failed step has a reproduction");
+
+    // Run it: the target sees what the step sent.
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl is not installed here: the command was checked, not run");
+        return;
+    }
+    let sent = Command::new("sh")
+        .arg("-c")
+        .arg(curl.replacen("curl -i", "curl -s", 1))
+        .env("VENDOR_CODE", vendor)
+        .env("APP_USER", "alice")
+        .env("DB_PASSWORD", db_password)
+        .output()
+        .expect("sh runs");
+    let echoed: serde_json::Value = serde_json::from_slice(&sent.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {curl}\n{}", String::from_utf8_lossy(&sent.stderr)));
+    assert_eq!(echoed["url"], "/echo?q=VEND-0r-c0de+42", "{echoed}");
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("alice:{db_password}"));
+    assert_eq!(
+        echoed["headers"]["authorization"],
+        format!("Basic {basic}"),
+        "{echoed}"
+    );
+}
+
 // ---- point 5: tamper-evident certificates ----------------------------------
 
 fn read_value(path: &Path) -> serde_json::Value {

@@ -184,7 +184,22 @@ impl<W: Write + Send> Console<W> {
                 step.name, step.operation, step.location
             ));
             if let Some(req) = &step.request {
-                text.push_str(&format!("    {DIM}{} {}{DIM:#}\n", req.method, req.url));
+                let with = req
+                    .credential
+                    .as_ref()
+                    .map(|c| format!("  (credential `{c}`)"))
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "    {DIM}{} {}{with}{DIM:#}\n",
+                    req.method, req.url
+                ));
+                if let Some(body) = &req.body {
+                    text.push_str(&format!("    {DIM}request body:{DIM:#}\n"));
+                    text.push_str(&indent(
+                        &crate::check::truncate_text(body, 20, 2000),
+                        "      ",
+                    ));
+                }
             }
             if let Some(e) = &step.error {
                 text.push_str(&format!("    {RED}✗{RED:#} {e}\n"));
@@ -234,6 +249,9 @@ impl<W: Write + Send> Console<W> {
                     &crate::check::truncate_text(body, 20, 2000),
                     "      ",
                 ));
+            }
+            if let Some(curl) = step.request.as_ref().and_then(|q| q.curl.as_ref()) {
+                text.push_str(&format!("    {DIM}reproduce:{DIM:#} {curl}\n"));
             }
         }
         for (i, a) in r.earlier_attempts.iter().enumerate() {

@@ -1,8 +1,10 @@
-//! `--html FILE`: one self-contained page (inline CSS, no scripts, no
-//! external assets) that opens from a CI artifact or an e-mail. Summary
-//! with a pass-rate bar, then the cases, failures first, each a `<details>`
-//! row that opens to its steps, checks and response excerpts, then the
-//! coverage table. Every value from the run is HTML-escaped.
+//! `--html FILE`: one self-contained page (inline CSS and a small inline
+//! script for search and filters, no external assets) that opens offline
+//! from a CI artifact or an e-mail. Summary with a pass-rate bar, then the
+//! cases, failures first, each a `<details>` row that opens to its steps,
+//! checks, reproduction and response excerpts, then the coverage table.
+//! Every value from the run is HTML-escaped; without the script (blocked
+//! by a mail client) the page is whole, only the filters do nothing.
 
 use std::fmt::Write as _;
 
@@ -77,9 +79,15 @@ details.case>summary{display:flex;gap:10px;align-items:center;padding:8px 12px;c
 details.case>summary::-webkit-details-marker{display:none}
 details.case>summary::before{content:"\25B8";color:var(--muted);width:10px}
 details.case[open]>summary::before{content:"\25BE"}
-summary .name{font-weight:600;flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+summary .name{font-weight:600;flex:1;min-width:0;overflow-wrap:anywhere}
 summary .suite,summary .time,summary .req{color:var(--muted);font-size:12px;white-space:nowrap}
-summary .why{color:var(--fail);font-size:12px;flex:2;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+summary .why{color:var(--fail);font-size:12px;flex:2;min-width:0;overflow-wrap:anywhere}
+.filters{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:0 0 10px}
+.filters input[type=search]{flex:1;min-width:220px;padding:6px 10px;border:1px solid var(--line);border-radius:6px;font:inherit}
+.filters label{font-size:12px;color:var(--muted);white-space:nowrap}
+.filters select{padding:5px 8px;border:1px solid var(--line);border-radius:6px;font:inherit;font-size:12px}
+.filters .count{font-size:12px;color:var(--muted)}
+.curl pre{max-height:160px}
 .body{padding:4px 16px 12px 32px;border-top:1px solid var(--line)}
 .body .info{color:var(--muted);font-size:12px;margin:8px 0}
 .step{border-top:1px dashed var(--line);padding:8px 0}
@@ -275,6 +283,7 @@ fn cases(h: &mut String, report: &RunReport) {
         "<h2>Cases <span class=\"suite\">({}, failures first)</span></h2><section class=\"cases\">",
         report.cases.len()
     );
+    filters(h, report);
     // Open failures by default while there are few enough to read.
     let open_failures = report.totals.failed <= 5;
     for c in report.cases_failures_first() {
@@ -283,14 +292,73 @@ fn cases(h: &mut String, report: &RunReport) {
     h.push_str("</section>\n");
 }
 
+/// What the search box matches: name, suite, requirement, tags, location
+/// and the first failure, lower-cased.
+fn search_text(c: &CaseResult) -> String {
+    let mut parts = vec![c.name.clone(), c.suite_name.clone(), c.location.clone()];
+    if let Some(r) = &c.requirement {
+        parts.push(r.id.clone());
+        parts.push(r.text.clone());
+    }
+    parts.extend(c.tags.iter().cloned());
+    if let Some(why) = c.failure_summary() {
+        parts.push(why);
+    }
+    parts.join(" ").to_lowercase()
+}
+
+/// The search box, a status filter and a tag filter over the case rows.
+fn filters(h: &mut String, report: &RunReport) {
+    let mut statuses: Vec<&str> = Vec::new();
+    let mut tags: Vec<&str> = Vec::new();
+    for c in &report.cases {
+        let s = status_class(c.status);
+        if !statuses.contains(&s) {
+            statuses.push(s);
+        }
+        for t in &c.tags {
+            if !tags.contains(&t.as_str()) {
+                tags.push(t);
+            }
+        }
+    }
+    tags.sort_unstable();
+    h.push_str("<div class=\"filters\" role=\"search\"><input type=\"search\" id=\"q\" placeholder=\"Search cases, requirements, failures…\" aria-label=\"Search cases\">");
+    h.push_str("<label>status <select id=\"fs\"><option value=\"\">all</option>");
+    for s in statuses {
+        let _ = write!(h, "<option>{}</option>", esc(s));
+    }
+    h.push_str("</select></label><label>tag <select id=\"ft\"><option value=\"\">all</option>");
+    for t in tags {
+        let _ = write!(h, "<option>{}</option>", esc(t));
+    }
+    h.push_str("</select></label><span class=\"count\" id=\"fc\"></span></div>\n");
+    h.push_str(FILTER_SCRIPT);
+}
+
+/// Hides the case rows that do not match the search text, status and tag.
+/// It waits for DOMContentLoaded, so it may sit above the rows; it loads
+/// nothing, so the page works offline.
+const FILTER_SCRIPT: &str = r#"<script>
+document.addEventListener("DOMContentLoaded",function(){
+var q=document.getElementById("q"),fs=document.getElementById("fs"),ft=document.getElementById("ft"),fc=document.getElementById("fc");
+var rows=Array.prototype.slice.call(document.querySelectorAll("details.case"));
+function apply(){var t=q.value.trim().toLowerCase(),s=fs.value,g=ft.value,n=0;
+rows.forEach(function(r){var ok=(!t||r.getAttribute("data-text").indexOf(t)>=0)&&(!s||r.getAttribute("data-status")===s)&&(!g||(" "+r.getAttribute("data-tags")+" ").indexOf(" "+g+" ")>=0);r.hidden=!ok;if(ok)n++;});
+fc.textContent=n+" of "+rows.length+" cases";}
+q.addEventListener("input",apply);fs.addEventListener("change",apply);ft.addEventListener("change",apply);apply();});
+</script>
+"#;
+
 fn case(h: &mut String, c: &CaseResult, open: bool) {
     let class = status_class(c.status);
     let _ = write!(
         h,
-        "<details class=\"case {class}\"{}><summary><span class=\"pill {class}\">{}</span><span class=\"name\" title=\"{}\">{}</span>",
+        "<details class=\"case {class}\" data-status=\"{class}\" data-tags=\"{}\" data-text=\"{}\"{}><summary><span class=\"pill {class}\">{}</span><span class=\"name\">{}</span>",
+        esc(&c.tags.join(" ")),
+        esc(&search_text(c)),
         if open { " open" } else { "" },
         c.status.label(),
-        esc(&c.name),
         esc(&c.name)
     );
     if c.status == CaseStatus::Failed
@@ -381,9 +449,14 @@ fn step(h: &mut String, s: &StepResult) {
         esc(&format_ms(s.duration_ms))
     );
     if let Some(req) = &s.request {
+        let with = req
+            .credential
+            .as_ref()
+            .map(|c| format!(" · credential <code>{}</code>", esc(c)))
+            .unwrap_or_default();
         let _ = write!(
             h,
-            "<div class=\"req\"><code>{} {}</code>{status}</div>",
+            "<div class=\"req\"><code>{} {}</code>{status}{with}</div>",
             esc(&req.method),
             esc(&req.url)
         );
@@ -413,6 +486,13 @@ fn step(h: &mut String, s: &StepResult) {
         );
     }
     exchange(h, s);
+    if let Some(curl) = s.request.as_ref().and_then(|r| r.curl.as_ref()) {
+        let _ = write!(
+            h,
+            "<div class=\"curl\"><span class=\"loc\">reproduce (secrets are <code>${{NAME}}</code> environment variables):</span><pre>{}</pre></div>",
+            esc(curl)
+        );
+    }
     h.push_str("</div>");
 }
 
@@ -426,7 +506,7 @@ fn checks(h: &mut String, s: &StepResult) {
     for c in s
         .checks
         .iter()
-        .filter(|c| c.outcome != CheckOutcome::Passed)
+        .filter(|c| c.outcome != CheckOutcome::Passed && !not_applicable(c))
     {
         let (cls, mark) = if c.outcome == CheckOutcome::Failed {
             ("failed", "✗")
@@ -481,6 +561,25 @@ fn checks(h: &mut String, s: &StepResult) {
             None => passed.push((&c.name, 1)),
         }
     }
+    let idle: Vec<String> = s
+        .checks
+        .iter()
+        .filter(|c| not_applicable(c))
+        .map(|c| {
+            format!(
+                "<code>{}</code> ({})",
+                esc(&c.name),
+                esc(c.message.as_deref().unwrap_or("nothing to check"))
+            )
+        })
+        .collect();
+    if !idle.is_empty() {
+        let _ = write!(
+            h,
+            "<li class=\"skipped\"><span class=\"mark\">–</span>not applicable: <span class=\"loc\">{}</span></li>",
+            idle.join(", ")
+        );
+    }
     if !passed.is_empty() {
         let names: Vec<String> = passed
             .iter()
@@ -500,6 +599,13 @@ fn checks(h: &mut String, s: &StepResult) {
         );
     }
     h.push_str("</ul>");
+}
+
+/// An automatic check that had nothing to look at in this step (no
+/// headers documented, no schema for the status): one line for all of
+/// them, not a line each.
+fn not_applicable(c: &crate::result::CheckResult) -> bool {
+    c.outcome == CheckOutcome::Skipped && crate::check::index_of(&c.name).is_some()
 }
 
 fn compact(v: &serde_json::Value) -> String {

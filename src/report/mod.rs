@@ -81,7 +81,18 @@ pub fn failure_text(case: &crate::result::CaseResult) -> String {
             step.name, step.operation, step.location
         ));
         if let Some(req) = &step.request {
-            s.push_str(&format!("  {} {}\n", req.method, req.url));
+            let with = req
+                .credential
+                .as_ref()
+                .map(|c| format!("  (credential `{c}`)"))
+                .unwrap_or_default();
+            s.push_str(&format!("  {} {}{with}\n", req.method, req.url));
+            if let Some(body) = &req.body {
+                s.push_str("  request body:\n");
+                for line in crate::check::truncate_text(body, 20, 2000).lines() {
+                    s.push_str(&format!("    {line}\n"));
+                }
+            }
         }
         if let Some(e) = &step.error {
             s.push_str(&format!("  ✗ {e}\n"));
@@ -117,6 +128,9 @@ pub fn failure_text(case: &crate::result::CaseResult) -> String {
             for line in crate::check::truncate_text(body, 20, 2000).lines() {
                 s.push_str(&format!("    {line}\n"));
             }
+        }
+        if let Some(curl) = step.request.as_ref().and_then(|r| r.curl.as_ref()) {
+            s.push_str(&format!("  reproduce: {curl}\n"));
         }
     }
     for (i, a) in case.earlier_attempts.iter().enumerate() {

@@ -131,6 +131,14 @@ impl Template {
         })
     }
 
+    /// The variable when the whole template is `{{ name }}`.
+    pub fn lone_variable(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [Part::Expr(Expr::Var(name))] => Some(name),
+            _ => None,
+        }
+    }
+
     /// Renders to a JSON value: a lone expression keeps its type.
     pub fn render_value(&self, scope: &dyn Scope) -> Result<Value, RenderError> {
         if let [Part::Expr(expr)] = self.parts.as_slice() {

@@ -14,6 +14,7 @@ mod record;
 
 pub(crate) use record::redact_step;
 pub mod render;
+mod reproduce;
 mod request;
 
 use std::collections::HashMap;
@@ -70,7 +71,7 @@ impl CaseState {
         for (name, value, secret) in captures {
             if secret {
                 let r = self.redactor.get_or_insert_with(|| base.clone());
-                r.add_value(&value);
+                r.add_value_named(&name, &value);
             }
             self.locals.insert(name, value);
         }

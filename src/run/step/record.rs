@@ -42,6 +42,10 @@ pub(crate) fn redact_step(redactor: &Redactor, step: &mut StepResult) {
         if let Some(b) = &mut req.body {
             redactor.redact_in_place(b);
         }
+        // Built with placeholders; redacted again so no slip can leak.
+        if let Some(c) = &mut req.curl {
+            redactor.redact_in_place(c);
+        }
     }
     if let Some(resp) = &mut step.response {
         for (name, value) in &mut resp.headers {
@@ -90,6 +94,8 @@ pub(super) fn request(
         } else {
             None
         },
+        credential: None,
+        curl: None,
     }
 }
 
@@ -120,6 +126,8 @@ pub(super) fn delivery(delivery: &Delivery, redactor: &Redactor) -> RequestRecor
         url: delivery.path.clone(),
         headers: Vec::new(),
         body: Some(check::excerpt(&body, 60, BODY_EXCERPT)),
+        credential: None,
+        curl: None,
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::observe::{self, Observation, Reply};
 use super::render::{self, RenderedRequest};
-use super::{CaseState, Stages, StepCx, ratewait, record};
+use super::{CaseState, Stages, StepCx, ratewait, record, reproduce};
 use crate::check::{Exchange, Generated, Prior, Subject};
 use crate::generate::plan::{AuthMode, CaptureSource, ChainRole, Expectation};
 use crate::run::Record;
@@ -50,27 +50,22 @@ pub(super) async fn run(
         Err(message) => {
             let redactor = state.redactor(cx.ctx);
             cx.fail(redactor.redact(&message).into_owned());
-            cx.result.request = Some(record::request(
-                &req.method,
-                redactor,
-                true,
-                &sent,
-                &rendered,
-            ));
+            let mut record = record::request(&req.method, redactor, true, &sent, &rendered);
+            reproduction(cx, req, &rendered, redactor, &mut record);
+            cx.result.request = Some(record);
             return;
         }
     };
     let json = parse_json(&response, needs_json(cx.step, req));
     observe(st, cx, req, &rendered, &response, json.as_ref(), state);
     let redactor = state.redactor(cx.ctx);
-    let full = record::settle(cx) || st.config.record == Record::Everything;
-    cx.result.request = Some(record::request(
-        &req.method,
-        redactor,
-        full,
-        &sent,
-        &rendered,
-    ));
+    let failed = record::settle(cx);
+    let full = failed || st.config.record == Record::Everything;
+    let mut record = record::request(&req.method, redactor, full, &sent, &rendered);
+    if failed {
+        reproduction(cx, req, &rendered, redactor, &mut record);
+    }
+    cx.result.request = Some(record);
     cx.result.response = Some(record::response(&response, redactor, full));
 }
 
@@ -143,6 +138,23 @@ async fn send(
     .await;
     notes.extend(sent.retried);
     sent.response.map_err(|e| e.to_string())
+}
+
+/// What a failed step's record adds to reproduce it: the credential's
+/// name and a curl command.
+fn reproduction(
+    cx: &StepCx<'_>,
+    req: &RequestStep,
+    rendered: &RenderedRequest<'_>,
+    redactor: &crate::suite::vars::Redactor,
+    record: &mut crate::result::RequestRecord,
+) {
+    let credential = req
+        .credential
+        .as_deref()
+        .and_then(|name| Some((name, cx.suite.credential(name)?)));
+    record.credential = req.credential.clone();
+    record.curl = Some(reproduce::curl(&req.method, rendered, credential, redactor));
 }
 
 fn credential<'c>(
