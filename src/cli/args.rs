@@ -428,6 +428,13 @@ pub struct CertifyArgs {
     /// resolve against (default: the project root it records).
     #[arg(long, value_name = "DIR", requires = "verify")]
     pub root: Option<PathBuf>,
+    /// Include the generated phases of the suites' `generate:` sections
+    /// (e.g. cases/generated/) as their own requirement group: status,
+    /// content type, schema, headers and auth at level must (the spec is
+    /// the contract), the other generated checks at should. Without it,
+    /// generated cases are left out of a certificate.
+    #[arg(long, conflicts_with = "verify")]
+    pub generate: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,7 +14,7 @@ use super::html::{self, esc};
 use super::markdown::{self, cell};
 use super::model::{RunReport, SpecRecord, SuiteRecord, Tool, TotalsRecord, human_time};
 use crate::coverage::Coverage;
-use crate::result::{CaseResult, CaseStatus, Phase, StepOutcome};
+use crate::result::{CaseResult, CaseStatus, Origin, Phase, StepOutcome};
 use crate::suite::Level;
 
 pub const CERTIFICATE_FORMAT: &str = "apiconform-certificate";
@@ -111,6 +111,10 @@ pub struct RequirementRow {
     pub source: Option<String>,
     pub result: RequirementResult,
     pub cases: Vec<CaseRef>,
+    /// `generated` for the rows of `certify --generate` (checks pooled over
+    /// the generated cases, which are listed only when they fail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl RequirementRow {
@@ -164,8 +168,11 @@ fn case_result(c: &CaseResult) -> RequirementResult {
 /// `--fail-fast` cut short, certifies nothing.
 fn verdict(rows: &[RequirementRow], report: &RunReport) -> Verdict {
     let binding = || rows.iter().filter(|r| r.binding());
+    // Generated cases are judged through their group's rows instead.
     let binding_failures = report.cases.iter().any(|c| {
-        c.status == CaseStatus::Failed && c.requirement.as_ref().is_none_or(|r| !r.is_advisory())
+        c.status == CaseStatus::Failed
+            && c.origin != Origin::Generated
+            && c.requirement.as_ref().is_none_or(|r| !r.is_advisory())
     });
     let unmet = binding().any(|r| r.result == RequirementResult::NotMet);
     if unmet || binding_failures || report.stopped_early || binding().next().is_none() {
@@ -187,7 +194,16 @@ pub fn unverified_reason(c: &CaseRef) -> String {
 impl Certificate {
     pub fn from_report(report: &RunReport) -> Certificate {
         let mut rows: Vec<RequirementRow> = Vec::new();
-        for c in &report.cases {
+        let generated: Vec<&CaseResult> = report
+            .cases
+            .iter()
+            .filter(|c| c.origin == Origin::Generated)
+            .collect();
+        for c in report
+            .cases
+            .iter()
+            .filter(|c| c.origin != Origin::Generated)
+        {
             let case = CaseRef {
                 suite: c.suite_name.clone(),
                 name: c.name.clone(),
@@ -224,8 +240,12 @@ impl Certificate {
                     source,
                     result,
                     cases: vec![case],
+                    group: None,
                 }),
             }
+        }
+        if !generated.is_empty() {
+            rows.extend(super::generated_group::rows(&generated));
         }
         let verdict = verdict(&rows, report);
         Certificate {

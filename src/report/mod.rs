@@ -4,6 +4,7 @@
 pub mod certificate;
 pub mod console;
 pub mod file;
+mod generated_group;
 pub mod html;
 pub mod json;
 pub mod junit;
