@@ -206,6 +206,8 @@ pub struct RunArgs {
     pub rate_limit: Option<String>,
     #[command(flatten)]
     pub reports: ReportArgs,
+    #[command(flatten)]
+    pub net: super::net::NetArgs,
 }
 
 /// `apiconform fuzz`: generated phases with no case file.
@@ -304,6 +306,8 @@ pub struct FuzzArgs {
     pub save_findings: Option<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
+    #[command(flatten)]
+    pub net: super::net::NetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -428,6 +432,8 @@ pub struct CertifyArgs {
     /// resolve against (default: the project root it records).
     #[arg(long, value_name = "DIR", requires = "verify")]
     pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: super::net::NetArgs,
 }
 
 #[derive(Debug, Subcommand)]

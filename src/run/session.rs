@@ -131,6 +131,10 @@ impl Prepared {
                 .collect(),
             case_count: plan.len(),
             partition: partition.map(|p| p.to_string()),
+            network: crate::event::NetworkInfo {
+                insecure: self.runner.network().insecure,
+                proxy: self.runner.network().proxy.describe(),
+            },
         }
     }
 

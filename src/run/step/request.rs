@@ -93,6 +93,7 @@ async fn send_waiting(
         match wait {
             Some(wait) => {
                 waits.push((response.status, wait));
+                st.waits.add(wait);
                 tokio::time::sleep(wait).await;
             }
             None => {
@@ -122,7 +123,16 @@ async fn send(
     if let Some(limiter) = &st.config.rate_limit {
         limiter.acquire().await;
     }
-    let mut builder = st.client.request(req.method.clone(), rendered.url.as_str());
+    // A credential with its own client certificate has its own clients.
+    let (pooled, fresh) = match req
+        .credential
+        .as_ref()
+        .and_then(|c| cx.ctx.tls_clients.get(c))
+    {
+        Some(c) => (&c.pooled, &c.fresh),
+        None => (st.client, st.fresh_client),
+    };
+    let mut builder = pooled.request(req.method.clone(), rendered.url.as_str());
     for (name, value) in &rendered.headers {
         builder = builder.header(name, value.as_str());
     }
@@ -134,8 +144,8 @@ async fn send(
     }
     let request = builder.build().map_err(|e| e.to_string())?;
     let sent = http::send_once_more_if_stale(
-        st.client,
-        st.fresh_client,
+        pooled,
+        fresh,
         request,
         st.config.timeout,
         st.config.max_body_size,
