@@ -434,6 +434,18 @@ fn cert_without_key_is_exit_2() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
     assert!(stderr(&out).contains(&cert), "{}", stderr(&out));
+    // A key, but not the certificate's.
+    let other = d.join("other-key.pem");
+    std::fs::write(&other, KeyPair::generate().expect("key").serialize_pem()).expect("write");
+    let o = other.display().to_string();
+    let (out, _) = run(
+        &file,
+        "https://127.0.0.1:9",
+        &["--cert", &cert, "--key", &o],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(stderr(&out).contains(&o), "{}", stderr(&out));
 }
 
 #[test]
@@ -594,6 +606,8 @@ fn embedded_reference_servers_are_never_proxied() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert_eq!(proxy.forwarded(), 0);
+    // Nor is a proxy shown for them.
+    assert!(!stdout(&out).contains("proxy"), "{}", stdout(&out));
 }
 
 #[test]
@@ -684,4 +698,26 @@ fn the_flags_work_for_fuzz_and_certify_too() {
     assert!(server.served() > served, "{}", all_output(&out));
     let out = run_env(&["certify", &file, "--out", &out_dir, "--cert", &cert], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+}
+
+#[test]
+fn a_proxy_that_is_down_is_named_without_its_password() {
+    let d = dir("proxy-down");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let proxy = format!("http://bob:down-pw-123@127.0.0.1:{port}");
+    let (out, json) = run(
+        &suite(&d, BEARER),
+        "http://127.0.0.1:9",
+        &["--proxy", &proxy, "--timeout", "2s"],
+        &[],
+    );
+    let text = all_output(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("(through proxy http://127.0.0.1:{port})")),
+        "{text}"
+    );
+    assert!(!text.contains("down-pw-123") && !json.contains("down-pw-123"));
 }

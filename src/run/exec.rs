@@ -101,6 +101,10 @@ impl Runner {
                 &external.values,
                 &target.base_url,
             );
+            // Proxy passwords never reach a report either.
+            for p in config.network.proxy.urls() {
+                redactor.add_url_userinfo(p.url.as_str());
+            }
             let mut credentials = HashMap::new();
             for (name, cred) in &suite.credentials {
                 match super::step::render::render_credential(cred, &globals) {

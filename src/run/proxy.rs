@@ -227,6 +227,18 @@ impl ProxySettings {
         })
     }
 
+    /// Every proxy URL set, credentials and all (for the redactor).
+    pub fn urls(&self) -> impl Iterator<Item = &ProxyUrl> {
+        [
+            &self.explicit,
+            &self.env_http,
+            &self.env_https,
+            &self.env_all,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// Whether any request could be proxied (else the client needs none).
     pub fn any(&self) -> bool {
         !self.off

@@ -133,7 +133,12 @@ impl Prepared {
             partition: partition.map(|p| p.to_string()),
             network: crate::event::NetworkInfo {
                 insecure: self.runner.network().insecure,
-                proxy: self.runner.network().proxy.describe(),
+                // Embedded servers are never proxied: no proxy to show then.
+                proxy: if self.targets.values().all(|t| t.note.is_some()) {
+                    None
+                } else {
+                    self.runner.network().proxy.describe()
+                },
             },
         }
     }

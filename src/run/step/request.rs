@@ -152,7 +152,22 @@ async fn send(
     )
     .await;
     notes.extend(sent.retried);
-    sent.response.map_err(|e| e.to_string())
+    sent.response.map_err(|e| match e {
+        http::SendError::Transport(text) => via_proxy(st, &rendered.url, text),
+        other => other.to_string(),
+    })
+}
+
+/// A transport error names the proxy the request went through, if any
+/// (without its credentials): the proxy may be what failed.
+fn via_proxy(st: &Stages<'_>, url: &str, text: String) -> String {
+    let proxy = url::Url::parse(url)
+        .ok()
+        .and_then(|u| st.config.network.proxy.route(&u).map(|p| p.shown()));
+    match proxy {
+        Some(p) => format!("{text} (through proxy {p})"),
+        None => text,
+    }
 }
 
 fn credential<'c>(
