@@ -44,8 +44,8 @@ impl Clients {
         cert: Option<&crate::tls::ClientCert>,
     ) -> Result<Clients, reqwest::Error> {
         Ok(Clients {
-            pooled: client(jobs, connect_timeout, net, cert)?,
-            fresh: fresh_client(connect_timeout, net, cert)?,
+            pooled: client_for(jobs, connect_timeout, net, cert)?,
+            fresh: fresh_client_for(connect_timeout, net, cert)?,
         })
     }
 }
@@ -78,9 +78,21 @@ fn with_network(
 }
 
 /// Builds the shared client: connection pooling, no redirects (a
-/// conformance run checks the status the API sends), the run's TLS and
-/// proxy settings.
-pub fn client(
+/// conformance run checks the status the API sends), no proxies, the
+/// system's roots only.
+pub fn client(jobs: usize, connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    client_for(jobs, connect_timeout, &Network::default(), None)
+}
+
+/// A client like [`client`] without connection reuse: the one retry of a
+/// request that met a stale kept-alive connection goes out on a fresh one.
+pub fn fresh_client(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    fresh_client_for(connect_timeout, &Network::default(), None)
+}
+
+/// [`client`] with the run's TLS and proxy settings, presenting `cert`
+/// (else `--cert`, if given).
+pub fn client_for(
     jobs: usize,
     connect_timeout: Duration,
     net: &Network,
@@ -96,9 +108,8 @@ pub fn client(
     with_network(builder, net, cert).build()
 }
 
-/// A client like [`client`] without connection reuse: the one retry of a
-/// request that met a stale kept-alive connection goes out on a fresh one.
-pub fn fresh_client(
+/// [`fresh_client`] with the run's TLS and proxy settings.
+pub fn fresh_client_for(
     connect_timeout: Duration,
     net: &Network,
     cert: Option<&crate::tls::ClientCert>,
