@@ -20,6 +20,19 @@ pub struct RunInfo {
     /// `slice:I/N` when partitioned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
+    /// How the run connects: `--insecure`, proxies.
+    pub network: NetworkInfo,
+}
+
+/// The run's connection settings as reports show them (no secret: proxy
+/// URLs without their user and password).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetworkInfo {
+    /// `--insecure`: server certificates were not verified.
+    pub insecure: bool,
+    /// The proxies in use, e.g. `http://proxy:3128 (--proxy)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +75,15 @@ pub struct RunSummary {
     /// The signal (`SIGINT`, `SIGTERM`) that stopped the run, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// 429/503 `Retry-After` waits taken before resending.
+    pub rate_limit_waits: RateWaits,
+}
+
+/// Rate-limit waits of a run: how many, and the seconds spent waiting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct RateWaits {
+    pub count: usize,
+    pub seconds: f64,
 }
 
 /// Consumes events. Called from one thread, in event order.

@@ -25,6 +25,7 @@ pub mod snapshot;
 pub mod spec;
 pub mod suite;
 pub mod testing;
+pub mod tls;
 pub mod yaml;
 
 /// Names of the bundled reference servers (`server:` in a suite file).

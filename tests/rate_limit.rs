@@ -35,6 +35,11 @@ fn limited(status: StatusCode) -> Response {
 }
 
 fn start(status: StatusCode) -> LimitServer {
+    start_with(status, |n| n == 0)
+}
+
+/// Like [`start`], rate-limiting the GETs whose 0-based number `limit` picks.
+fn start_with(status: StatusCode, limit: fn(usize) -> bool) -> LimitServer {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -47,7 +52,7 @@ fn start(status: StatusCode) -> LimitServer {
         get(move || {
             let n = g.fetch_add(1, Ordering::SeqCst);
             async move {
-                if n == 0 {
+                if limit(n) {
                     return limited(status);
                 }
                 axum::Json(serde_json::json!({"items": [], "total": 0})).into_response()
@@ -119,6 +124,47 @@ fn a_429_with_retry_after_is_waited_for_and_resent() {
         json.contains("429 with Retry-After: waited 1.0 s; resent 1 time(s)"),
         "{json}"
     );
+    // Counted in the run summary: the console's closing lines and the report.
+    assert!(
+        stdout(&out).contains("· 1 rate-limit wait (1.0 s)"),
+        "{}",
+        stdout(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).expect("report");
+    assert_eq!(report["rate_limit_waits"]["count"], 1, "{json}");
+    assert_eq!(report["rate_limit_waits"]["seconds"], 1.0, "{json}");
+}
+
+#[test]
+fn waits_of_every_step_add_up_in_the_summary() {
+    // Every other GET is limited: each of the two cases waits once.
+    let server = start_with(StatusCode::TOO_MANY_REQUESTS, |n| n % 2 == 0);
+    let file = suite("sum", LIST);
+    let text = std::fs::read_to_string(&file).expect("read");
+    let twice = format!("{text}  - name: another request\n    steps:\n{LIST}");
+    std::fs::write(&file, twice).expect("write");
+    let (out, json) = run(&file, &server.url, &["-j", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(server.gets.load(Ordering::SeqCst), 4);
+    assert!(
+        stdout(&out).contains("· 2 rate-limit waits (2.0 s)"),
+        "{}",
+        stdout(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).expect("report");
+    assert_eq!(report["rate_limit_waits"]["count"], 2, "{json}");
+    assert_eq!(report["rate_limit_waits"]["seconds"], 2.0, "{json}");
+    // A run without waits reports zero and says nothing on the console.
+    let calm = start_with(StatusCode::TOO_MANY_REQUESTS, |_| false);
+    let (out, json) = run(&file, &calm.url, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        !stdout(&out).contains("rate-limit wait"),
+        "{}",
+        stdout(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).expect("report");
+    assert_eq!(report["rate_limit_waits"]["count"], 0, "{json}");
 }
 
 #[test]
@@ -155,5 +201,8 @@ fn a_post_is_never_resent() {
     let (out, json) = run(&file, &server.url, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert_eq!(server.posts.load(Ordering::SeqCst), 1);
-    assert!(!json.contains("rate_limit_wait"), "{json}");
+    // No wait check on the step, none counted in the summary.
+    assert!(!json.contains("\"rate_limit_wait\""), "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("report");
+    assert_eq!(report["rate_limit_waits"]["count"], 0, "{json}");
 }

@@ -206,6 +206,8 @@ pub struct RunArgs {
     pub rate_limit: Option<String>,
     #[command(flatten)]
     pub reports: ReportArgs,
+    #[command(flatten)]
+    pub net: super::net::NetArgs,
 }
 
 /// `apiconform fuzz`: generated phases with no case file.
@@ -304,6 +306,8 @@ pub struct FuzzArgs {
     pub save_findings: Option<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
+    #[command(flatten)]
+    pub net: super::net::NetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -435,6 +439,9 @@ pub struct CertifyArgs {
     /// generated cases are left out of a certificate.
     #[arg(long, conflicts_with = "verify")]
     pub generate: bool,
+    /// Boxed: it would make `Command::Certify` the largest variant by far.
+    #[command(flatten)]
+    pub net: Box<super::net::NetArgs>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -110,6 +110,10 @@ fn certify(args: CertifyArgs) -> u8 {
         Ok(t) => t,
         Err(e) => return usage_error(&format!("--timeout: {e}")),
     };
+    let network = match super::net::network(&args.net) {
+        Ok(n) => n,
+        Err(e) => return usage_error(&e),
+    };
     if let Err(e) = std::fs::create_dir_all(&out) {
         return usage_error(&format!("cannot create {}: {e}", out.display()));
     }
@@ -121,6 +125,7 @@ fn certify(args: CertifyArgs) -> u8 {
         fail_fast: false,
         check_mask: CheckSet::with_generated(),
         record: Record::Everything,
+        network,
         ..RunConfig::default()
     };
     let keep = Arc::new(Mutex::new(Keep {

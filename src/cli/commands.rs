@@ -318,6 +318,10 @@ fn run_command(args: RunArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
     };
+    let network = match super::net::network(&args.net) {
+        Ok(n) => n,
+        Err(e) => return usage_error(&e),
+    };
     let config = RunConfig {
         jobs: args.jobs.unwrap_or_else(run::default_jobs).max(1),
         timeout,
@@ -340,6 +344,7 @@ fn run_command(args: RunArgs) -> u8 {
         max_retry_wait,
         rate_limit,
         deadline: None,
+        network,
     };
     let runtime = match run::runtime() {
         Ok(r) => r,

@@ -300,6 +300,7 @@ fn fuzz_suite(
         setup: Vec::new(),
         teardown: Vec::new(),
         cases,
+        client_certs: Vec::new(),
     }
 }
 
@@ -344,6 +345,7 @@ fn run_config(args: &FuzzArgs) -> Result<RunConfig, String> {
         },
         rate_limit: rate_limit(args.rate_limit.as_deref())?,
         deadline,
+        network: super::net::network(&args.net)?,
         ..RunConfig::default()
     })
 }

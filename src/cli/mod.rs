@@ -8,6 +8,7 @@ mod commands;
 mod common;
 mod findings;
 mod fuzz;
+mod net;
 mod reports;
 mod workflow;
 

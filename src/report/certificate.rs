@@ -719,6 +719,9 @@ mod tests {
             totals: TotalsRecord::of(&cases),
             cases,
             coverage: Coverage::default(),
+            insecure: false,
+            proxy: None,
+            rate_limit_waits: Default::default(),
         }
     }
 

@@ -261,6 +261,30 @@ impl<W: Write + Send> Console<W> {
     }
 }
 
+/// ` · INSECURE TLS: ... · proxy ...` for the header line (nothing when
+/// the run verifies certificates and uses no proxy).
+fn network_note(n: &crate::event::NetworkInfo) -> String {
+    let mut s = String::new();
+    if n.insecure {
+        s.push_str(&format!(
+            " · {YELLOW}insecure: server certificates not verified (--insecure){YELLOW:#}"
+        ));
+    }
+    if let Some(p) = &n.proxy {
+        s.push_str(&format!(" · proxy {p}"));
+    }
+    s
+}
+
+/// ` · 2 rate-limit waits (3.0 s)` for the summary line, when there were any.
+fn waits_note(w: &crate::event::RateWaits) -> String {
+    match w.count {
+        0 => String::new(),
+        1 => format!(" · 1 rate-limit wait ({:.1} s)", w.seconds),
+        n => format!(" · {n} rate-limit waits ({:.1} s)", w.seconds),
+    }
+}
+
 fn finding_text(f: &Finding, with_excerpt: bool) -> String {
     let mut s = format!("        {}\n", f.message);
     if let Some(rule) = &f.rule {
@@ -302,6 +326,12 @@ impl<W: Write + Send> Reporter for Console<W> {
                     bar.set_length(info.case_count as u64);
                 }
                 if self.verbosity == Verbosity::Quiet {
+                    // No header line when quiet, but an unverified run still says so.
+                    if info.network.insecure {
+                        self.line(&format!(
+                            "{YELLOW}insecure: server certificates not verified (--insecure){YELLOW:#}"
+                        ))?;
+                    }
                     return Ok(());
                 }
                 let mut targets: Vec<String> = info
@@ -319,13 +349,14 @@ impl<W: Write + Send> Reporter for Console<W> {
                     .map(|p| format!(" · {p}"))
                     .unwrap_or_default();
                 self.line(&format!(
-                    "{BOLD}apiconform {}{BOLD:#} · {} suite{} · {} case{}{partition} · target {}",
+                    "{BOLD}apiconform {}{BOLD:#} · {} suite{} · {} case{}{partition} · target {}{}",
                     info.tool_version,
                     info.suites.len(),
                     if info.suites.len() == 1 { "" } else { "s" },
                     info.case_count,
                     if info.case_count == 1 { "" } else { "s" },
-                    targets.join(", ")
+                    targets.join(", "),
+                    network_note(&info.network)
                 ))?;
             }
             Event::CaseStarted { .. } => {}
@@ -387,10 +418,11 @@ impl<W: Write + Send> Reporter for Console<W> {
                     ""
                 };
                 self.line(&format!(
-                    "{DIM}{} case{} in {}{early}{DIM:#}",
+                    "{DIM}{} case{} in {}{early}{}{DIM:#}",
                     t.total(),
                     if t.total() == 1 { "" } else { "s" },
-                    format_ms(summary.duration_ms)
+                    format_ms(summary.duration_ms),
+                    waits_note(&summary.rate_limit_waits)
                 ))?;
                 if let Some(signal) = &summary.interrupted {
                     self.line(&format!(

@@ -60,6 +60,8 @@ pub fn event_json(event: &Event) -> Result<Value, serde_json::Error> {
                 "case_count": info.case_count,
                 "partition": info.partition,
                 "suites": suites,
+                "insecure": info.network.insecure,
+                "proxy": info.network.proxy,
             })
         }
         Event::CaseStarted { index, name } => {
@@ -78,6 +80,7 @@ pub fn event_json(event: &Event) -> Result<Value, serde_json::Error> {
             "finished": time_serde::format(summary.finished),
             "stopped_early": summary.stopped_early,
             "interrupted": summary.interrupted.is_some(),
+            "rate_limit_waits": summary.rate_limit_waits,
         }),
     })
 }
@@ -122,6 +125,7 @@ mod tests {
             }],
             case_count: 1,
             partition: None,
+            network: Default::default(),
         }))
         .unwrap();
         let mut totals = Totals::default();
@@ -132,6 +136,7 @@ mod tests {
             finished: SystemTime::UNIX_EPOCH,
             stopped_early: false,
             interrupted: None,
+            rate_limit_waits: Default::default(),
         }))
         .unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Event, Reporter, RunInfo, RunSummary, time_serde};
 use crate::coverage::{Collector, Coverage};
+use crate::event::RateWaits;
 use crate::result::{CaseResult, CaseStatus, Totals};
 use crate::suite::Suite;
 
@@ -71,6 +72,15 @@ pub struct RunReport {
     /// Ordered by plan index.
     pub cases: Vec<CaseResult>,
     pub coverage: Coverage,
+    /// `--insecure`: server certificates were not verified (in any shard).
+    #[serde(default)]
+    pub insecure: bool,
+    /// The proxies requests went through, without user or password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// 429/503 `Retry-After` waits: how many, seconds waited (summed over shards).
+    #[serde(default)]
+    pub rate_limit_waits: RateWaits,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -360,6 +370,9 @@ impl ReportBuilder {
             totals: TotalsRecord::of(&cases),
             cases,
             coverage,
+            insecure: info.as_ref().is_some_and(|i| i.network.insecure),
+            proxy: info.as_ref().and_then(|i| i.network.proxy.clone()),
+            rate_limit_waits: summary.rate_limit_waits,
         }
     }
 }
@@ -521,6 +534,15 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
         totals: TotalsRecord::of(&cases),
         cases,
         coverage: Coverage::merge(reports.iter().map(|(_, r)| &r.coverage)),
+        insecure: reports.iter().any(|(_, r)| r.insecure),
+        proxy: reports.iter().find_map(|(_, r)| r.proxy.clone()),
+        rate_limit_waits: RateWaits {
+            count: reports.iter().map(|(_, r)| r.rate_limit_waits.count).sum(),
+            seconds: reports
+                .iter()
+                .map(|(_, r)| r.rate_limit_waits.seconds)
+                .sum(),
+        },
     })
 }
 
@@ -627,6 +649,9 @@ pub(crate) mod tests {
             totals: TotalsRecord::of(&cases),
             cases,
             coverage: Coverage::default(),
+            insecure: false,
+            proxy: None,
+            rate_limit_waits: Default::default(),
         }
     }
 

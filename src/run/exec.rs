@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 
 use super::hooks::{self, SetupOutcome};
 use super::keep_going::Gate;
-use super::step::{CaseState, Stages, SuiteContext, fresh_result, ms};
+use super::step::{CaseState, Stages, SuiteContext, WaitTally, fresh_result, ms};
 use super::webhook::Inbox;
 use super::{PlannedCase, RunConfig};
 use super::{http, interrupt};
@@ -46,6 +46,8 @@ pub struct Runner {
     inbox: Option<Arc<Inbox>>,
     /// Each suite's setup outcome, run once by the first case that needs it.
     setups: HashMap<PathBuf, tokio::sync::OnceCell<SetupOutcome>>,
+    /// Rate-limit waits of every step, for the summary.
+    waits: WaitTally,
 }
 
 impl Runner {
@@ -65,8 +67,11 @@ impl Runner {
                 e.to_string(),
             ))
         };
-        let client = http::client(config.jobs, config.timeout).map_err(client_error)?;
-        let fresh_client = http::fresh_client(config.timeout).map_err(client_error)?;
+        let mut config = config;
+        config.network.proxy.bypass = embedded_addresses(targets);
+        let default = http::Clients::build(config.jobs, config.timeout, &config.network, None)
+            .map_err(client_error)?;
+        let tls_clients = credential_clients(suites, &config)?;
         let mut contexts = HashMap::new();
         let mut diagnostics = Diagnostics::default();
         for suite in suites {
@@ -96,6 +101,10 @@ impl Runner {
                 &external.values,
                 &target.base_url,
             );
+            // Proxy passwords never reach a report either.
+            for p in config.network.proxy.urls() {
+                redactor.add_url_userinfo(p.url.as_str());
+            }
             let mut credentials = HashMap::new();
             for (name, cred) in &suite.credentials {
                 match super::step::render::render_credential(cred, &globals) {
@@ -117,6 +126,7 @@ impl Runner {
                     globals,
                     redactor,
                     credentials,
+                    tls_clients: tls_clients.get(&suite.file).cloned().unwrap_or_default(),
                 },
             );
         }
@@ -126,12 +136,13 @@ impl Runner {
             .map(|s| (s.file.clone(), tokio::sync::OnceCell::new()))
             .collect();
         diagnostics.into_result(Runner {
-            client,
-            fresh_client,
+            client: default.pooled,
+            fresh_client: default.fresh,
             config,
             contexts,
             inbox,
             setups,
+            waits: WaitTally::default(),
         })
     }
 
@@ -189,6 +200,7 @@ impl Runner {
             finished: SystemTime::now(),
             stopped_early: stop.load(Ordering::Relaxed),
             interrupted: interrupt::signal().map(|s| interrupt::name(s).to_string()),
+            rate_limit_waits: self.waits.totals(),
         };
         let _ = events.send(Event::RunFinished(summary.clone()));
         summary
@@ -447,8 +459,67 @@ impl Runner {
             fresh_client: &self.fresh_client,
             config: &self.config,
             inbox: self.inbox.as_deref(),
+            waits: &self.waits,
         }
     }
+
+    /// The run's TLS and proxy settings (as resolved for this run's targets).
+    pub fn network(&self) -> &http::Network {
+        &self.config.network
+    }
+}
+
+/// `host:port` of every embedded reference server: never proxied.
+fn embedded_addresses(targets: &HashMap<PathBuf, Target>) -> Vec<(String, u16)> {
+    targets
+        .values()
+        .filter(|t| t.note.is_some())
+        .filter_map(|t| url::Url::parse(&t.base_url).ok())
+        .filter_map(|u| Some((u.host_str()?.to_string(), u.port_or_known_default()?)))
+        .collect()
+}
+
+/// Clients for the credentials that carry their own client certificate,
+/// by suite file and credential name: one pair per distinct certificate
+/// and key, built once for the run and shared (pooled) by every step.
+fn credential_clients(
+    suites: &[Arc<Suite>],
+    config: &RunConfig,
+) -> Result<HashMap<PathBuf, HashMap<String, http::Clients>>, Diagnostics> {
+    let mut pool: HashMap<(PathBuf, PathBuf), http::Clients> = HashMap::new();
+    let mut out: HashMap<PathBuf, HashMap<String, http::Clients>> = HashMap::new();
+    for suite in suites {
+        for (name, cert) in &suite.client_certs {
+            let key = cert.pool_key();
+            let clients = match pool.get(&key) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = http::Clients::build(
+                        config.jobs,
+                        config.timeout,
+                        &config.network,
+                        Some(cert),
+                    )
+                    .map_err(|e| {
+                        Diagnostics::from(Diagnostic::new(
+                            &suite.file,
+                            Pos::UNKNOWN,
+                            format!(
+                                "credential `{name}`: client certificate {}: {e}",
+                                cert.cert.display()
+                            ),
+                        ))
+                    })?;
+                    pool.insert(key, c.clone());
+                    c
+                }
+            };
+            out.entry(suite.file.clone())
+                .or_default()
+                .insert(name.clone(), clients);
+        }
+    }
+    Ok(out)
 }
 
 /// Suites of the plan with setup or teardown, each with the first result

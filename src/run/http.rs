@@ -14,31 +14,113 @@ pub struct HttpResponse {
     pub elapsed: Duration,
 }
 
+/// TLS and proxy settings of a run: `--cacert`, `--cert`/`--key`,
+/// `--insecure` and the proxies (see [`super::proxy`]).
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// Trusted besides the system's roots.
+    pub roots: Vec<reqwest::Certificate>,
+    /// `--cert`/`--key`: sent when the step's credential has none of its own.
+    pub client_cert: Option<crate::tls::ClientCert>,
+    /// `--insecure`: server certificates are not verified.
+    pub insecure: bool,
+    pub proxy: super::proxy::ProxySettings,
+}
+
+/// A pooled client and its no-reuse twin (see [`fresh_client`]), for one
+/// TLS identity. Cloning shares the connection pools.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub pooled: reqwest::Client,
+    pub fresh: reqwest::Client,
+}
+
+impl Clients {
+    /// Both clients for `cert` (or the run's `--cert`, when `None`).
+    pub fn build(
+        jobs: usize,
+        connect_timeout: Duration,
+        net: &Network,
+        cert: Option<&crate::tls::ClientCert>,
+    ) -> Result<Clients, reqwest::Error> {
+        Ok(Clients {
+            pooled: client_for(jobs, connect_timeout, net, cert)?,
+            fresh: fresh_client_for(connect_timeout, net, cert)?,
+        })
+    }
+}
+
+/// The TLS and proxy settings on a builder. Proxies are only ever the
+/// run's own rule (`.no_proxy()` first): reqwest's own reading of the
+/// environment would proxy loopback targets.
+fn with_network(
+    builder: reqwest::ClientBuilder,
+    net: &Network,
+    cert: Option<&crate::tls::ClientCert>,
+) -> reqwest::ClientBuilder {
+    let mut builder = builder.no_proxy();
+    if net.proxy.any() {
+        let rule = std::sync::Arc::new(net.proxy.clone());
+        builder = builder.proxy(reqwest::Proxy::custom(move |url| {
+            rule.route(url).map(|p| p.url.clone())
+        }));
+    }
+    if !net.roots.is_empty() {
+        builder = builder.tls_certs_merge(net.roots.clone());
+    }
+    if let Some(c) = cert.or(net.client_cert.as_ref()) {
+        builder = builder.identity(c.identity.clone());
+    }
+    if net.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder
+}
+
 /// Builds the shared client: connection pooling, no redirects (a
-/// conformance run checks the status the API sends), no proxies.
+/// conformance run checks the status the API sends), no proxies, the
+/// system's roots only.
 pub fn client(jobs: usize, connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .user_agent(concat!("apiconform/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .tcp_nodelay(true)
-        .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(jobs.max(1) * 2)
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build()
+    client_for(jobs, connect_timeout, &Network::default(), None)
 }
 
 /// A client like [`client`] without connection reuse: the one retry of a
 /// request that met a stale kept-alive connection goes out on a fresh one.
 pub fn fresh_client(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    fresh_client_for(connect_timeout, &Network::default(), None)
+}
+
+/// [`client`] with the run's TLS and proxy settings, presenting `cert`
+/// (else `--cert`, if given).
+pub fn client_for(
+    jobs: usize,
+    connect_timeout: Duration,
+    net: &Network,
+    cert: Option<&crate::tls::ClientCert>,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let builder = reqwest::Client::builder()
         .user_agent(concat!("apiconform/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
         .tcp_nodelay(true)
         .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(0)
-        .build()
+        .pool_max_idle_per_host(jobs.max(1) * 2)
+        .pool_idle_timeout(Duration::from_secs(30));
+    with_network(builder, net, cert).build()
+}
+
+/// [`fresh_client`] with the run's TLS and proxy settings.
+pub fn fresh_client_for(
+    connect_timeout: Duration,
+    net: &Network,
+    cert: Option<&crate::tls::ClientCert>,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let builder = reqwest::Client::builder()
+        .user_agent(concat!("apiconform/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(0);
+    with_network(builder, net, cert).build()
 }
 
 /// Why a request got no usable response; the text is what a step reports.
@@ -321,9 +403,37 @@ pub fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         "HTTP error"
     };
     let url = e.url().map(|u| format!(" to {u}")).unwrap_or_default();
-    if causes.is_empty() {
+    let text = if causes.is_empty() {
         format!("{what}{url}: {e}")
     } else {
         format!("{what}{url}: {}", causes.join(": "))
+    };
+    match tls_hint(&text) {
+        Some(hint) => format!("{text} ({hint})"),
+        None => text,
     }
+}
+
+/// What to do about a TLS failure, from rustls' wording of it.
+fn tls_hint(text: &str) -> Option<&'static str> {
+    let t = text.to_ascii_lowercase();
+    if t.contains("certificaterequired") || t.contains("certificate required") {
+        return Some(
+            "TLS: the server requires a client certificate: give --cert FILE --key FILE, or `tls:` on the step's credential",
+        );
+    }
+    if t.contains("unknownissuer") || t.contains("unknown issuer") || t.contains("self-signed") {
+        return Some(
+            "TLS: the server's certificate is not signed by a trusted root: trust its CA with --cacert FILE, or skip verification with --insecure",
+        );
+    }
+    if t.contains("notvalidforname") || t.contains("not valid for name") {
+        return Some(
+            "TLS: the server's certificate does not name this host: check the base URL's host name",
+        );
+    }
+    if t.contains("invalid peer certificate") || t.contains("badcertificate") {
+        return Some("TLS: the certificate was rejected");
+    }
+    None
 }

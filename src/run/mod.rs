@@ -7,6 +7,7 @@ mod hooks;
 pub mod http;
 pub mod interrupt;
 mod keep_going;
+pub mod proxy;
 pub mod ratelimit;
 pub mod session;
 mod step;
@@ -181,6 +182,8 @@ pub struct RunConfig {
     pub rate_limit: Option<Arc<ratelimit::RateLimiter>>,
     /// `--time-budget`: no case starts after this instant.
     pub deadline: Option<std::time::Instant>,
+    /// TLS and proxy settings (`--cacert`, `--cert`, `--insecure`, `--proxy`).
+    pub network: http::Network,
 }
 
 impl Default for RunConfig {
@@ -198,6 +201,7 @@ impl Default for RunConfig {
             max_retry_wait: Duration::from_secs(30),
             rate_limit: None,
             deadline: None,
+            network: http::Network::default(),
         }
     }
 }

@@ -131,6 +131,15 @@ impl Prepared {
                 .collect(),
             case_count: plan.len(),
             partition: partition.map(|p| p.to_string()),
+            network: crate::event::NetworkInfo {
+                insecure: self.runner.network().insecure,
+                // Embedded servers are never proxied: no proxy to show then.
+                proxy: if self.targets.values().all(|t| t.note.is_some()) {
+                    None
+                } else {
+                    self.runner.network().proxy.describe()
+                },
+            },
         }
     }
 

@@ -332,9 +332,15 @@ impl<'a> Compiler<'a> {
             local: HashSet::new(),
         };
         let mut credentials = Vec::new();
+        let mut client_certs = Vec::new();
         for (name, cred) in &model.credentials {
             if let Some(c) = self.credential(&cred.value, cred.pos, &known) {
                 credentials.push((name.clone(), c));
+            }
+            if let Some(tls) = &cred.value.tls
+                && let Some(c) = self.client_cert(tls)
+            {
+                client_certs.push((name.clone(), c));
             }
         }
         let default_credential = model.default_credential.as_ref().map(|d| d.value.clone());
@@ -367,6 +373,7 @@ impl<'a> Compiler<'a> {
             setup: Vec::new(),
             teardown: Vec::new(),
             cases: Vec::new(),
+            client_certs: Vec::new(),
         };
         // Variables that cannot resolve yet (an unset `env.` value) are not
         // an error here: `list` and `check` work without them, and a run
@@ -463,6 +470,26 @@ impl<'a> Compiler<'a> {
             setup,
             teardown,
             cases,
+            client_certs,
+        }
+    }
+
+    /// A credential's `tls:` files, relative to the declaring file, read
+    /// and checked now so a bad file points at its line.
+    fn client_cert(&mut self, tls: &model::ClientTls) -> Option<crate::tls::ClientCert> {
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        let (cert, key) = (dir.join(&tls.cert.value), dir.join(&tls.key.value));
+        match crate::tls::load_client_cert(&cert, &key) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let pos = match &e {
+                    crate::tls::TlsError::NoKey { .. } => tls.key.pos,
+                    crate::tls::TlsError::Read { file, .. } if *file == key => tls.key.pos,
+                    _ => tls.cert.pos,
+                };
+                self.error(pos, format!("tls: {e}"));
+                None
+            }
         }
     }
 
@@ -522,11 +549,15 @@ impl<'a> Compiler<'a> {
         let given = usize::from(c.bearer.is_some())
             + usize::from(c.basic.is_some())
             + usize::from(c.header.is_some());
-        if given != 1 {
+        if given > 1 || (given == 0 && c.tls.is_none()) {
             self.error(
                 pos,
-                "a credential needs exactly one of `bearer`, `basic`, `header`",
+                "a credential needs exactly one of `bearer`, `basic`, `header` (or only `tls`)",
             );
+            return None;
+        }
+        if given == 0 {
+            // Only a client certificate: no header to send.
             return None;
         }
         let mut t = |s: &Sp<String>| {

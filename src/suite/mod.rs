@@ -49,6 +49,8 @@ pub struct Suite {
     pub setup: Vec<Step>,
     pub teardown: Vec<Step>,
     pub cases: Vec<Case>,
+    /// Client certificates of credentials with `tls:`, by credential name.
+    pub client_certs: Vec<(String, crate::tls::ClientCert)>,
 }
 
 impl Suite {

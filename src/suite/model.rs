@@ -141,6 +141,10 @@ pub struct Credential {
     /// Any header, e.g. an API key.
     #[serde(default)]
     pub header: Option<HeaderAuth>,
+    /// A client certificate for mutual TLS, presented by every request that
+    /// uses this credential (with or without one of the headers above).
+    #[serde(default)]
+    pub tls: Option<ClientTls>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -155,6 +159,17 @@ pub struct BasicAuth {
 pub struct HeaderAuth {
     pub name: String,
     pub value: Sp<String>,
+}
+
+/// A credential's client certificate and private key: PEM files, paths
+/// relative to the file that declares the credential.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientTls {
+    /// The certificate (the leaf first, then any intermediates).
+    pub cert: Sp<String>,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Sp<String>,
 }
 
 /// Switch automatic checks off or on by name (see `apiconform checks`).

@@ -12,6 +12,7 @@ mod ratewait;
 mod receive;
 mod record;
 
+pub(crate) use ratewait::WaitTally;
 pub(crate) use record::redact_step;
 pub mod render;
 mod reproduce;
@@ -37,6 +38,9 @@ pub(super) struct SuiteContext {
     pub redactor: Redactor,
     /// Rendered credentials: header name and value.
     pub credentials: HashMap<String, (HeaderName, HeaderValue)>,
+    /// Clients presenting a credential's own client certificate (`tls:`),
+    /// by credential name; shared by every suite with the same files.
+    pub tls_clients: HashMap<String, super::http::Clients>,
 }
 
 /// Mutable per-attempt state of a case: its variables and captures.
@@ -86,6 +90,8 @@ pub(super) struct Stages<'a> {
     pub fresh_client: &'a reqwest::Client,
     pub config: &'a RunConfig,
     pub inbox: Option<&'a Inbox>,
+    /// The run's count of rate-limit waits, for the summary.
+    pub waits: &'a WaitTally,
 }
 
 /// What every stage of one step reads and fills in.

@@ -3,10 +3,35 @@
 //! waited for and resent, for idempotent methods only (a POST might have
 //! been acted on, so it is never repeated).
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::Method;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// Every rate-limit wait of a run, counted as the steps take them (setup,
+/// teardown and retried attempts included), for the run summary.
+#[derive(Debug, Default)]
+pub(crate) struct WaitTally {
+    count: AtomicUsize,
+    micros: AtomicU64,
+}
+
+impl WaitTally {
+    pub fn add(&self, wait: Duration) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// The number of waits and the seconds waited so far.
+    pub fn totals(&self) -> crate::event::RateWaits {
+        crate::event::RateWaits {
+            count: self.count.load(Ordering::Relaxed),
+            seconds: self.micros.load(Ordering::Relaxed) as f64 / 1e6,
+        }
+    }
+}
 
 /// Most waits per request: a server that keeps saying "later" fails the
 /// step instead of holding the run.
@@ -72,6 +97,16 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn the_tally_sums_waits() {
+        let t = WaitTally::default();
+        t.add(Duration::from_millis(1500));
+        t.add(Duration::from_secs(2));
+        let got = t.totals();
+        assert_eq!(got.count, 2);
+        assert!((got.seconds - 3.5).abs() < 1e-9, "{}", got.seconds);
     }
 
     #[test]

@@ -88,6 +88,7 @@ async fn send_waiting(
         match wait {
             Some(wait) => {
                 waits.push((response.status, wait));
+                st.waits.add(wait);
                 tokio::time::sleep(wait).await;
             }
             None => {
@@ -117,7 +118,16 @@ async fn send(
     if let Some(limiter) = &st.config.rate_limit {
         limiter.acquire().await;
     }
-    let mut builder = st.client.request(req.method.clone(), rendered.url.as_str());
+    // A credential with its own client certificate has its own clients.
+    let (pooled, fresh) = match req
+        .credential
+        .as_ref()
+        .and_then(|c| cx.ctx.tls_clients.get(c))
+    {
+        Some(c) => (&c.pooled, &c.fresh),
+        None => (st.client, st.fresh_client),
+    };
+    let mut builder = pooled.request(req.method.clone(), rendered.url.as_str());
     for (name, value) in &rendered.headers {
         builder = builder.header(name, value.as_str());
     }
@@ -129,15 +139,30 @@ async fn send(
     }
     let request = builder.build().map_err(|e| e.to_string())?;
     let sent = http::send_once_more_if_stale(
-        st.client,
-        st.fresh_client,
+        pooled,
+        fresh,
         request,
         st.config.timeout,
         st.config.max_body_size,
     )
     .await;
     notes.extend(sent.retried);
-    sent.response.map_err(|e| e.to_string())
+    sent.response.map_err(|e| match e {
+        http::SendError::Transport(text) => via_proxy(st, &rendered.url, text),
+        other => other.to_string(),
+    })
+}
+
+/// A transport error names the proxy the request went through, if any
+/// (without its credentials): the proxy may be what failed.
+fn via_proxy(st: &Stages<'_>, url: &str, text: String) -> String {
+    let proxy = url::Url::parse(url)
+        .ok()
+        .and_then(|u| st.config.network.proxy.route(&u).map(|p| p.shown()));
+    match proxy {
+        Some(p) => format!("{text} (through proxy {p})"),
+        None => text,
+    }
 }
 
 /// What a failed step's record adds to reproduce it: the credential's
