@@ -9,6 +9,7 @@ mod common;
 mod findings;
 mod fuzz;
 mod reports;
+mod scaffold;
 mod workflow;
 
 use std::process::ExitCode;
