@@ -115,6 +115,15 @@ fn run(args: &ScaffoldArgs) -> Result<u8, Failure> {
         variables,
     };
     let written = scaffold::scaffold(&spec, &options).map_err(|e| e.to_string())?;
+    if written.runnable + written.todo == 0 {
+        out(&format!(
+            "nothing to scaffold: every documented status of {} is covered in {}; {} not written",
+            spec.title,
+            options.coverage_source.as_deref().unwrap_or("the coverage"),
+            args.out.display()
+        ));
+        return Ok(EXIT_OK);
+    }
     put_in_place(&args.out, &written.yaml)?;
     out(&format!(
         "wrote {}: {} ({} runnable, {} TODO{})",
@@ -208,9 +217,11 @@ fn covered_pairs(path: &Path, spec: &Spec) -> Result<BTreeSet<(String, String)>,
             e.column()
         ))
     })?;
+    // A report also has a top-level `specs` (the spec files): its table
+    // is under `coverage`.
     let specs = value
-        .get("specs")
-        .or_else(|| value.pointer("/coverage/specs"))
+        .pointer("/coverage/specs")
+        .or_else(|| value.get("specs"))
         .cloned()
         .ok_or_else(|| {
             bad("no coverage table (expected `specs`, as --coverage-json writes, or a --json report's `coverage`)".into())
