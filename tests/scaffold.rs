@@ -339,6 +339,17 @@ fn a_spec_outside_the_bundle_gets_env_placeholders_and_runs_with_base_url() {
         assert!(ok, "{case:#}\n{}", stdout(&o));
     }
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // A pin's variable is declared, read from the environment.
+    let (pinned, text) = scaffold(
+        "tests/fixtures/pets-api.yaml",
+        &dir,
+        "pinned.yaml",
+        &["--set", "body.name={{ pet_name }}"],
+    );
+    assert!(text.contains("pet_name: \"{{ env.PET_NAME }}\""), "{text}");
+    assert!(text.contains("name: \"{{ pet_name }}\""), "{text}");
+    let o = apiconform(&["check", &arg(&pinned)]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
 
 #[test]
@@ -388,6 +399,40 @@ fn bad_input_exits_2_and_never_clobbers_the_out_file() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not JSON"), "{}", stderr(&o));
+    // A --set value that is not a template the suite can load.
+    let o = apiconform(&[
+        "scaffold",
+        "--spec",
+        "specs/mycloud-shares-v1.yaml",
+        "--set",
+        "body.deviceId={{ unclosed",
+        "--out",
+        &arg(&out),
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("check the --set values"),
+        "{}",
+        stderr(&o)
+    );
+    // An unknown reference server.
+    let o = apiconform(&[
+        "scaffold",
+        "--spec",
+        "specs/mycloud-shares-v1.yaml",
+        "--server",
+        "nope",
+        "--out",
+        &arg(&out),
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown reference server"),
+        "{}",
+        stderr(&o)
+    );
     // An existing file without --force.
     let o = apiconform(&[
         "scaffold",

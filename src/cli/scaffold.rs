@@ -115,6 +115,7 @@ fn run(args: &ScaffoldArgs) -> Result<u8, Failure> {
         variables,
     };
     let written = scaffold::scaffold(&spec, &options).map_err(|e| e.to_string())?;
+    let pinned = !args.set.is_empty();
     if written.runnable + written.todo == 0 {
         out(&format!(
             "nothing to scaffold: every documented status of {} is covered in {}; {} not written",
@@ -124,7 +125,7 @@ fn run(args: &ScaffoldArgs) -> Result<u8, Failure> {
         ));
         return Ok(EXIT_OK);
     }
-    put_in_place(&args.out, &written.yaml)?;
+    put_in_place(&args.out, &written.yaml, pinned)?;
     out(&format!(
         "wrote {}: {} ({} runnable, {} TODO{})",
         args.out.display(),
@@ -288,25 +289,30 @@ fn relative(target: &Path, base: &Path) -> PathBuf {
 /// Writes beside `out`, loads the result as a suite (it must pass the
 /// same checks as `apiconform check`), then renames it over `out`. On any
 /// failure the temporary file is removed and `out` is untouched.
-fn put_in_place(out: &Path, yaml: &str) -> Result<(), Failure> {
+fn put_in_place(out: &Path, yaml: &str, pinned: bool) -> Result<(), Failure> {
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scaffold.yaml".into());
     let temp = parent_of(out).join(format!(".{name}.{}.tmp.yaml", std::process::id()));
-    let result = write_checked(&temp, out, yaml);
+    let result = write_checked(&temp, out, yaml, pinned);
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     result
 }
 
-fn write_checked(temp: &Path, out: &Path, yaml: &str) -> Result<(), Failure> {
+fn write_checked(temp: &Path, out: &Path, yaml: &str, pinned: bool) -> Result<(), Failure> {
     std::fs::write(temp, yaml).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
     let external = external_vars(&[], &[], &[]).map_err(Failure::Input)?;
     if let Err(d) = suite::load_paths(&[temp.to_path_buf()], &LoadOptions { external }) {
+        let why = if pinned {
+            "check the --set values"
+        } else {
+            "an internal error, please report it"
+        };
         return Err(Failure::Usage(format!(
-            "internal error (please report it): the scaffolded suite does not load:\n{d}"
+            "the scaffolded suite does not load ({why}); nothing was written:\n{d}"
         )));
     }
     std::fs::rename(temp, out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;

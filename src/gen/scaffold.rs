@@ -213,6 +213,15 @@ fn render(
     for (name, value) in &options.variables {
         variables.insert(name.clone(), value.clone());
     }
+    // A pin naming a variable nothing declares reads it from the environment.
+    for pin in &options.pins {
+        for name in template_names(&plan::text_of(&pin.value)) {
+            if !variables.contains_key(&name) {
+                let env = format!("{{{{ env.{} }}}}", snake(&name).to_ascii_uppercase());
+                variables.insert(name, env);
+            }
+        }
+    }
     let head = Head {
         spec: &options.spec_ref,
         name: &options.name,
@@ -460,6 +469,28 @@ fn credentials(spec: &Spec, options: &Options) -> Credentials {
     c
 }
 
+/// The plain variable names a template text uses (`{{ user_id }}`; not
+/// `env.` names or functions).
+fn template_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else { break };
+        let name = after[..close].trim();
+        let plain = !name.is_empty()
+            && !name.starts_with("env.")
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if plain && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+        rest = &after[close + 2..];
+    }
+    out
+}
+
 /// `shareId` -> `share_id`, `X-Api-Key` -> `x_api_key`.
 fn snake(name: &str) -> String {
     let mut out = String::new();
@@ -577,14 +608,27 @@ impl<'s> Builder<'s> {
             Strategy::UnknownId => self.unknown_id_case(index, key),
             Strategy::Todo(reason) => Err(reason),
         };
-        match built {
+        let mut case = match built {
             Ok(mut case) => {
                 case.todo
                     .insert(0, format!("TODO: {}", assert_hint(self, op, key)));
                 case
             }
             Err(reason) => self.todo_case(index, key, &reason),
+        };
+        let cookies: Vec<&str> = op
+            .parameters
+            .iter()
+            .filter(|p| p.required && p.location == ParamIn::Cookie)
+            .map(|p| p.name.as_str())
+            .collect();
+        if !cookies.is_empty() {
+            case.todo.push(format!(
+                "TODO: send the required cookie `{}` in a `Cookie` header.",
+                cookies.join("`, `")
+            ));
         }
+        case
     }
 
     fn strategy(&self, index: usize, key: &str) -> Strategy {
@@ -1316,6 +1360,10 @@ mod tests {
         assert_eq!(status_value("204"), Value::from(204));
         assert_eq!(status_value("4XX"), Value::from("4xx"));
         assert_eq!(status_value("default"), serde_json::json!(["4xx", "5xx"]));
+        assert_eq!(
+            template_names("{{ a }}-{{ env.B }}-{{ uuid() }}-{{ a }}{{ c.d }}"),
+            vec!["a".to_string(), "c.d".to_string()]
+        );
     }
 
     #[test]
