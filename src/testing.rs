@@ -127,7 +127,7 @@ fn plan(opts: &Options) -> Result<Vec<Planned>, String> {
             let case = pc.case();
             Planned {
                 name: format!("{}::{}", pc.suite.name, case.name),
-                ignored: case.tags.iter().any(|t| t == IGNORE_TAG),
+                ignored: case.tags.iter().any(|t| t == IGNORE_TAG) || case.skip.is_some(),
                 case: pc.clone(),
             }
         })

@@ -84,6 +84,49 @@ pub enum Command {
     /// Work with JSON reports (merge CI shards).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Write a starting suite from a spec: one case per operation x
+    /// documented status not yet covered (TODO cases where the spec gives
+    /// no way to provoke the status).
+    #[command(after_help = SCAFFOLD_EXAMPLES)]
+    Scaffold(ScaffoldArgs),
+}
+
+const SCAFFOLD_EXAMPLES: &str = "\
+Examples:
+  apiconform scaffold --spec specs/enablenow-sharing-v1.yaml --out cases/new/enablenow.yaml
+  apiconform run cases/enablenow --coverage-json coverage.json
+  apiconform scaffold --spec specs/enablenow-sharing-v1.yaml --coverage-json coverage.json \\
+      --out cases/new/missing.yaml
+
+Exit codes: 0 written, 2 usage or input error (nothing written).";
+
+/// `apiconform scaffold`.
+#[derive(Debug, Args)]
+pub struct ScaffoldArgs {
+    /// The OpenAPI document to scaffold cases for (a file or an http(s) URL).
+    #[arg(long, value_name = "FILE")]
+    pub spec: PathBuf,
+    /// Coverage of a previous run (`run --coverage-json`, or a `--json`
+    /// report): its covered operation x status pairs get no case.
+    #[arg(long, value_name = "PREV")]
+    pub coverage_json: Option<PathBuf>,
+    /// The suite file to write (its folder must exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace `--out` when it exists (it is never touched on a failure).
+    #[arg(long)]
+    pub force: bool,
+    /// The bundled reference server the suite names (`server:`); default:
+    /// the one a bundled spec belongs to, none for other specs.
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Pin a value by name (repeatable), as for `fuzz`:
+    /// `body.ownerId={{ user_id }}`, `query.limit=5`.
+    #[arg(long = "set", value_name = "WHERE.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Seed of the generated values.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args, Clone)]

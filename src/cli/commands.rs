@@ -43,6 +43,7 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Report(super::args::ReportCommand::Merge(args)) => {
             super::reports::merge_command(args)
         }
+        Command::Scaffold(args) => super::scaffold::scaffold_command(args),
     }
 }
 

@@ -10,6 +10,7 @@ mod findings;
 mod fuzz;
 mod net;
 mod reports;
+mod scaffold;
 mod workflow;
 
 use std::process::ExitCode;

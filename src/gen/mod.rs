@@ -45,6 +45,7 @@ pub mod negative;
 pub mod plan;
 mod regex;
 pub mod resolve;
+pub mod scaffold;
 pub mod shrink;
 pub mod value;
 

@@ -900,6 +900,71 @@ fn examples(
     out
 }
 
+/// A schema-valid request for one operation, the way a hand-written case
+/// starts from it (what `apiconform scaffold` writes): required parameters
+/// only, the first documented JSON body example that validates (else the
+/// smallest generated body), then the pins.
+pub fn valid_request(
+    spec: &Spec,
+    index: usize,
+    seed: u64,
+    pins: &[Pin],
+) -> Result<GeneratedRequest, CannotGenerate> {
+    let g = Generator::new(spec);
+    let op = spec
+        .operations
+        .get(index)
+        .ok_or_else(|| CannotGenerate::new("no such operation"))?;
+    let mut req = skeleton(spec, index, Phase::Positive, Expectation::Accepted);
+    fill_valid(&g, op, &mut req, mix(seed, index as u64), 0)?;
+    if let Some((media, schema)) = body_schema(op)
+        && let Some(example) = first_valid_body_example(&g, spec, op, schema)
+    {
+        req.body = Some(example);
+        req.content_type = Some(media);
+    }
+    for pin in pins {
+        pin.apply(op, &mut req);
+    }
+    Ok(req)
+}
+
+/// The first documented example of the JSON request body (media type
+/// examples, then the schema's) that the body schema accepts.
+fn first_valid_body_example(
+    g: &Generator<'_>,
+    spec: &Spec,
+    op: &Operation,
+    schema: usize,
+) -> Option<Value> {
+    let r = g.resolver();
+    let content = raw_operation(spec, op)
+        .and_then(|o| o.get("requestBody"))
+        .and_then(|b| r.follow(0, b).ok())
+        .and_then(|(_, b)| b.get("content").cloned())?;
+    let Value::Object(content) = content else {
+        return None;
+    };
+    for (media, entry) in &content {
+        if !crate::spec::is_json(media) {
+            continue;
+        }
+        let mut values = example_values(g, entry);
+        if let Some(s) = entry.get("schema")
+            && let Ok((_, s)) = r.follow(0, s)
+        {
+            values.extend(example_values(g, &s));
+        }
+        if let Some(v) = values
+            .into_iter()
+            .find(|v| g.is_valid(schema, v, Carrier::Json))
+        {
+            return Some(v);
+        }
+    }
+    None
+}
+
 /// `example`, `examples` (a map of Example objects, or a 3.1 schema array).
 fn example_values(g: &Generator<'_>, owner: &Value) -> Vec<Value> {
     let mut out = Vec::new();

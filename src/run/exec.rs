@@ -256,6 +256,12 @@ impl Runner {
             let _ = events.send(Event::CaseFinished(Box::new(result)));
             return CaseStatus::Skipped;
         }
+        if let Some(reason) = &case.skip {
+            // `skip:` in the case file: shown as skipped, never as passed.
+            let result = skipped_case(pc, &format!("skip: {reason}"));
+            let _ = events.send(Event::CaseFinished(Box::new(result)));
+            return CaseStatus::Skipped;
+        }
         if self.config.step_events {
             let _ = events.send(Event::CaseStarted {
                 index: pc.index,

@@ -191,6 +191,7 @@ fn case(name: String, phase: Phase, steps: Vec<Step>, cleanup: Vec<Step>) -> Cas
         // Chain steps need the ids earlier steps capture, so a failed
         // create holds back what depends on it; other steps all run.
         stop_on_failure: false,
+        skip: None,
     }
 }
 

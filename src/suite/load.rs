@@ -612,6 +612,12 @@ impl<'a> Compiler<'a> {
                 format!("case `{}` has no steps", case.name.value),
             );
         }
+        if case.skip.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            self.error(
+                case.name.pos,
+                format!("case `{}`: `skip:` needs a reason", case.name.value),
+            );
+        }
         if let Some(r) = &case.requirement {
             self.requirement(r, &case.name);
         }
@@ -640,6 +646,7 @@ impl<'a> Compiler<'a> {
             variables,
             steps,
             cleanup,
+            skip: case.skip.clone(),
         }
     }
 

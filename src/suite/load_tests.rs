@@ -128,3 +128,33 @@ fn an_unknown_operation_is_an_error_with_a_suggestion() {
     assert!(text.contains("getPets"), "{text}");
     assert!(text.contains("getPet"), "{text}");
 }
+
+#[test]
+fn skip_keeps_its_reason_and_refuses_an_empty_one() {
+    let suite = load(
+        "skip",
+        r#"  - name: later
+    skip: "TODO: needs a fixture"
+    steps:
+      - operation: getPet
+        path: {petId: p1}
+"#,
+    )
+    .expect("loads");
+    assert_eq!(
+        suite.cases[0].skip.as_deref(),
+        Some("TODO: needs a fixture")
+    );
+    let e = load(
+        "skip-empty",
+        r#"  - name: later
+    skip: " "
+    steps:
+      - operation: getPet
+        path: {petId: p1}
+"#,
+    )
+    .err()
+    .expect("an empty reason is refused");
+    assert!(e.to_string().contains("`skip:` needs a reason"), "{e}");
+}

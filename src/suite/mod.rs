@@ -86,6 +86,8 @@ pub struct Case {
     /// A failed step skips every later main step (the strict behaviour);
     /// otherwise only steps that need a value it did not capture are skipped.
     pub stop_on_failure: bool,
+    /// Not run: reported as skipped with this reason (`skip:` in the file).
+    pub skip: Option<String>,
 }
 
 pub struct Step {

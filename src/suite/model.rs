@@ -283,6 +283,10 @@ pub struct Case {
     /// skipped.
     #[serde(default)]
     pub cleanup: Vec<Step>,
+    /// Do not run this case: it is reported as skipped (never passed) with
+    /// this reason, e.g. a scaffolded `TODO: ...` case still to be written.
+    #[serde(default)]
+    pub skip: Option<String>,
 }
 
 #[allow(dead_code)]
