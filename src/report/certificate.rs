@@ -184,6 +184,41 @@ fn verdict(rows: &[RequirementRow], report: &RunReport) -> Verdict {
     }
 }
 
+/// The requirement rows of `certify --generate` (`generated_group.rs`).
+fn generated_rows(cases: &[&CaseResult]) -> Vec<RequirementRow> {
+    super::generated_group::rows(cases)
+        .into_iter()
+        .map(|g| RequirementRow {
+            id: g.id.to_string(),
+            text: g.text,
+            stated: true,
+            level: g.level,
+            source: Some(g.source.to_string()),
+            result: match g.met {
+                Some(true) => RequirementResult::Met,
+                Some(false) => RequirementResult::NotMet,
+                None => RequirementResult::NotVerified,
+            },
+            cases: g
+                .failed
+                .into_iter()
+                .filter_map(|(i, failure)| {
+                    let c = cases.get(i)?;
+                    Some(CaseRef {
+                        suite: c.suite_name.clone(),
+                        name: c.name.clone(),
+                        status: CaseStatus::Failed,
+                        location: c.location.clone(),
+                        failure: Some(failure),
+                        skip_reason: None,
+                    })
+                })
+                .collect(),
+            group: Some("generated".to_string()),
+        })
+        .collect()
+}
+
 /// Why a case left its requirement unverified, for `certify`'s list.
 pub fn unverified_reason(c: &CaseRef) -> String {
     c.skip_reason
@@ -245,7 +280,7 @@ impl Certificate {
             }
         }
         if !generated.is_empty() {
-            rows.extend(super::generated_group::rows(&generated));
+            rows.extend(generated_rows(&generated));
         }
         let verdict = verdict(&rows, report);
         Certificate {
