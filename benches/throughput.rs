@@ -260,6 +260,7 @@ fn run_harness(
         suites: Vec::new(),
         case_count: plan.len(),
         partition: None,
+        profile: None,
     };
     let latencies = Latencies::default();
     let (lat, failed) = (latencies.0.clone(), latencies.1.clone());

@@ -20,6 +20,9 @@ pub struct RunInfo {
     /// `slice:I/N` when partitioned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
+    /// The `apiconform.toml` profile in use, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

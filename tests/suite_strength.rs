@@ -95,6 +95,7 @@ async fn run_suite(api: Api, folder: &str, switch: Switch<'_>) -> Outcome {
         suites: Vec::new(),
         case_count: total,
         partition: None,
+        profile: None,
     };
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
     runner.run(plan, info, tx).await;

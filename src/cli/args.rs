@@ -70,6 +70,9 @@ pub enum Command {
         /// The schema of `shared:` step-list files instead.
         #[arg(long)]
         shared: bool,
+        /// The schema of `apiconform.toml` (profiles) instead.
+        #[arg(long, conflicts_with = "shared")]
+        profiles: bool,
     },
     /// Generate requests from the spec alone (no case file) and check every
     /// response: examples, positive, negative, auth, methods and stateful phases.
@@ -115,6 +118,8 @@ pub struct SelectArgs {
     /// as --var, and redacted in every output.
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secret: Vec<String>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -211,8 +216,9 @@ pub struct RunArgs {
 /// `apiconform fuzz`: generated phases with no case file.
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
-    /// The OpenAPI document to generate requests from.
-    #[arg(long, value_name = "FILE")]
+    /// The OpenAPI document to generate requests from (required here or
+    /// as `spec` in a profile's `[fuzz]` table).
+    #[arg(long, value_name = "FILE", default_value_os_t = PathBuf::new(), hide_default_value = true)]
     pub spec: PathBuf,
     /// Target base URL.
     #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url,
@@ -304,6 +310,8 @@ pub struct FuzzArgs {
     pub save_findings: Option<PathBuf>,
     #[command(flatten)]
     pub reports: ReportArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -333,6 +341,8 @@ pub struct CheckArgs {
     /// Set a secret variable, as for `run`.
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secret: Vec<String>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 /// Report files a run writes; any number of them at once.
@@ -354,6 +364,29 @@ pub struct ReportArgs {
     /// A Markdown summary for pull-request comments.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+}
+
+/// Which profile of `apiconform.toml` fills in the options the command
+/// line leaves unset.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Profile")]
+pub struct ProfileArgs {
+    /// Use this profile of apiconform.toml (it inherits from
+    /// `[profile.default]`, which applies without this flag); flags and
+    /// their environment variables override it.
+    #[arg(long = "profile", env = "APICONFORM_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Read profiles from this file instead of the nearest apiconform.toml
+    /// at or above the current folder.
+    #[arg(long = "config", env = "APICONFORM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The profile applied (set after parsing): named in the run header
+    /// and the report.
+    #[arg(skip)]
+    pub applied: Option<String>,
+    /// The profile's variables, below every flag and APICONFORM_VAR_*.
+    #[arg(skip)]
+    pub vars: crate::suite::vars::ExternalVars,
 }
 
 const FUZZ_EXAMPLES: &str = "\
@@ -390,8 +423,9 @@ pub struct CertifyArgs {
     /// Target base URL; without it, suites run against their bundled reference server.
     #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
-    /// Folder for certificate.json, certificate.html and certificate.md.
-    #[arg(long, value_name = "DIR", required_unless_present = "verify")]
+    /// Folder for certificate.json, certificate.html and certificate.md
+    /// (required here or as `out` in a profile's `[certify]` table).
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Set a variable (repeatable), as for `run`.
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -428,6 +462,8 @@ pub struct CertifyArgs {
     /// resolve against (default: the project root it records).
     #[arg(long, value_name = "DIR", requires = "verify")]
     pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::EXIT_INPUT;
-use super::args::SelectArgs;
+use super::args::{ProfileArgs, SelectArgs};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::event::{Event, Reporter};
 use crate::run::session::SessionError;
@@ -76,6 +76,22 @@ pub(crate) fn external_vars(
     Ok(external)
 }
 
+/// A profile's variables under the command line's: a name set by a flag
+/// or `APICONFORM_VAR_*` keeps that value; the profile's secrets stay
+/// secret either way.
+pub(crate) fn over_profile(mut external: ExternalVars, profile: &ProfileArgs) -> ExternalVars {
+    for (name, value) in &profile.vars.values {
+        external
+            .values
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
+    }
+    external
+        .secrets
+        .extend(profile.vars.secrets.iter().cloned());
+    external
+}
+
 pub(crate) struct Selection {
     pub suites: Vec<Arc<Suite>>,
     pub plan: Vec<PlannedCase>,
@@ -84,8 +100,9 @@ pub(crate) struct Selection {
 }
 
 pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
-    let external =
-        external_vars(&args.var, &args.vars_file, &args.secret).map_err(|d| input_error(&d))?;
+    let external = external_vars(&args.var, &args.vars_file, &args.secret)
+        .map(|e| over_profile(e, &args.profile))
+        .map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
         Some(p) => Some(
             p.parse::<Partition>()

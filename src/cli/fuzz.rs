@@ -58,7 +58,7 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
         Err(e) => return usage_error(&e),
     };
     let mut external = match external_vars(&args.var, &[], &args.secret) {
-        Ok(e) => e,
+        Ok(e) => super::common::over_profile(e, &args.profile),
         Err(d) => return input_error(&d),
     };
     external.add_secrets(&headers.secrets);
@@ -394,6 +394,7 @@ fn run_plan(
     let opts = TargetOptions {
         base_url: args.base_url.clone(),
         webhook_listen: None,
+        profile: args.profile.applied.clone(),
     };
     let result = runtime.block_on(session::execute(
         &suites, plan, None, &external, &opts, config, reporters,
