@@ -218,7 +218,8 @@ pub struct RunArgs {
 pub struct FuzzArgs {
     /// The OpenAPI document to generate requests from (required here or
     /// as `spec` in a profile's `[fuzz]` table).
-    #[arg(long, value_name = "FILE", default_value_os_t = PathBuf::new(), hide_default_value = true)]
+    #[arg(long, value_name = "FILE", default_value = "", hide_default_value = true,
+          value_parser = any_path)]
     pub spec: PathBuf,
     /// Target base URL.
     #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url,
@@ -554,6 +555,12 @@ pub fn parse_base_url(s: &str) -> Result<String, String> {
         return Err(format!("`{t}`: a base URL cannot have a #fragment"));
     }
     Ok(t.to_string())
+}
+
+/// A path that may be empty: `fuzz --spec` defaults to none, which a
+/// profile can fill in (clap's own path parser refuses an empty one).
+fn any_path(s: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(s))
 }
 
 /// `--jobs`: a positive count.

@@ -230,9 +230,9 @@ pub struct CertifyProfile {
 pub enum ProfileError {
     #[error("{0}")]
     File(Diagnostic),
-    #[error("--profile {name}: no {FILE_NAME} in {} or any folder above", start.display())]
+    #[error("profile `{name}`: no {FILE_NAME} in {} or any folder above", start.display())]
     NoFile { name: String, start: PathBuf },
-    #[error("--profile {name}: {} has no [profile.{name}] (known: {known})", file.display())]
+    #[error("profile `{name}`: {} has no [profile.{name}] (known: {known})", file.display())]
     Unknown {
         name: String,
         file: PathBuf,
@@ -302,13 +302,32 @@ pub fn parse(file: &Path, text: &str) -> Result<ConfigFile, ProfileError> {
         let pos = e
             .span()
             .map_or(Pos::UNKNOWN, |span| position(text, span.start));
-        let message = e.message().trim().to_string();
+        let message = unknown_key_hint(e.message().trim());
         let mut d = Diagnostic::new(file, pos, message);
         if let Some(snippet) = crate::diag::snippet(text, pos) {
             d = d.with_detail(snippet);
         }
         ProfileError::File(d)
     })
+}
+
+/// `unknown field `jbos`, expected one of ...` (every key of the table)
+/// shortened to `unknown key `jbos` (did you mean `jobs`?)`.
+fn unknown_key_hint(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let mut names = rest.split('`').step_by(2);
+    let Some(name) = names.next() else {
+        return message.to_string();
+    };
+    let known: Vec<&str> = names.filter(|n| !n.is_empty()).collect();
+    let hint = crate::suite::load::suggest(name, &known);
+    if hint.is_empty() {
+        format!("unknown key `{name}` (the keys are listed in schema/profile.schema.json)")
+    } else {
+        format!("unknown key `{name}`{hint}")
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -1055,7 +1074,7 @@ jobs = 16
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("apiconform.toml:3:3: unknown field `jbos`"),
+            e.starts_with("apiconform.toml:3:3: unknown key `jbos` (did you mean `jobs`?)"),
             "{e}"
         );
         let e = parsed("[profile.ci]\njobs = \"many\"\n")
@@ -1086,7 +1105,7 @@ jobs = 16
         assert!(e.contains("between 0 and 100"), "{e}");
         let e = parsed("[server]\nx = 1\n").unwrap_err().to_string();
         assert!(
-            e.starts_with("apiconform.toml:1:2: unknown field `server`"),
+            e.starts_with("apiconform.toml:1:2: unknown key `server`"),
             "{e}"
         );
         let e = parsed("[profile.ci\n").unwrap_err().to_string();
