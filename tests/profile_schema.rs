@@ -37,3 +37,15 @@ fn the_example_file_validates_and_a_typo_does_not() {
     let zero: serde_json::Value = toml::from_str("[profile.ci]\njobs = 0\n").expect("TOML");
     assert!(!validator.is_valid(&zero), "jobs below 1 is rejected");
 }
+
+/// README's Profiles section shows the example file as it is.
+#[test]
+fn readme_shows_the_example_file() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let example =
+        std::fs::read_to_string(root().join("examples/apiconform.toml")).expect("example");
+    assert!(
+        readme.contains(&format!("```toml\n{example}```")),
+        "README's Profiles example differs from examples/apiconform.toml"
+    );
+}

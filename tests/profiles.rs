@@ -416,3 +416,33 @@ fn fuzz_takes_its_spec_and_phases_from_the_profile() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(stderr(&out).contains("--spec FILE"), "{}", stderr(&out));
 }
+
+#[test]
+fn certify_and_check_take_paths_and_the_output_folder_from_the_profile() {
+    let cases = fixture("../../cases/mycloud");
+    let dir = project(
+        "certify",
+        &format!(
+            "[profile.default]\npaths = [{:?}]\njobs = 4\n\n\
+             [profile.release.certify]\nout = \"cert\"\n",
+            cases.display().to_string()
+        ),
+    );
+    let deeper = dir.join("sub/deeper");
+    let out = run_in(&deeper, &["certify", "--profile", "release"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("· profile release ·"), "{all}");
+    assert!(dir.join("cert/certificate.json").is_file(), "{all}");
+    // Without `out` anywhere, certify says where it may come from.
+    let out = run_in(&deeper, &["certify"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("--out DIR"), "{}", stderr(&out));
+    let out = run_in(&deeper, &["check"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("mycloud/errors.yaml"),
+        "check read the profile's paths:\n{all}"
+    );
+}
