@@ -388,6 +388,10 @@ pub struct ProfileArgs {
     /// The profile's variables, below every flag and APICONFORM_VAR_*.
     #[arg(skip)]
     pub vars: crate::suite::vars::ExternalVars,
+    /// Profile secrets whose environment variable is unset: (variable,
+    /// diagnostic), an error unless a flag sets the variable.
+    #[arg(skip)]
+    pub missing_secrets: Vec<(String, crate::diag::Diagnostic)>,
 }
 
 const FUZZ_EXAMPLES: &str = "\

@@ -152,8 +152,10 @@ fn check_command(args: CheckArgs) -> u8 {
         }
     }
     if !suite_paths.is_empty() || spec_files.is_empty() {
-        let external = match external_vars(&args.var, &args.vars_file, &args.secret) {
-            Ok(e) => super::common::over_profile(e, &args.profile),
+        let external = match external_vars(&args.var, &args.vars_file, &args.secret)
+            .and_then(|e| super::common::over_profile(e, &args.profile))
+        {
+            Ok(e) => e,
             Err(d) => return input_error(&d),
         };
         let paths = default_paths(&suite_paths);

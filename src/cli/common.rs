@@ -78,8 +78,21 @@ pub(crate) fn external_vars(
 
 /// A profile's variables under the command line's: a name set by a flag
 /// or `APICONFORM_VAR_*` keeps that value; the profile's secrets stay
-/// secret either way.
-pub(crate) fn over_profile(mut external: ExternalVars, profile: &ProfileArgs) -> ExternalVars {
+/// secret either way. A profile secret whose environment variable is unset
+/// is an error unless one of those sets it.
+pub(crate) fn over_profile(
+    mut external: ExternalVars,
+    profile: &ProfileArgs,
+) -> Result<ExternalVars, Diagnostics> {
+    let mut missing = Diagnostics::default();
+    for (name, d) in &profile.missing_secrets {
+        if !external.values.contains_key(name) {
+            missing.push(d.clone());
+        }
+    }
+    if !missing.is_empty() {
+        return Err(missing);
+    }
     for (name, value) in &profile.vars.values {
         external
             .values
@@ -89,7 +102,7 @@ pub(crate) fn over_profile(mut external: ExternalVars, profile: &ProfileArgs) ->
     external
         .secrets
         .extend(profile.vars.secrets.iter().cloned());
-    external
+    Ok(external)
 }
 
 pub(crate) struct Selection {
@@ -101,7 +114,7 @@ pub(crate) struct Selection {
 
 pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
     let external = external_vars(&args.var, &args.vars_file, &args.secret)
-        .map(|e| over_profile(e, &args.profile))
+        .and_then(|e| over_profile(e, &args.profile))
         .map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
         Some(p) => Some(

@@ -57,8 +57,10 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
         Ok(h) => h,
         Err(e) => return usage_error(&e),
     };
-    let mut external = match external_vars(&args.var, &[], &args.secret) {
-        Ok(e) => super::common::over_profile(e, &args.profile),
+    let mut external = match external_vars(&args.var, &[], &args.secret)
+        .and_then(|e| super::common::over_profile(e, &args.profile))
+    {
+        Ok(e) => e,
         Err(d) => return input_error(&d),
     };
     external.add_secrets(&headers.secrets);

@@ -238,16 +238,6 @@ pub enum ProfileError {
         file: PathBuf,
         known: String,
     },
-    #[error(
-        "profile `{profile}` ({}): secret `{var}` is read from the environment variable {env}, which is not set",
-        file.display()
-    )]
-    MissingSecret {
-        profile: String,
-        file: PathBuf,
-        var: String,
-        env: String,
-    },
     #[error("{0}")]
     Vars(Diagnostics),
     #[error("{0}")]
@@ -558,7 +548,13 @@ impl CertifyProfile {
 impl Selected {
     /// The profile's variables as one layer: its files, then `vars`, then
     /// `secrets` read from the environment (secret whatever their name).
-    pub fn vars(&self, env: impl Fn(&str) -> Option<String>) -> Result<ExternalVars, ProfileError> {
+    /// A secret whose environment variable is unset or empty is left out
+    /// and named in the second list, as a diagnostic for the caller to
+    /// raise unless a flag sets that variable.
+    pub fn vars(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(ExternalVars, Vec<(String, Diagnostic)>), ProfileError> {
         let p = &self.profile;
         let pairs: Vec<(String, String)> = p
             .vars
@@ -569,17 +565,25 @@ impl Selected {
         let files = p.vars_files.clone().unwrap_or_default();
         let mut layer = ExternalVars::collect(&pairs, &files).map_err(ProfileError::Vars)?;
         let mut secrets = Vec::new();
+        let mut missing = Vec::new();
         for (var, name) in p.secrets.iter().flatten() {
-            let value = env(name).ok_or_else(|| ProfileError::MissingSecret {
-                profile: self.name.clone(),
-                file: self.file.clone(),
-                var: var.clone(),
-                env: name.clone(),
-            })?;
-            secrets.push((var.clone(), value));
+            match env(name) {
+                Some(value) if !value.is_empty() => secrets.push((var.clone(), value)),
+                got => {
+                    let why = if got.is_some() { "empty" } else { "not set" };
+                    let message = format!(
+                        "profile `{}`: secret `{var}` is read from the environment variable {name}, which is {why}",
+                        self.name
+                    );
+                    missing.push((
+                        var.clone(),
+                        Diagnostic::new(&self.file, Pos::UNKNOWN, message),
+                    ));
+                }
+            }
         }
         layer.add_secrets(&secrets);
-        Ok(layer)
+        Ok((layer, missing))
     }
 }
 
@@ -618,7 +622,7 @@ pub fn apply(command: &mut Command, matches: &ArgMatches) -> Result<(), ProfileE
             let Some(sel) = select_for(&args.select.profile)? else {
                 return Ok(());
             };
-            apply_select(&mut args.select, &sel, &given)?;
+            apply_select(&mut args.select, &sel, &given, Sends::Nothing)?;
             args.select.profile.applied = Some(sel.name);
             Ok(())
         }
@@ -655,7 +659,12 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 /// Suite paths, filters and variables (`run` and `list`).
-fn apply_select(args: &mut SelectArgs, sel: &Selected, given: &Given) -> Result<(), ProfileError> {
+fn apply_select(
+    args: &mut SelectArgs,
+    sel: &Selected,
+    given: &Given,
+    sends: Sends,
+) -> Result<(), ProfileError> {
     let p = &sel.profile;
     given.fill("paths", &mut args.paths, p.paths.clone());
     given.fill("name", &mut args.name, p.names.clone());
@@ -666,7 +675,23 @@ fn apply_select(args: &mut SelectArgs, sel: &Selected, given: &Given) -> Result<
     );
     given.fill("tag", &mut args.tag, p.tags.clone());
     given.fill("exclude_tag", &mut args.exclude_tag, p.exclude_tags.clone());
-    args.profile.vars = sel.vars(env_var)?;
+    set_vars(&mut args.profile, sel, sends)
+}
+
+/// Whether the command sends requests: only then is a secret that no
+/// source sets an error (`list` and `check` send nothing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sends {
+    Requests,
+    Nothing,
+}
+
+fn set_vars(flags: &mut ProfileArgs, sel: &Selected, sends: Sends) -> Result<(), ProfileError> {
+    let (vars, missing) = sel.vars(env_var)?;
+    flags.vars = vars;
+    if sends == Sends::Requests {
+        flags.missing_secrets = missing;
+    }
     Ok(())
 }
 
@@ -705,7 +730,7 @@ fn apply_run(args: &mut RunArgs, given: &Given) -> Result<(), ProfileError> {
     let Some(sel) = select_for(&args.select.profile)? else {
         return Ok(());
     };
-    apply_select(&mut args.select, &sel, given)?;
+    apply_select(&mut args.select, &sel, given, Sends::Requests)?;
     let p = &sel.profile;
     given.fill("base_url", &mut args.base_url, p.base_url.clone().map(Some));
     given.fill("jobs", &mut args.jobs, p.jobs.map(Some));
@@ -769,7 +794,7 @@ fn apply_check(args: &mut CheckArgs, given: &Given) -> Result<(), ProfileError> 
         return Ok(());
     };
     given.fill("paths", &mut args.paths, sel.profile.paths.clone());
-    args.profile.vars = sel.vars(env_var)?;
+    set_vars(&mut args.profile, &sel, Sends::Nothing)?;
     args.profile.applied = Some(sel.name);
     Ok(())
 }
@@ -798,7 +823,7 @@ fn apply_certify(args: &mut CertifyArgs, given: &Given) -> Result<(), ProfileErr
             sel.name
         )));
     }
-    args.profile.vars = sel.vars(env_var)?;
+    set_vars(&mut args.profile, &sel, Sends::Requests)?;
     args.profile.applied = Some(sel.name);
     Ok(())
 }
@@ -819,7 +844,10 @@ fn apply_fuzz(args: &mut FuzzArgs, given: &Given) -> Result<(), ProfileError> {
 
 fn fill_fuzz(args: &mut FuzzArgs, sel: &Selected, given: &Given) -> Result<(), ProfileError> {
     let p = &sel.profile;
-    given.fill("base_url", &mut args.base_url, p.base_url.clone().map(Some));
+    // `--server` on the command line beats a profile's base URL.
+    if !given.by_user("server") {
+        given.fill("base_url", &mut args.base_url, p.base_url.clone().map(Some));
+    }
     given.fill("jobs", &mut args.jobs, p.jobs.map(Some));
     given.fill("timeout", &mut args.timeout, p.timeout.clone());
     given.fill("max_body_size", &mut args.max_body_size, p.max_body_size);
@@ -883,8 +911,7 @@ fn fill_fuzz(args: &mut FuzzArgs, sel: &Selected, given: &Given) -> Result<(), P
             sel.name
         )));
     }
-    args.profile.vars = sel.vars(env_var)?;
-    Ok(())
+    set_vars(&mut args.profile, sel, Sends::Requests)
 }
 
 /// The JSON Schema of `apiconform.toml` ([`ConfigFile`]).
@@ -1123,16 +1150,23 @@ jobs = 16
     #[test]
     fn secrets_come_from_the_environment_and_are_secret() {
         let s = loaded(FILE).select(Some("staging")).unwrap().unwrap();
-        let vars = s
+        let (vars, missing) = s
             .vars(|name| (name == "STAGING_TOKEN").then(|| "s3cret".to_string()))
             .unwrap();
+        assert!(missing.is_empty());
         assert_eq!(vars.values["api_token"], "s3cret");
         assert!(vars.secrets.contains("api_token"));
         assert_eq!(vars.values["tenant"], "t2");
         assert!(!vars.secrets.contains("tenant"));
-        let e = s.vars(|_| None).unwrap_err().to_string();
-        assert!(e.contains("STAGING_TOKEN, which is not set"), "{e}");
-        assert!(!e.contains("s3cret"));
+        for value in [None, Some(String::new())] {
+            let (vars, missing) = s.vars(|_| value.clone()).unwrap();
+            assert!(!vars.values.contains_key("api_token"));
+            let [(var, d)] = missing.as_slice() else {
+                panic!("{missing:?}")
+            };
+            assert_eq!(var, "api_token");
+            assert!(d.message.contains("STAGING_TOKEN, which is"), "{d}");
+        }
     }
 
     #[test]
