@@ -370,16 +370,25 @@ pub struct ReportArgs {
 /// Which profile of `apiconform.toml` fills in the options the command
 /// line leaves unset.
 #[derive(Debug, Args, Clone, Default)]
-#[command(next_help_heading = "Profile")]
 pub struct ProfileArgs {
     /// Use this profile of apiconform.toml (it inherits from
     /// `[profile.default]`, which applies without this flag); flags and
     /// their environment variables override it.
-    #[arg(long = "profile", env = "APICONFORM_PROFILE", value_name = "NAME")]
+    #[arg(
+        long = "profile",
+        env = "APICONFORM_PROFILE",
+        value_name = "NAME",
+        help_heading = "Profile"
+    )]
     pub profile: Option<String>,
     /// Read profiles from this file instead of the nearest apiconform.toml
     /// at or above the current folder.
-    #[arg(long = "config", env = "APICONFORM_CONFIG", value_name = "FILE")]
+    #[arg(
+        long = "config",
+        env = "APICONFORM_CONFIG",
+        value_name = "FILE",
+        help_heading = "Profile"
+    )]
     pub config: Option<PathBuf>,
     /// The profile applied (set after parsing): named in the run header
     /// and the report.

@@ -1196,6 +1196,27 @@ jobs = 16
         assert!(config.profile.contains_key(DEFAULT));
     }
 
+    /// The profile flags sit under their own help heading without pulling
+    /// the flags after them under it.
+    #[test]
+    fn profile_flags_have_their_own_help_heading() {
+        use clap::CommandFactory;
+        let cli = super::super::args::Cli::command();
+        for sub in ["run", "list", "check", "fuzz", "certify"] {
+            let cmd = cli.find_subcommand(sub).expect("subcommand");
+            let heading = |id: &str| {
+                cmd.get_arguments()
+                    .find(|a| a.get_id() == id)
+                    .map(|a| a.get_help_heading().map(str::to_string))
+            };
+            assert_eq!(heading("profile"), Some(Some("Profile".into())), "{sub}");
+            assert_eq!(heading("config"), Some(Some("Profile".into())), "{sub}");
+        }
+        let run = cli.find_subcommand("run").expect("run");
+        let base = run.get_arguments().find(|a| a.get_id() == "base_url");
+        assert_eq!(base.and_then(|a| a.get_help_heading()), None);
+    }
+
     /// Every flag id a profile fills exists (clap panics on an unknown id
     /// in debug builds only, so this catches a renamed flag).
     #[test]
