@@ -38,7 +38,7 @@ struct Load {
 async fn list(State(load): State<Load>, headers: HeaderMap) -> Response {
     let n = load.now.fetch_add(1, Ordering::SeqCst) + 1;
     load.peak.fetch_max(n, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
     load.now.fetch_sub(1, Ordering::SeqCst);
     let auth = headers
         .get(header::AUTHORIZATION)
@@ -237,6 +237,10 @@ fn apiconform_profile_selects_a_profile_and_the_flag_beats_it() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("· profile staging ·"), "{all}");
+    // An empty APICONFORM_PROFILE (a CI template's unset value) is no choice.
+    let out = run_in(&dir, &["list"], &[("APICONFORM_PROFILE", "")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stdout(&out).lines().count(), 4, "default's paths");
     // Inherited from default: the paths, the variables.
     let r = report(&dir.join("staging.json"));
     assert_eq!(r["profile"], "staging");

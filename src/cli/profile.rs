@@ -637,21 +637,28 @@ pub fn apply(command: &mut Command, matches: &ArgMatches) -> Result<(), ProfileE
 
 /// Finds the file (`--config`, else upward from the current folder) and
 /// picks the profile `--profile` / `APICONFORM_PROFILE` names.
+/// An empty name or file (`APICONFORM_PROFILE=` in a CI template) counts
+/// as not given.
 fn select_for(flags: &ProfileArgs) -> Result<Option<Selected>, ProfileError> {
-    let file = match &flags.config {
+    let name = flags
+        .profile
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let file = match flags.config.as_ref().filter(|f| !f.as_os_str().is_empty()) {
         Some(f) => Some(f.clone()),
         None => std::env::current_dir().ok().and_then(|d| discover(&d)),
     };
     let Some(file) = file else {
-        return match &flags.profile {
+        return match name {
             Some(name) => Err(ProfileError::NoFile {
-                name: name.clone(),
+                name: name.to_string(),
                 start: std::env::current_dir().unwrap_or_default(),
             }),
             None => Ok(None),
         };
     };
-    load(&file)?.select(flags.profile.as_deref())
+    load(&file)?.select(name)
 }
 
 fn env_var(name: &str) -> Option<String> {
