@@ -261,6 +261,7 @@ fn run_harness(
         case_count: plan.len(),
         partition: None,
         network: Default::default(),
+        profile: None,
     };
     let latencies = Latencies::default();
     let (lat, failed) = (latencies.0.clone(), latencies.1.clone());

@@ -22,6 +22,9 @@ pub struct RunInfo {
     pub partition: Option<String>,
     /// How the run connects: `--insecure`, proxies.
     pub network: NetworkInfo,
+    /// The `apiconform.toml` profile in use, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 /// The run's connection settings as reports show them (no secret: proxy

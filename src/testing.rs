@@ -169,6 +169,7 @@ pub fn run(opts: &Options, args: &Arguments) -> Result<Conclusion, String> {
     let target = TargetOptions {
         base_url: opts.base_url.clone(),
         webhook_listen: opts.webhook_listen.clone(),
+        profile: None,
     };
     let mut suites: Vec<Arc<suite::Suite>> = Vec::new();
     for p in &planned {

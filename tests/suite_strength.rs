@@ -96,6 +96,7 @@ async fn run_suite(api: Api, folder: &str, switch: Switch<'_>) -> Outcome {
         case_count: total,
         partition: None,
         network: Default::default(),
+        profile: None,
     };
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
     runner.run(plan, info, tx).await;

@@ -70,6 +70,9 @@ pub enum Command {
         /// The schema of `shared:` step-list files instead.
         #[arg(long)]
         shared: bool,
+        /// The schema of `apiconform.toml` (profiles) instead.
+        #[arg(long, conflicts_with = "shared")]
+        profiles: bool,
     },
     /// Generate requests from the spec alone (no case file) and check every
     /// response: examples, positive, negative, auth, methods and stateful phases.
@@ -158,6 +161,8 @@ pub struct SelectArgs {
     /// as --var, and redacted in every output.
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secret: Vec<String>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -256,8 +261,10 @@ pub struct RunArgs {
 /// `apiconform fuzz`: generated phases with no case file.
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
-    /// The OpenAPI document to generate requests from.
-    #[arg(long, value_name = "FILE")]
+    /// The OpenAPI document to generate requests from (required here or
+    /// as `spec` in a profile's `[fuzz]` table).
+    #[arg(long, value_name = "FILE", default_value = "", hide_default_value = true,
+          value_parser = any_path)]
     pub spec: PathBuf,
     /// Target base URL.
     #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url,
@@ -351,6 +358,8 @@ pub struct FuzzArgs {
     pub reports: ReportArgs,
     #[command(flatten)]
     pub net: super::net::NetArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -380,6 +389,8 @@ pub struct CheckArgs {
     /// Set a secret variable, as for `run`.
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     pub secret: Vec<String>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 /// Report files a run writes; any number of them at once.
@@ -401,6 +412,42 @@ pub struct ReportArgs {
     /// A Markdown summary for pull-request comments.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+}
+
+/// Which profile of `apiconform.toml` fills in the options the command
+/// line leaves unset.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProfileArgs {
+    /// Use this profile of apiconform.toml (it inherits from
+    /// `[profile.default]`, which applies without this flag); flags and
+    /// their environment variables override it.
+    #[arg(
+        long = "profile",
+        env = "APICONFORM_PROFILE",
+        value_name = "NAME",
+        help_heading = "Profile"
+    )]
+    pub profile: Option<String>,
+    /// Read profiles from this file instead of the nearest apiconform.toml
+    /// at or above the current folder.
+    #[arg(
+        long = "config",
+        env = "APICONFORM_CONFIG",
+        value_name = "FILE",
+        help_heading = "Profile"
+    )]
+    pub config: Option<PathBuf>,
+    /// The profile applied (set after parsing): named in the run header
+    /// and the report.
+    #[arg(skip)]
+    pub applied: Option<String>,
+    /// The profile's variables, below every flag and APICONFORM_VAR_*.
+    #[arg(skip)]
+    pub vars: crate::suite::vars::ExternalVars,
+    /// Profile secrets whose environment variable is unset: (variable,
+    /// diagnostic), an error unless a flag sets the variable.
+    #[arg(skip)]
+    pub missing_secrets: Vec<(String, crate::diag::Diagnostic)>,
 }
 
 const FUZZ_EXAMPLES: &str = "\
@@ -437,8 +484,9 @@ pub struct CertifyArgs {
     /// Target base URL; without it, suites run against their bundled reference server.
     #[arg(long, env = "APICONFORM_BASE_URL", value_name = "URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
-    /// Folder for certificate.json, certificate.html and certificate.md.
-    #[arg(long, value_name = "DIR", required_unless_present = "verify")]
+    /// Folder for certificate.json, certificate.html and certificate.md
+    /// (required here or as `out` in a profile's `[certify]` table).
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Set a variable (repeatable), as for `run`.
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -485,6 +533,8 @@ pub struct CertifyArgs {
     /// Boxed: it would make `Command::Certify` the largest variant by far.
     #[command(flatten)]
     pub net: Box<super::net::NetArgs>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -575,6 +625,12 @@ pub fn parse_base_url(s: &str) -> Result<String, String> {
         return Err(format!("`{t}`: a base URL cannot have a #fragment"));
     }
     Ok(t.to_string())
+}
+
+/// A path that may be empty: `fuzz --spec` defaults to none, which a
+/// profile can fill in (clap's own path parser refuses an empty one).
+fn any_path(s: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(s))
 }
 
 /// `--jobs`: a positive count.

@@ -78,6 +78,7 @@ fn certify(args: CertifyArgs) -> u8 {
         var: args.var.clone(),
         vars_file: args.vars_file.clone(),
         secret: args.secret.clone(),
+        profile: args.profile.clone(),
     }) {
         Ok(s) => s,
         Err(code) => return code,
@@ -138,6 +139,7 @@ fn certify(args: CertifyArgs) -> u8 {
     let opts = TargetOptions {
         base_url: args.base_url.clone(),
         webhook_listen: args.webhook_listen.clone(),
+        profile: args.profile.applied.clone(),
     };
     let runtime = match run::runtime() {
         Ok(r) => r,

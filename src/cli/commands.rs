@@ -31,8 +31,10 @@ pub fn dispatch(cli: Cli) -> u8 {
             EXIT_OK
         }
         Command::Serve(args) => serve_command(args),
-        Command::Schema { shared } => {
-            out(&if shared {
+        Command::Schema { shared, profiles } => {
+            out(&if profiles {
+                super::profile::schema_json()
+            } else if shared {
                 crate::suite::shared_schema_json()
             } else {
                 crate::suite::schema_json()
@@ -151,7 +153,9 @@ fn check_command(args: CheckArgs) -> u8 {
         }
     }
     if !suite_paths.is_empty() || spec_files.is_empty() {
-        let external = match external_vars(&args.var, &args.vars_file, &args.secret) {
+        let external = match external_vars(&args.var, &args.vars_file, &args.secret)
+            .and_then(|e| super::common::over_profile(e, &args.profile))
+        {
             Ok(e) => e,
             Err(d) => return input_error(&d),
         };
@@ -432,6 +436,7 @@ async fn run_async(args: &RunArgs, sel: Selection, config: RunConfig, reporters:
     let opts = TargetOptions {
         base_url: args.base_url.clone(),
         webhook_listen: args.webhook_listen.clone(),
+        profile: args.select.profile.applied.clone(),
     };
     let result = session::execute(
         &sel.suites,

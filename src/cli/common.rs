@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::EXIT_INPUT;
-use super::args::SelectArgs;
+use super::args::{ProfileArgs, SelectArgs};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::event::{Event, Reporter};
 use crate::run::session::SessionError;
@@ -76,6 +76,35 @@ pub(crate) fn external_vars(
     Ok(external)
 }
 
+/// A profile's variables under the command line's: a name set by a flag
+/// or `APICONFORM_VAR_*` keeps that value; the profile's secrets stay
+/// secret either way. A profile secret whose environment variable is unset
+/// is an error unless one of those sets it.
+pub(crate) fn over_profile(
+    mut external: ExternalVars,
+    profile: &ProfileArgs,
+) -> Result<ExternalVars, Diagnostics> {
+    let mut missing = Diagnostics::default();
+    for (name, d) in &profile.missing_secrets {
+        if !external.values.contains_key(name) {
+            missing.push(d.clone());
+        }
+    }
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    for (name, value) in &profile.vars.values {
+        external
+            .values
+            .entry(name.clone())
+            .or_insert_with(|| value.clone());
+    }
+    external
+        .secrets
+        .extend(profile.vars.secrets.iter().cloned());
+    Ok(external)
+}
+
 pub(crate) struct Selection {
     pub suites: Vec<Arc<Suite>>,
     pub plan: Vec<PlannedCase>,
@@ -84,8 +113,9 @@ pub(crate) struct Selection {
 }
 
 pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
-    let external =
-        external_vars(&args.var, &args.vars_file, &args.secret).map_err(|d| input_error(&d))?;
+    let external = external_vars(&args.var, &args.vars_file, &args.secret)
+        .and_then(|e| over_profile(e, &args.profile))
+        .map_err(|d| input_error(&d))?;
     let partition = match &args.partition {
         Some(p) => Some(
             p.parse::<Partition>()

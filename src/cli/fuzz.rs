@@ -57,7 +57,9 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
         Ok(h) => h,
         Err(e) => return usage_error(&e),
     };
-    let mut external = match external_vars(&args.var, &[], &args.secret) {
+    let mut external = match external_vars(&args.var, &[], &args.secret)
+        .and_then(|e| super::common::over_profile(e, &args.profile))
+    {
         Ok(e) => e,
         Err(d) => return input_error(&d),
     };
@@ -396,6 +398,7 @@ fn run_plan(
     let opts = TargetOptions {
         base_url: args.base_url.clone(),
         webhook_listen: None,
+        profile: args.profile.applied.clone(),
     };
     let result = runtime.block_on(session::execute(
         &suites, plan, None, &external, &opts, config, reporters,

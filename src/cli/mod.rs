@@ -9,15 +9,17 @@ mod common;
 mod findings;
 mod fuzz;
 mod net;
+mod profile;
 mod reports;
 mod scaffold;
 mod workflow;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::Cli;
+pub use profile::schema_json as profile_schema_json;
 
 /// Exit code: every case passed (or nothing to do).
 pub const EXIT_OK: u8 = 0;
@@ -28,8 +30,13 @@ pub const EXIT_INPUT: u8 = 2;
 
 /// Entry point of the `apiconform` binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
+    // The matches are kept: they tell a flag the user gave from a
+    // built-in default, which a profile may replace.
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (mut cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
@@ -37,6 +44,10 @@ pub fn main() -> ExitCode {
     };
     if let Some(limit) = cli.max_input_size {
         crate::input::set_limit(limit);
+    }
+    if let Err(e) = profile::apply(&mut cli.command, &matches) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_INPUT);
     }
     ExitCode::from(commands::dispatch(cli))
 }

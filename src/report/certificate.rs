@@ -745,6 +745,7 @@ mod tests {
             finished: "2026-03-01T12:00:01Z".into(),
             duration_ms: 1000.0,
             partitions: Vec::new(),
+            profile: None,
             stopped_early: false,
             interrupted: false,
             warnings: Vec::new(),

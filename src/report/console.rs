@@ -348,6 +348,10 @@ impl<W: Write + Send> Reporter for Console<W> {
                     .as_ref()
                     .map(|p| format!(" · {p}"))
                     .unwrap_or_default();
+                let partition = match &info.profile {
+                    Some(p) => format!("{partition} · profile {p}"),
+                    None => partition,
+                };
                 self.line(&format!(
                     "{BOLD}apiconform {}{BOLD:#} · {} suite{} · {} case{}{partition} · target {}{}",
                     info.tool_version,

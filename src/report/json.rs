@@ -59,6 +59,7 @@ pub fn event_json(event: &Event) -> Result<Value, serde_json::Error> {
                 "started": time_serde::format(info.started),
                 "case_count": info.case_count,
                 "partition": info.partition,
+                "profile": info.profile,
                 "suites": suites,
                 "insecure": info.network.insecure,
                 "proxy": info.network.proxy,
@@ -126,6 +127,7 @@ mod tests {
             case_count: 1,
             partition: None,
             network: Default::default(),
+            profile: None,
         }))
         .unwrap();
         let mut totals = Totals::default();

@@ -56,6 +56,9 @@ pub struct RunReport {
     /// `slice:I/N` of each shard in the report; empty for an unsharded run.
     #[serde(default)]
     pub partitions: Vec<String>,
+    /// The `apiconform.toml` profile the run used (additive, version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// Whether `--fail-fast` stopped the run before every case ran.
     pub stopped_early: bool,
     /// Whether a signal (Ctrl-C, SIGTERM) stopped the run (version 2).
@@ -361,6 +364,7 @@ impl ReportBuilder {
                 .and_then(|i| i.partition.clone())
                 .into_iter()
                 .collect(),
+            profile: info.as_ref().and_then(|i| i.profile.clone()),
             stopped_early: summary.stopped_early,
             interrupted: summary.interrupted.is_some(),
             warnings: Vec::new(),
@@ -525,6 +529,11 @@ pub fn merge(reports: &[(String, RunReport)]) -> Result<RunReport, MergeError> {
         finished,
         duration_ms: span,
         partitions,
+        // Shards run with different profiles name none.
+        profile: first
+            .profile
+            .clone()
+            .filter(|p| reports.iter().all(|(_, r)| r.profile.as_ref() == Some(p))),
         stopped_early,
         interrupted,
         warnings,
@@ -633,6 +642,7 @@ pub(crate) mod tests {
             finished: finished.into(),
             duration_ms: 5.0,
             partitions: vec![partition.into()],
+            profile: None,
             stopped_early: false,
             interrupted: false,
             warnings: Vec::new(),

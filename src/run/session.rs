@@ -24,6 +24,8 @@ pub struct TargetOptions {
     pub base_url: Option<String>,
     /// Address for the webhook listener (`127.0.0.1:9000`).
     pub webhook_listen: Option<String>,
+    /// The `apiconform.toml` profile the run uses, named in its reports.
+    pub profile: Option<String>,
 }
 
 /// Why a run could not start or finish.
@@ -140,6 +142,7 @@ impl Prepared {
                     self.runner.network().proxy.describe()
                 },
             },
+            profile: None,
         }
     }
 
@@ -166,7 +169,8 @@ pub async fn execute(
         ..config
     };
     let prepared = prepare(suites, external, opts, config).await?;
-    let info = prepared.run_info(suites, &plan, partition);
+    let mut info = prepared.run_info(suites, &plan, partition);
+    info.profile = opts.profile.clone();
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
     let consumer = std::thread::spawn(move || crate::event::consume(rx, reporters));
     let summary = prepared.runner.clone().run(plan, info, tx).await;

@@ -1450,7 +1450,7 @@ fn split_template(template: &str) -> Vec<TemplateSeg<'_>> {
 }
 
 /// ` (did you mean `x`?)` for a close name, or the list of known names.
-fn suggest(name: &str, known: &[&str]) -> String {
+pub(crate) fn suggest(name: &str, known: &[&str]) -> String {
     let lower = name.to_ascii_lowercase();
     let close: Vec<&&str> = known
         .iter()

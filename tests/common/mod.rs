@@ -199,6 +199,8 @@ pub fn apiconform(args: &[&str]) -> Output {
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("APICONFORM_BASE_URL")
+        .env_remove("APICONFORM_PROFILE")
+        .env_remove("APICONFORM_CONFIG")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run apiconform")
