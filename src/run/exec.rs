@@ -69,6 +69,7 @@ impl Runner {
         let fresh_client = http::fresh_client(config.timeout).map_err(client_error)?;
         let mut contexts = HashMap::new();
         let mut diagnostics = Diagnostics::default();
+        let mut oauth_sources = super::oauth::Sources::default();
         for suite in suites {
             let Some(target) = targets.get(&suite.file) else {
                 diagnostics.push(Diagnostic::new(
@@ -97,7 +98,19 @@ impl Runner {
                 &target.base_url,
             );
             let mut credentials = HashMap::new();
+            let mut oauth = HashMap::new();
             for (name, cred) in &suite.credentials {
+                if let crate::suite::Credential::OAuth2(o) = cred {
+                    match oauth_sources.source(o, &globals, &mut redactor) {
+                        Ok(source) => drop(oauth.insert(name.clone(), source)),
+                        Err(e) => diagnostics.push(Diagnostic::new(
+                            &suite.file,
+                            Pos::UNKNOWN,
+                            format!("credential `{name}`: {e}"),
+                        )),
+                    }
+                    continue;
+                }
                 match super::step::render::render_credential(cred, &globals) {
                     Ok((header, value, secret)) => {
                         redactor.add_credential_header(value.to_str().unwrap_or(&secret));
@@ -117,6 +130,7 @@ impl Runner {
                     globals,
                     redactor,
                     credentials,
+                    oauth,
                 },
             );
         }

@@ -36,6 +36,8 @@ pub(super) struct SuiteContext {
     pub redactor: Redactor,
     /// Rendered credentials: header name and value.
     pub credentials: HashMap<String, (HeaderName, HeaderValue)>,
+    /// OAuth2 credentials: the run's shared token source of each.
+    pub oauth: HashMap<String, std::sync::Arc<super::oauth::TokenSource>>,
 }
 
 /// Mutable per-attempt state of a case: its variables and captures.
