@@ -542,3 +542,67 @@ fn check_points_at_oauth2_mistakes() {
     let out = apiconform(&["check", &good.display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// A suite with an `oauth2` default credential, a `generate:` section and
+/// one case with a requirement (so `certify` counts it).
+fn generated_suite(dir: &Path, token_url: &str) -> PathBuf {
+    let text = format!(
+        "spec: {spec}\nname: oauth-generated\ncredentials:\n  app:\n    oauth2:\n      token_url: \"{token_url}\"\n      client_id: {CLIENT_ID}\n      client_secret: \"{{{{ app_creds }}}}\"\n      client_auth: body\ndefault_credential: app\ngenerate:\n  phases: [positive, auth]\n  operations: [listPets]\n  max_examples: 3\ncases:\n  - name: list\n    requirement: {{id: PETS-01, text: Pets are listed, level: must, source: test}}\n    steps:\n      - operation: listPets\n        expect: {{status: 200}}\n",
+        spec = fixture("pets-api.yaml").display(),
+    );
+    let f = dir.join("generated.yaml");
+    std::fs::write(&f, text).expect("write");
+    f
+}
+
+#[test]
+fn generated_phases_carry_the_token_and_auth_checks_still_go_without_it() {
+    let server = start(Config {
+        expires_in: 3600,
+        ..Config::default()
+    });
+    let d = dir("generated");
+    let file = generated_suite(&d, &format!("{}/token", server.url));
+    let (out, reports) = run(&d, &file, &server.url, SECRET, &["--jobs", "4"]);
+    let text = all_output(&out, &reports);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    server.seen(|s| {
+        assert_eq!(s.grants, vec!["client_credentials"]);
+        // The auth phase sent no or a spoiled credential: rejected, and
+        // not renewed (those steps do not carry the oauth2 credential).
+        assert!(s.rejected >= 2, "{}", s.rejected);
+        assert!(s.api_requests > s.rejected, "{}", s.api_requests);
+    });
+    assert!(text.contains("auth #1"), "{text}");
+    assert_nothing_secret(&text, &server);
+}
+
+#[test]
+fn certify_runs_with_an_oauth2_credential() {
+    let server = start(Config {
+        expires_in: 3600,
+        ..Config::default()
+    });
+    let d = dir("certify");
+    let file = generated_suite(&d, &format!("{}/token", server.url));
+    let out_dir = d.join("cert");
+    let var = format!("app_creds={SECRET}");
+    let out = apiconform(&[
+        "certify",
+        &file.display().to_string(),
+        "--base-url",
+        &server.url,
+        "--var",
+        &var,
+        "--out",
+        &out_dir.display().to_string(),
+    ]);
+    let mut text = format!("{}\n{}", stdout(&out), stderr(&out));
+    for name in ["certificate.json", "certificate.html", "certificate.md"] {
+        text.push_str(&std::fs::read_to_string(out_dir.join(name)).unwrap_or_default());
+    }
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("PETS-01"), "{text}");
+    assert_eq!(server.seen(|s| s.grants.len()), 1);
+    assert_nothing_secret(&text, &server);
+}
