@@ -267,6 +267,7 @@ fn run(
 ) -> (std::process::Output, String) {
     let path = |n: &str| dir.join(n).display().to_string();
     let (json, junit, html, md) = (path("r.json"), path("r.xml"), path("r.html"), path("r.md"));
+    let lines = path("r.jsonl");
     let suite = suite.display().to_string();
     let var = format!("app_creds={secret}");
     let mut args = vec![
@@ -286,10 +287,12 @@ fn run(
         &html,
         "--markdown",
         &md,
+        "--json-lines",
+        &lines,
     ];
     args.extend_from_slice(extra);
     let out = apiconform(&args);
-    let reports = [&json, &junit, &html, &md]
+    let reports = [&json, &junit, &html, &md, &lines]
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect::<Vec<_>>()

@@ -649,6 +649,43 @@ mod tests {
     }
 
     #[test]
+    fn one_source_per_distinct_configuration() {
+        use crate::suite::template::Template;
+        let t = |s: &str| Template::parse(s).expect("template");
+        let cred = |secret: &str| OAuth2Credential {
+            token_url: t("http://127.0.0.1:1/token"),
+            client_id: t("id"),
+            client_secret: t(secret),
+            scopes: vec![t("a")],
+            audience: None,
+            secret_in_body: false,
+        };
+        let globals: HashMap<String, Value> =
+            [("s".to_string(), Value::String("from-a-variable".into()))].into();
+        let mut sources = Sources::default();
+        let mut r = Redactor::default();
+        let a = sources
+            .source(&cred("{{ s }}"), &globals, &mut r)
+            .expect("a");
+        let b = sources
+            .source(&cred("from-a-variable"), &globals, &mut r)
+            .expect("b");
+        let c = sources
+            .source(&cred("another-secret"), &globals, &mut r)
+            .expect("c");
+        assert!(Arc::ptr_eq(&a, &b) && !Arc::ptr_eq(&a, &c));
+        assert_eq!(
+            r.redact("from-a-variable another-secret"),
+            "[redacted] [redacted]"
+        );
+        assert!(
+            sources
+                .source(&cred("{{ nope }}"), &globals, &mut r)
+                .is_err()
+        );
+    }
+
+    #[test]
     fn only_a_401_naming_invalid_token_is_a_rejection() {
         let mut h = reqwest::header::HeaderMap::new();
         assert!(!rejects_token(401, &h));
