@@ -18,8 +18,8 @@
 //!
 //! Every secret involved joins the redactors: the client secret (and the
 //! Basic `id:secret` pair in both its plain and form-encoded forms) when the
-//! suite context is built, and every access and refresh token ever issued
-//! when a step uses the credential ([`TokenSource::redact_into`]).
+//! suite context is built, and the tokens a step sent plus the latest ones
+//! issued when a step uses the credential ([`TokenSource::redact_into`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,6 +43,9 @@ const MAX_MARGIN: Duration = Duration::from_secs(30);
 /// How long a failed fetch is served to later steps before the endpoint is
 /// asked again (so a down endpoint costs one timeout, not one per step).
 const FAILURE_HOLD: Duration = Duration::from_secs(5);
+
+/// Latest issued tokens (access and refresh) added to a step's redactor.
+const RECENT: usize = 8;
 
 /// Bytes of an error body quoted in a step's reason.
 const BODY_QUOTE: usize = 200;
@@ -264,10 +267,17 @@ impl TokenSource {
         }
     }
 
-    /// Adds every token issued so far to a redactor.
-    pub fn redact_into(&self, redactor: &mut Redactor) {
+    /// Adds to a case's redactor the tokens its step sent and the latest
+    /// tokens issued (the newest access and refresh tokens, also those
+    /// other jobs renewed meanwhile). Not every token of the run: a long run
+    /// renewing short-lived tokens would make each step's redactor grow
+    /// with the run.
+    pub fn redact_into(&self, redactor: &mut Redactor, sent: &[String]) {
+        for t in sent {
+            redactor.add(t);
+        }
         if let Ok(issued) = self.issued.lock() {
-            for t in issued.iter() {
+            for t in issued.iter().rev().take(RECENT) {
                 redactor.add(t);
             }
         }
@@ -639,12 +649,12 @@ mod tests {
         source.current(&fetch).await.expect("token");
         let mut r = Redactor::default();
         source.config().redact_into(&mut r);
-        source.redact_into(&mut r);
+        source.redact_into(&mut r, &["sent-earlier".to_string()]);
         let basic = base64::engine::general_purpose::STANDARD.encode("cli+ent:s3cr%26t%2Bvalue");
-        let text = format!("access-7 refresh-7 s3cr&t+value {basic}");
+        let text = format!("access-7 refresh-7 s3cr&t+value {basic} sent-earlier");
         assert_eq!(
             r.redact(&text),
-            "[redacted] [redacted] [redacted] [redacted]"
+            "[redacted] [redacted] [redacted] [redacted] [redacted]"
         );
     }
 

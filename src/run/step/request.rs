@@ -44,14 +44,14 @@ pub(super) async fn run(
     cx.result.checks.reserve(expected);
     let sent = sent_headers(st, cx, req, &rendered, state);
     let mut notes = Vec::new();
-    let outcome = send_waiting(st, cx, req, &rendered, &mut notes).await;
+    let mut tokens = TokenUse::default();
+    let outcome = send_waiting(st, cx, req, &rendered, &mut notes, &mut tokens).await;
     cx.result.notes = notes;
     if let Some(source) = oauth_source(cx, req) {
-        source.redact_into(
-            state
-                .redactor
-                .get_or_insert_with(|| cx.ctx.redactor.clone()),
-        );
+        let redactor = state
+            .redactor
+            .get_or_insert_with(|| cx.ctx.redactor.clone());
+        source.redact_into(redactor, &tokens.sent);
     }
     let response = match outcome {
         Ok(r) => r,
@@ -92,11 +92,11 @@ async fn send_waiting(
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
     notes: &mut Vec<String>,
+    tokens: &mut TokenUse,
 ) -> Result<HttpResponse, String> {
     let mut waits = Vec::new();
-    let mut renewed = false;
     loop {
-        let response = send_authorized(st, cx, req, rendered, notes, &mut renewed).await?;
+        let response = send_authorized(st, cx, req, rendered, notes, tokens).await?;
         let wait = ratewait::wait_for(response.status, &response.headers, st.config.max_retry_wait)
             .filter(|_| ratewait::idempotent(&req.method) && waits.len() < ratewait::MAX_WAITS);
         match wait {
@@ -120,6 +120,14 @@ async fn send_waiting(
     }
 }
 
+/// The OAuth2 tokens one step sent (for its redactor), and whether it
+/// already renewed one after a rejection.
+#[derive(Default)]
+struct TokenUse {
+    sent: Vec<String>,
+    renewed: bool,
+}
+
 /// The send stage with an OAuth2 credential's token: fetched (or renewed)
 /// through the run's shared token source; a 401 whose `WWW-Authenticate`
 /// says `invalid_token` renews it and resends the request, once per step,
@@ -130,7 +138,7 @@ async fn send_authorized(
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
     notes: &mut Vec<String>,
-    renewed: &mut bool,
+    tokens: &mut TokenUse,
 ) -> Result<HttpResponse, String> {
     let Some(source) = oauth_source(cx, req) else {
         return send(st, cx, req, rendered, notes, None).await;
@@ -138,15 +146,17 @@ async fn send_authorized(
     let (timeout, max_body) = (st.config.timeout, st.config.max_body_size);
     let fetch = |grant| oauth::exchange(st.client, source.config(), grant, timeout, max_body);
     let token = source.current(&fetch).await.map_err(|e| e.to_string())?;
+    tokens.sent.push(token.clone());
     let response = send(st, cx, req, rendered, notes, Some(&token)).await?;
-    if *renewed || !oauth::rejects_token(response.status, &response.headers) {
+    if tokens.renewed || !oauth::rejects_token(response.status, &response.headers) {
         return Ok(response);
     }
-    *renewed = true;
+    tokens.renewed = true;
     let token = source
         .after_rejection(&token, &fetch)
         .await
         .map_err(|e| format!("{e} (renewing the token the API rejected with 401 invalid_token)"))?;
+    tokens.sent.push(token.clone());
     notes.push(
         "oauth2: the API rejected the token (401 invalid_token); renewed it and resent the request once"
             .into(),
