@@ -39,6 +39,10 @@ struct Config {
     echo: bool,
     /// The token endpoint answers 200 without an `access_token`.
     no_access_token: bool,
+    /// The token endpoint answers 200 with a body that is not JSON.
+    not_json: bool,
+    /// A 200 list that also carries the token it was sent.
+    echo_ok: bool,
 }
 
 #[derive(Default)]
@@ -144,6 +148,13 @@ async fn token(State(s): State<Arc<Srv>>, headers: HeaderMap, body: String) -> R
         seen.issued.push(access.clone());
         seen.issued.push(refresh.clone());
     }
+    if s.config.not_json {
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            "<html>login</html>",
+        )
+            .into_response();
+    }
     let mut body = json!({"token_type": "Bearer", "refresh_token": refresh});
     if !s.config.no_access_token {
         body["access_token"] = json!(access);
@@ -199,6 +210,9 @@ async fn pets(State(s): State<Arc<Srv>>, headers: HeaderMap) -> Response {
             json!({"title": format!("echo {token} {}", headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("")), "status": 500}).to_string(),
         )
             .into_response();
+    }
+    if s.config.echo_ok {
+        return axum::Json(json!({"items": [], "total": 0, "seen": token})).into_response();
     }
     axum::Json(json!({"items": [], "total": 0})).into_response()
 }
@@ -608,4 +622,57 @@ fn certify_runs_with_an_oauth2_credential() {
     assert!(text.contains("PETS-01"), "{text}");
     assert_eq!(server.seen(|s| s.grants.len()), 1);
     assert_nothing_secret(&text, &server);
+}
+
+#[test]
+fn a_token_endpoint_sending_no_json_is_a_clear_failure() {
+    let server = start(Config {
+        not_json: true,
+        ..Config::default()
+    });
+    let d = dir("not-json");
+    let token_url = format!("{}/token", server.url);
+    let file = suite(&d, &token_url, 2, 200);
+    let (out, reports) = run(&d, &file, &server.url, SECRET, &[]);
+    let text = all_output(&out, &reports);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        stdout(&out).contains(&format!(
+            "oauth2: token endpoint {token_url} sent no usable token: expected value"
+        )),
+        "{text}"
+    );
+    assert_eq!(server.seen(|s| s.api_requests), 0);
+}
+
+#[test]
+fn snapshots_of_a_response_holding_the_token_hold_no_token() {
+    let server = start(Config {
+        expires_in: 3600,
+        echo_ok: true,
+        ..Config::default()
+    });
+    let d = dir("snapshot");
+    let spec = fixture("pets-api.yaml").display().to_string();
+    let token_url = format!("{}/token", server.url);
+    let text = format!(
+        "spec: {spec}\nname: oauth-snap\ncredentials:\n  app:\n    oauth2:\n      token_url: \"{token_url}\"\n      client_id: {CLIENT_ID}\n      client_secret: \"{{{{ app_creds }}}}\"\ndefault_credential: app\ncases:\n  - name: list\n    steps:\n      - operation: listPets\n        expect: {{status: 200}}\n        snapshot: {{name: listed}}\n"
+    );
+    let file = d.join("suite.yaml");
+    std::fs::write(&file, text).expect("write");
+    let snaps = d.join("snaps");
+    let snaps_arg = snaps.display().to_string();
+    let (out, reports) = run(
+        &d,
+        &file,
+        &server.url,
+        SECRET,
+        &["--accept-snapshots", "--snapshot-dir", &snaps_arg],
+    );
+    let mut all = all_output(&out, &reports);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let snap = std::fs::read_to_string(snaps.join("oauth-snap/listed.snap")).expect("snapshot");
+    assert!(snap.contains("\"seen\": \"[redacted]\""), "{snap}");
+    all.push_str(&snap);
+    assert_nothing_secret(&all, &server);
 }
