@@ -74,6 +74,7 @@ impl Runner {
         let tls_clients = credential_clients(suites, &config)?;
         let mut contexts = HashMap::new();
         let mut diagnostics = Diagnostics::default();
+        let mut oauth_sources = super::oauth::Sources::default();
         for suite in suites {
             let Some(target) = targets.get(&suite.file) else {
                 diagnostics.push(Diagnostic::new(
@@ -106,7 +107,19 @@ impl Runner {
                 redactor.add_url_userinfo(p.url.as_str());
             }
             let mut credentials = HashMap::new();
+            let mut oauth = HashMap::new();
             for (name, cred) in &suite.credentials {
+                if let crate::suite::Credential::OAuth2(o) = cred {
+                    match oauth_sources.source(o, &globals, &mut redactor) {
+                        Ok(source) => drop(oauth.insert(name.clone(), source)),
+                        Err(e) => diagnostics.push(Diagnostic::new(
+                            &suite.file,
+                            Pos::UNKNOWN,
+                            format!("credential `{name}`: {e}"),
+                        )),
+                    }
+                    continue;
+                }
                 match super::step::render::render_credential(cred, &globals) {
                     Ok((header, value, secret)) => {
                         redactor.add_credential_header(value.to_str().unwrap_or(&secret));
@@ -127,6 +140,7 @@ impl Runner {
                     redactor,
                     credentials,
                     tls_clients: tls_clients.get(&suite.file).cloned().unwrap_or_default(),
+                    oauth,
                 },
             );
         }

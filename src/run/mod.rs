@@ -7,6 +7,7 @@ mod hooks;
 pub mod http;
 pub mod interrupt;
 mod keep_going;
+mod oauth;
 pub mod proxy;
 pub mod ratelimit;
 pub mod session;

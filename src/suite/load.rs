@@ -548,17 +548,21 @@ impl<'a> Compiler<'a> {
     ) -> Option<Credential> {
         let given = usize::from(c.bearer.is_some())
             + usize::from(c.basic.is_some())
-            + usize::from(c.header.is_some());
+            + usize::from(c.header.is_some())
+            + usize::from(c.oauth2.is_some());
         if given > 1 || (given == 0 && c.tls.is_none()) {
             self.error(
                 pos,
-                "a credential needs exactly one of `bearer`, `basic`, `header` (or only `tls`)",
+                "a credential needs exactly one of `bearer`, `basic`, `header`, `oauth2` (or only `tls`)",
             );
             return None;
         }
         if given == 0 {
             // Only a client certificate: no header to send.
             return None;
+        }
+        if let Some(o) = &c.oauth2 {
+            return self.oauth2_credential(o, known);
         }
         let mut t = |s: &Sp<String>| {
             let t = self.template(&s.value, s.pos);
@@ -577,6 +581,55 @@ impl<'a> Compiler<'a> {
             self.error(pos, format!("`{}` is not a valid header name", h.name));
         }
         Some(Credential::Header(h.name.clone(), value))
+    }
+
+    /// An `oauth2:` credential: every value a template whose variables
+    /// must be defined, and a known `client_auth`.
+    fn oauth2_credential(
+        &mut self,
+        o: &Sp<model::OAuth2Auth>,
+        known: &Known<'_>,
+    ) -> Option<Credential> {
+        let mut t = |s: &Sp<String>| {
+            let t = self.template(&s.value, s.pos);
+            self.require_template_vars(&t, known, s.pos);
+            t
+        };
+        let m = &o.value;
+        let compiled = crate::suite::OAuth2Credential {
+            token_url: t(&m.token_url),
+            client_id: t(&m.client_id),
+            client_secret: t(&m.client_secret),
+            scopes: m.scopes.iter().map(&mut t).collect(),
+            audience: m.audience.as_ref().map(&mut t),
+            secret_in_body: false,
+        };
+        let secret_in_body = match m.client_auth.as_ref().map(|a| (a.value.as_str(), a.pos)) {
+            None | Some(("basic", _)) => false,
+            Some(("body", _)) => true,
+            Some((other, pos)) => {
+                self.error(
+                    pos,
+                    format!("unknown client_auth `{other}` (known: basic, body)"),
+                );
+                false
+            }
+        };
+        let url = &m.token_url.value;
+        if !url.contains("{{")
+            && url::Url::parse(url).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
+            self.error(
+                m.token_url.pos,
+                format!("token_url `{url}` is not an http(s) URL"),
+            );
+        }
+        Some(Credential::OAuth2(Box::new(
+            crate::suite::OAuth2Credential {
+                secret_in_body,
+                ..compiled
+            },
+        )))
     }
 
     /// A case's rows (`[None]` for a case without `rows:`).

@@ -68,6 +68,20 @@ pub enum Credential {
     Bearer(Template),
     Basic(Template, Template),
     Header(String, Template),
+    /// A bearer token from an OAuth2 token endpoint (client credentials).
+    OAuth2(Box<OAuth2Credential>),
+}
+
+/// The templates of an `oauth2:` credential, rendered once per run.
+#[derive(Debug, Clone)]
+pub struct OAuth2Credential {
+    pub token_url: Template,
+    pub client_id: Template,
+    pub client_secret: Template,
+    pub scopes: Vec<Template>,
+    pub audience: Option<Template>,
+    /// Client secret in the request body instead of a Basic header.
+    pub secret_in_body: bool,
 }
 
 pub struct Case {

@@ -145,6 +145,35 @@ pub struct Credential {
     /// uses this credential (with or without one of the headers above).
     #[serde(default)]
     pub tls: Option<ClientTls>,
+    /// An OAuth2 client-credentials grant: the token is fetched once per
+    /// run, shared by every job, renewed before it expires and sent as
+    /// `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub oauth2: Option<Sp<OAuth2Auth>>,
+}
+
+/// OAuth2 client credentials (RFC 6749 4.4). Every value may use
+/// variables, e.g. `client_secret: "{{ oauth_secret }}"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Auth {
+    /// The token endpoint, e.g. `https://login.example.com/oauth2/token`.
+    pub token_url: Sp<String>,
+    pub client_id: Sp<String>,
+    /// Redacted everywhere, like every secret.
+    pub client_secret: Sp<String>,
+    /// Scopes requested (sent space-separated as `scope`).
+    #[serde(default)]
+    pub scopes: Vec<Sp<String>>,
+    /// Sent as the `audience` parameter when given (Auth0, Okta and others
+    /// name the API with it).
+    #[serde(default)]
+    pub audience: Option<Sp<String>>,
+    /// How the client authenticates to the token endpoint: `basic` (an
+    /// `Authorization: Basic` header, the default) or `body`
+    /// (`client_id` and `client_secret` as form fields).
+    #[serde(default)]
+    pub client_auth: Option<Sp<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

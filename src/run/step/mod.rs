@@ -41,6 +41,8 @@ pub(super) struct SuiteContext {
     /// Clients presenting a credential's own client certificate (`tls:`),
     /// by credential name; shared by every suite with the same files.
     pub tls_clients: HashMap<String, super::http::Clients>,
+    /// OAuth2 credentials: the run's shared token source of each.
+    pub oauth: HashMap<String, std::sync::Arc<super::oauth::TokenSource>>,
 }
 
 /// Mutable per-attempt state of a case: its variables and captures.

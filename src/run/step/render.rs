@@ -38,6 +38,9 @@ pub enum CredentialError {
     HeaderName(String),
     #[error("value is not a valid header value")]
     HeaderValue,
+    /// An `oauth2` credential's header comes from its token source.
+    #[error("an oauth2 credential's token is fetched when a step needs it")]
+    FetchedAtRunTime,
 }
 
 /// Characters escaped in a path parameter value.
@@ -189,6 +192,7 @@ pub(in crate::run) fn render_credential(
                 .map_err(|_| CredentialError::HeaderName(h.clone()))?;
             (name, value.clone(), value)
         }
+        Credential::OAuth2(_) => return Err(CredentialError::FetchedAtRunTime),
     };
     let mut value = HeaderValue::from_str(&text).map_err(|_| CredentialError::HeaderValue)?;
     value.set_sensitive(true);

@@ -81,7 +81,8 @@ fn split_query(url: &str, redactor: &Redactor) -> (String, Vec<String>) {
 
 /// `-H "Authorization: Bearer ${TOKEN}"`, `-u "${USER}:${PASSWORD}"` or
 /// `-H "X-Api-Key: ${API_KEY}"`: the variable the credential is written
-/// with, or one named after the credential.
+/// with, or one named after the credential (an OAuth2 credential's token:
+/// `${NAME_ACCESS_TOKEN}`, fetched by whoever runs the command).
 fn credential_words(name: &str, cred: &Credential) -> Vec<String> {
     let var = |t: &Template, suffix: &str| {
         t.lone_variable()
@@ -100,6 +101,14 @@ fn credential_words(name: &str, cred: &Credential) -> Vec<String> {
         Credential::Header(header, t) => vec![
             "-H".into(),
             format!("\"{header}: ${{{}}}\"", var(t, "value")),
+        ],
+        // A token the run fetched: the reader fetches their own.
+        Credential::OAuth2(_) => vec![
+            "-H".into(),
+            format!(
+                "\"Authorization: Bearer ${{{}}}\"",
+                placeholder(&format!("{name}_access_token"))
+            ),
         ],
     }
 }

@@ -10,6 +10,7 @@ use crate::check::{Exchange, Generated, Prior, Subject};
 use crate::generate::plan::{AuthMode, CaptureSource, ChainRole, Expectation};
 use crate::run::Record;
 use crate::run::http::{self, HttpResponse};
+use crate::run::oauth;
 use crate::suite::generated::GeneratedStep;
 use crate::suite::model::StatusPattern;
 use crate::suite::vars::REDACTED;
@@ -43,8 +44,15 @@ pub(super) async fn run(
     cx.result.checks.reserve(expected);
     let sent = sent_headers(st, cx, req, &rendered, state);
     let mut notes = Vec::new();
-    let outcome = send_waiting(st, cx, req, &rendered, &mut notes).await;
+    let mut tokens = TokenUse::default();
+    let outcome = send_waiting(st, cx, req, &rendered, &mut notes, &mut tokens).await;
     cx.result.notes = notes;
+    if let Some(source) = oauth_source(cx, req) {
+        let redactor = state
+            .redactor
+            .get_or_insert_with(|| cx.ctx.redactor.clone());
+        source.redact_into(redactor, &tokens.sent);
+    }
     let response = match outcome {
         Ok(r) => r,
         Err(message) => {
@@ -79,10 +87,11 @@ async fn send_waiting(
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
     notes: &mut Vec<String>,
+    tokens: &mut TokenUse,
 ) -> Result<HttpResponse, String> {
     let mut waits = Vec::new();
     loop {
-        let response = send(st, cx, req, rendered, notes).await?;
+        let response = send_authorized(st, cx, req, rendered, notes, tokens).await?;
         let wait = ratewait::wait_for(response.status, &response.headers, st.config.max_retry_wait)
             .filter(|_| ratewait::idempotent(&req.method) && waits.len() < ratewait::MAX_WAITS);
         match wait {
@@ -107,13 +116,59 @@ async fn send_waiting(
     }
 }
 
-/// The send stage: the rendered request, its credential, one attempt.
+/// The OAuth2 tokens one step sent (for its redactor), and whether it
+/// already renewed one after a rejection.
+#[derive(Default)]
+struct TokenUse {
+    sent: Vec<String>,
+    renewed: bool,
+}
+
+/// The send stage with an OAuth2 credential's token: fetched (or renewed)
+/// through the run's shared token source; a 401 whose `WWW-Authenticate`
+/// says `invalid_token` renews it and resends the request, once per step,
+/// noted in the step.
+async fn send_authorized(
+    st: &Stages<'_>,
+    cx: &StepCx<'_>,
+    req: &RequestStep,
+    rendered: &RenderedRequest<'_>,
+    notes: &mut Vec<String>,
+    tokens: &mut TokenUse,
+) -> Result<HttpResponse, String> {
+    let Some(source) = oauth_source(cx, req) else {
+        return send(st, cx, req, rendered, notes, None).await;
+    };
+    let (timeout, max_body) = (st.config.timeout, st.config.max_body_size);
+    let fetch = |grant| oauth::exchange(st.client, source.config(), grant, timeout, max_body);
+    let token = source.current(&fetch).await.map_err(|e| e.to_string())?;
+    tokens.sent.push(token.clone());
+    let response = send(st, cx, req, rendered, notes, Some(&token)).await?;
+    if tokens.renewed || !oauth::rejects_token(response.status, &response.headers) {
+        return Ok(response);
+    }
+    tokens.renewed = true;
+    let token = source
+        .after_rejection(&token, &fetch)
+        .await
+        .map_err(|e| format!("{e} (renewing the token the API rejected with 401 invalid_token)"))?;
+    tokens.sent.push(token.clone());
+    notes.push(
+        "oauth2: the API rejected the token (401 invalid_token); renewed it and resent the request once"
+            .into(),
+    );
+    send(st, cx, req, rendered, notes, Some(&token)).await
+}
+
+/// The send stage: the rendered request, its credential (or the given
+/// OAuth2 bearer token), one attempt.
 async fn send(
     st: &Stages<'_>,
     cx: &StepCx<'_>,
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
     notes: &mut Vec<String>,
+    bearer: Option<&str>,
 ) -> Result<HttpResponse, String> {
     if let Some(limiter) = &st.config.rate_limit {
         limiter.acquire().await;
@@ -133,6 +188,15 @@ async fn send(
     }
     if let Some((name, value)) = credential(cx, req) {
         builder = builder.header(name.clone(), value.clone());
+    }
+    if let Some(token) = bearer {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| {
+                "oauth2: the token endpoint issued a token that is not a valid header value"
+                    .to_string()
+            })?;
+        value.set_sensitive(true);
+        builder = builder.header(reqwest::header::AUTHORIZATION, value);
     }
     if let Some((bytes, content_type)) = rendered.body.clone() {
         builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
@@ -191,6 +255,14 @@ fn credential<'c>(
         .and_then(|c| cx.ctx.credentials.get(c))
 }
 
+/// The run's token source of the step's credential, if it is `oauth2`.
+fn oauth_source<'c>(cx: &StepCx<'c>, req: &RequestStep) -> Option<&'c oauth::TokenSource> {
+    req.credential
+        .as_ref()
+        .and_then(|c| cx.ctx.oauth.get(c))
+        .map(|s| &**s)
+}
+
 /// The headers sent, redacted, for the record (only kept in full records;
 /// the credential is never shown).
 fn sent_headers(
@@ -211,6 +283,9 @@ fn sent_headers(
         .collect();
     if let Some((name, _)) = credential(cx, req) {
         out.push((name.to_string(), REDACTED.to_string()));
+    }
+    if oauth_source(cx, req).is_some() {
+        out.push(("authorization".to_string(), REDACTED.to_string()));
     }
     out
 }
