@@ -156,8 +156,10 @@ impl Ctx {
             .await
     }
 
+    /// The next webhook event, if one comes within 5 s (generous: a loaded
+    /// 2-core CI machine once took longer than 2 s to deliver one).
     async fn event(&mut self) -> Option<Value> {
-        tokio::time::timeout(Duration::from_secs(2), self.events.recv())
+        tokio::time::timeout(Duration::from_secs(5), self.events.recv())
             .await
             .ok()
             .flatten()
