@@ -20,6 +20,7 @@ pub(super) fn curl(
     rendered: &RenderedRequest<'_>,
     credential: Option<(&str, &Credential)>,
     redactor: &Redactor,
+    insecure: bool,
 ) -> String {
     let (url, secret_query) = split_query(&rendered.url, redactor);
     let mut words = vec![
@@ -29,6 +30,10 @@ pub(super) fn curl(
         method.to_string(),
         redactor.shell_word(&url),
     ];
+    if insecure {
+        // The run did not verify the server's certificate either.
+        words.insert(2, "-k".into());
+    }
     for pair in secret_query {
         words.push("--url-query".into());
         words.push(redactor.shell_word(&pair));
@@ -177,6 +182,7 @@ mod tests {
             &r,
             Some(("owner", &cred)),
             &redactor(),
+            false,
         );
         assert!(!line.contains("hunter2"), "{line}");
         assert!(!line.contains("alice:pw"), "{line}");
@@ -194,6 +200,8 @@ mod tests {
         assert!(line.contains(r#"-H "x-api-key: ${X_API_KEY}""#), "{line}");
         assert!(line.contains(r"'\''s"), "single quotes escaped: {line}");
         assert!(line.starts_with("curl -i -X POST 'http://"), "{line}");
+        let insecure = curl(&reqwest::Method::GET, &r, None, &redactor(), true);
+        assert!(insecure.starts_with("curl -i -k -X GET "), "{insecure}");
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub(super) async fn run(
             let redactor = state.redactor(cx.ctx);
             cx.fail(redactor.redact(&message).into_owned());
             let mut record = record::request(&req.method, redactor, true, &sent, &rendered);
-            reproduction(cx, req, &rendered, redactor, &mut record);
+            reproduction(st, cx, req, &rendered, redactor, &mut record);
             cx.result.request = Some(record);
             return;
         }
@@ -71,7 +71,7 @@ pub(super) async fn run(
     let full = failed || st.config.record == Record::Everything;
     let mut record = record::request(&req.method, redactor, full, &sent, &rendered);
     if failed {
-        reproduction(cx, req, &rendered, redactor, &mut record);
+        reproduction(st, cx, req, &rendered, redactor, &mut record);
     }
     cx.result.request = Some(record);
     cx.result.response = Some(record::response(&response, redactor, full));
@@ -232,6 +232,7 @@ fn via_proxy(st: &Stages<'_>, url: &str, text: String) -> String {
 /// What a failed step's record adds to reproduce it: the credential's
 /// name and a curl command.
 fn reproduction(
+    st: &Stages<'_>,
     cx: &StepCx<'_>,
     req: &RequestStep,
     rendered: &RenderedRequest<'_>,
@@ -243,7 +244,13 @@ fn reproduction(
         .as_deref()
         .and_then(|name| Some((name, cx.suite.credential(name)?)));
     record.credential = req.credential.clone();
-    record.curl = Some(reproduce::curl(&req.method, rendered, credential, redactor));
+    record.curl = Some(reproduce::curl(
+        &req.method,
+        rendered,
+        credential,
+        redactor,
+        st.config.network.insecure,
+    ));
 }
 
 fn credential<'c>(
