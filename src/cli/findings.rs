@@ -98,25 +98,11 @@ pub(super) struct Auth<'a> {
     pub header: Option<&'a str>,
 }
 
-/// `Authorization` -> `$AUTHORIZATION`.
-fn variable_of(header: &str) -> String {
-    header
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 fn curl_auth(auth: &Auth<'_>) -> CurlAuth {
     match auth.header {
         Some(name) => CurlAuth::Header {
             name: name.to_string(),
-            var: variable_of(name),
+            var: crate::redact::placeholder(name),
         },
         None => CurlAuth::None,
     }
@@ -236,7 +222,7 @@ mod tests {
 
     #[test]
     fn placeholders_and_slugs() {
-        assert_eq!(variable_of("X-Api-Key"), "X_API_KEY");
+        assert_eq!(crate::redact::placeholder("X-Api-Key"), "X_API_KEY");
         assert_eq!(slug("GET /v1/shares/{id}"), "GET--v1-shares--id");
         let head = head_yaml(&SaveTarget {
             server: Some("mycloud"),

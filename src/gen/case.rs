@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::plan::{AuthMode, Expectation, GeneratedRequest, Phase};
+use crate::redact::{placeholder, shell_quote as sh};
 
 /// Why a request cannot become a case file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -214,24 +215,6 @@ fn is_secret_header(name: &str) -> bool {
         || ["token", "secret", "password", "key", "session"]
             .iter()
             .any(|w| n.contains(w))
-}
-
-/// `X-Api-Key` -> `X_API_KEY`.
-fn placeholder(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Single-quotes a word for a POSIX shell.
-fn sh(word: &str) -> String {
-    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 /// A curl command reproducing `request` against `base_url`; credentials and
