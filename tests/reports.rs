@@ -146,8 +146,12 @@ fn one_run_writes_every_format() {
     );
     assert!(!html.contains("text-overflow:ellipsis"), "titles wrap");
     assert!(
-        !html.contains("<code>header_conformance</code> <span class=\"msg\">no headers documented")
+        html.contains("not applicable: <span class=\"loc\"><code>response_headers_conformance</code> (no headers documented)"),
+        "checks with nothing to check share one line"
     );
+    assert!(!html.contains(
+        "<code>response_headers_conformance</code> <span class=\"msg\">no headers documented"
+    ));
     assert!(
         html.contains("reproduce (secrets are"),
         "reproduction shown"

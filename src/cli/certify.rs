@@ -68,7 +68,7 @@ fn certify(args: CertifyArgs) -> u8 {
         None => None,
     };
     // The whole suite: no filters, no partition.
-    let sel = match select(&SelectArgs {
+    let mut sel = match select(&SelectArgs {
         paths: args.paths.clone(),
         name: Vec::new(),
         name_regex: None,
@@ -83,7 +83,6 @@ fn certify(args: CertifyArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mut sel = sel;
     let generated = sel
         .plan
         .iter()

@@ -2,6 +2,7 @@
 //! kept apart from `commands` so `certify` and `reports` need not import
 //! the dispatcher that imports them.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,25 +156,30 @@ pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
 /// and blame the target for it, so it is refused before any request.
 pub(crate) fn broken_refs_in_plan(plan: &[PlannedCase]) -> Diagnostics {
     let mut out = Diagnostics::default();
-    let mut seen: Vec<String> = Vec::new();
-    let mut suites_done: Vec<*const Suite> = Vec::new();
-    let mut note = |spec: &crate::spec::Spec, step: &crate::suite::Step, case: &str| {
+    // Each operation is walked once per spec, however many steps use it;
+    // only the first step that needs a broken `$ref` is named.
+    let mut walked: HashSet<(*const crate::spec::Spec, usize)> = HashSet::new();
+    let mut suites_done: Vec<&Arc<Suite>> = Vec::new();
+    let mut note = |spec: &Arc<crate::spec::Spec>, step: &crate::suite::Step, who: (&str, &str)| {
         let Some(op) = step.operation_id else {
             return;
         };
+        if !walked.insert((Arc::as_ptr(spec), op.0)) {
+            return;
+        }
         for broken in spec.broken_refs_used_by(op.0) {
-            let key = broken.warning.to_string();
-            if seen.contains(&key) {
+            let w = &broken.warning;
+            if out.0.iter().any(|d| d.file == w.file && d.pos == w.pos) {
                 continue;
             }
-            seen.push(key);
-            let w = &broken.warning;
             out.push(Diagnostic::new(
                 w.file.clone(),
                 w.pos,
                 format!(
-                    "{}; {case} (step `{}` at {}, operation {}) uses this schema, so it cannot be checked: fix the $ref, or leave the case out",
+                    "{}; {} `{}` (step `{}` at {}, operation {}) uses this schema, so it cannot be checked: fix the $ref, or leave the case out",
                     w.message.trim_end_matches("; the schema is not enforced"),
+                    who.0,
+                    who.1,
                     step.name,
                     step.location,
                     step.operation
@@ -183,19 +189,22 @@ pub(crate) fn broken_refs_in_plan(plan: &[PlannedCase]) -> Diagnostics {
     };
     for pc in plan {
         let suite = &pc.suite;
-        if !suites_done.contains(&Arc::as_ptr(suite)) {
-            suites_done.push(Arc::as_ptr(suite));
+        if suite.spec.broken_refs.is_empty() {
+            continue;
+        }
+        if !suites_done.iter().any(|s| Arc::ptr_eq(s, suite)) {
+            suites_done.push(suite);
             for step in suite.setup.iter().chain(&suite.teardown) {
                 note(
                     &suite.spec,
                     step,
-                    &format!("the setup of suite `{}`", suite.name),
+                    ("the setup or teardown of suite", &suite.name),
                 );
             }
         }
         let case = pc.case();
         for step in case.steps.iter().chain(&case.cleanup) {
-            note(&suite.spec, step, &format!("case `{}`", case.name));
+            note(&suite.spec, step, ("case", &case.name));
         }
     }
     out
