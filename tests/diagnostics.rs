@@ -339,3 +339,35 @@ fn yaml_parser_errors_read_as_sentences_about_the_file() {
         .expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn a_header_value_that_renders_a_line_break_fails_its_step_naming_the_header() {
+    let scratch = Scratch::new("crlf");
+    let spec = fixture("pets-api.yaml").display().to_string();
+    let suite = scratch.write(
+        "suite.yaml",
+        &format!(
+            "spec: {spec}\nname: s\nvariables: {{note: fine}}\ncases:\n  - name: a\n    steps:\n      - operation: listPets\n        headers: {{X-Note: \"{{{{ note }}}}\"}}\n"
+        ),
+    );
+    // `check` cannot know the value; the step fails before anything is sent.
+    let out = apiconform(&["check", &suite]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = apiconform(&[
+        "run",
+        &suite,
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--var",
+        "note=line one\r\nInjected: yes",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out) + &stderr(&out);
+    let line = text
+        .lines()
+        .find(|l| l.contains("header `x-note`"))
+        .unwrap_or_else(|| panic!("no line names the header:\n{text}"));
+    insta::assert_snapshot!("rendered_header_line_break", line.trim());
+}

@@ -27,6 +27,10 @@ pub enum RenderRequestError {
     Template(#[from] RenderError),
     #[error("the request body cannot be serialized: {0}")]
     Body(#[from] serde_json::Error),
+    /// A rendered header value HTTP cannot carry (a capture or variable
+    /// brought a line break or control character into it).
+    #[error("{0}")]
+    HeaderValue(String),
 }
 
 /// Why a credential could not be rendered (an input error at start-up).
@@ -85,7 +89,9 @@ pub fn render_request<'a>(
     let url = render_url(base_url, req, scope)?;
     let mut headers = Vec::with_capacity(req.headers.len());
     for (name, vt) in &req.headers {
-        headers.push((name.clone(), vt.render_string(scope)?));
+        let value = vt.render_string(scope)?;
+        check_header_value(name, &value)?;
+        headers.push((name.clone(), value));
     }
     let (json_body, body) = render_body(req.body.as_ref(), scope)?;
     Ok(RenderedRequest {
@@ -94,6 +100,22 @@ pub fn render_request<'a>(
         json_body,
         body,
     })
+}
+
+/// Refuses a rendered header value that cannot be sent, naming the header
+/// (reqwest would only say "failed to parse header value").
+fn check_header_value(name: &HeaderName, value: &str) -> Result<(), RenderRequestError> {
+    if HeaderValue::from_str(value).is_ok() {
+        return Ok(());
+    }
+    let why = crate::diag::header_value_flaw(name.as_str(), value).unwrap_or_else(|| {
+        format!(
+            "header `{name}`: the value holds a control character, which HTTP does not allow in a header value"
+        )
+    });
+    Err(RenderRequestError::HeaderValue(format!(
+        "{why} (after its templates were filled in)"
+    )))
 }
 
 fn render_url(base_url: &str, req: &RequestStep, scope: &dyn Scope) -> Result<String, RenderError> {
@@ -252,5 +274,33 @@ mod tests {
             render_credential(&unset, &globals),
             Err(CredentialError::Template(RenderError::Undefined(_)))
         ));
+    }
+
+    #[test]
+    fn a_rendered_header_value_with_a_line_break_names_the_header() {
+        let spec = spec();
+        let i = spec.operation_index_by_id("getShare").expect("getShare");
+        let mut step = Step::request(&spec, i, "get", &[("shareId", json!("s1"))]).expect("op");
+        let StepKind::Request(req) = &mut step.kind else {
+            panic!("a request step")
+        };
+        let note = crate::suite::template::Template::parse("{{ v }}").expect("t");
+        req.headers
+            .push((HeaderName::from_static("x-note"), ValueTemplate::Text(note)));
+        let scope: HashMap<String, Value> = [("v".to_string(), json!("a\r\nInjected: 1"))].into();
+        let err = render_request("http://127.0.0.1:1/", req, &scope)
+            .err()
+            .expect("refused");
+        assert_eq!(
+            err.to_string(),
+            "header `x-note`: the value holds a line break (CR or LF), which HTTP does not allow in a header value (after its templates were filled in)"
+        );
+        let scope: HashMap<String, Value> = [("v".to_string(), json!("a\u{7}b"))].into();
+        let err = render_request("http://127.0.0.1:1/", req, &scope)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("control character"), "{err}");
+        let scope: HashMap<String, Value> = [("v".to_string(), json!("fine"))].into();
+        assert!(render_request("http://127.0.0.1:1/", req, &scope).is_ok());
     }
 }
