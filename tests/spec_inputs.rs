@@ -336,3 +336,109 @@ fn a_broken_ref_in_a_schema_the_cases_use_stops_the_run_before_any_request() {
     assert!(stderr(&out).contains("warning:"), "{}", stderr(&out));
     assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
+
+/// A few Docker Engine endpoints on 127.0.0.1 under `/v1.41` (the
+/// description's basePath); `broken` answers a create with an `Id` that is
+/// a number and no `Warnings`, which the converted schema forbids.
+struct DockerLike {
+    addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl DockerLike {
+    fn start(broken: bool) -> DockerLike {
+        use axum::Json;
+        use axum::routing::post;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let ping = || async {
+            (
+                [("content-type", "text/plain"), ("api-version", "1.41")],
+                "OK",
+            )
+        };
+        let create = move |Json(body): Json<serde_json::Value>| async move {
+            if body.get("Image").and_then(|i| i.as_str()).is_none() {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(serde_json::json!({"message": "no image"})),
+                );
+            }
+            let answer = if broken {
+                serde_json::json!({"Id": 5})
+            } else {
+                serde_json::json!({"Id": "4fa6e0f0c678", "Warnings": []})
+            };
+            (StatusCode::CREATED, Json(answer))
+        };
+        let version = || async {
+            Json(serde_json::json!({
+                "Version": "20.10.24", "ApiVersion": "1.41", "MinAPIVersion": "1.12",
+                "Os": "linux", "Arch": "amd64",
+                "Components": [{"Name": "Engine", "Version": "20.10.24", "Details": null}]
+            }))
+        };
+        let app = Router::new()
+            .route("/v1.41/_ping", get(ping))
+            .route("/v1.41/containers/create", post(create))
+            .route("/v1.41/version", get(version));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        DockerLike {
+            addr,
+            _runtime: runtime,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/v1.41", self.addr)
+    }
+}
+
+#[test]
+fn a_large_real_swagger2_description_loads_and_runs_a_suite() {
+    // Docker Engine API 1.41 as published (tests/fixtures/real/README.md).
+    let spec = fixture("real/docker-engine-1.41.yaml")
+        .display()
+        .to_string();
+    let out = apiconform(&["check", "--spec", &spec]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains("(Docker Engine API 1.41, Swagger 2.0 read as OpenAPI 3.0): 106 operations"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    let suite = fixture("real/docker-suite.yaml").display().to_string();
+    let out = apiconform(&["check", &suite]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let good = DockerLike::start(false);
+    let out = apiconform(&["run", &suite, "--base-url", &good.url(), "--no-progress"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.lines().any(|l| l == "2 passed, 0 failed"), "{text}");
+
+    // The `in: body` parameter became a request body the schema checks, and
+    // the 201 schema converted from the document is enforced, its errors
+    // pointing into the original file.
+    let broken = DockerLike::start(true);
+    let out = apiconform(&["run", &suite, "--base-url", &broken.url(), "--no-progress"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("1 passed, 1 failed"), "{text}");
+    assert!(
+        text.contains("/paths/~1containers~1create/post/responses/201/schema"),
+        "{text}"
+    );
+    assert!(text.contains("Warnings"), "{text}");
+}
