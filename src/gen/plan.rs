@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{CannotGenerate, Carrier, Generator, Mutation, Rule, mix};
-use crate::spec::{Operation, OperationKind, ParamIn, Spec};
+use crate::spec::{Operation, OperationKind, ParamIn, SchemaId, Spec};
 
 /// A generated phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -644,7 +644,17 @@ fn fill_valid(
                     e.reason
                 ))
             })?;
-        if let Some(v) = values.into_iter().last() {
+        let mut value = values.into_iter().last();
+        if p.location == ParamIn::Path && value.as_ref().is_some_and(|v| text_of(v).is_empty()) {
+            value = non_empty_path_value(g, schema, mix(seed, 7919 * k as u64 + 1));
+            if value.is_none() {
+                return Err(CannotGenerate::new(format!(
+                    "path parameter `{}`: its schema allows only the empty string, which would change the path",
+                    p.name
+                )));
+            }
+        }
+        if let Some(v) = value {
             slot(req, p.location).insert(p.name.clone(), v);
         }
     }
@@ -663,6 +673,16 @@ fn fill_valid(
         }
     }
     Ok(())
+}
+
+/// A schema-valid path parameter that is not empty: an empty segment
+/// (`/volumes/`) would address another route, so the request would test
+/// something else than the operation it names.
+fn non_empty_path_value(g: &Generator<'_>, schema: SchemaId, seed: u64) -> Option<Value> {
+    g.positive(schema, seed, 6, Carrier::Text)
+        .ok()?
+        .into_iter()
+        .find(|v| !text_of(v).is_empty())
 }
 
 /// Headers the HTTP client owns; generating them would break the request.
@@ -1305,6 +1325,27 @@ mod tests {
             },
             ..PlanConfig::default()
         }
+    }
+
+    #[test]
+    fn positive_path_parameters_are_never_empty() {
+        // Docker's `/volumes/{name}`: `name` is a plain string, whose
+        // smallest value "" would send GET /volumes/ (another route).
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real/docker-engine-1.41.yaml");
+        let spec = crate::spec::load(&path).expect("Docker's description loads");
+        let p = plan(&spec, &config(0));
+        let mut seen = 0;
+        for op in &p.operations {
+            for r in op.requests.iter().filter(|r| r.phase == Phase::Positive) {
+                for (name, value) in &r.path {
+                    seen += 1;
+                    assert!(!text_of(value).is_empty(), "{} `{name}` is empty", r.label);
+                }
+            }
+        }
+        assert!(seen > 100, "{seen} path values checked");
+        assert!(!requests(&p, "VolumeInspect", Phase::Positive).is_empty());
     }
 
     #[test]
