@@ -397,11 +397,20 @@ fn mtls_needs_a_client_certificate_and_accepts_cert_and_key() {
     let server = https_server(&p, true);
     let file = suite(&d, BEARER);
     let ca = p.ca.display().to_string();
-    let (out, _) = run(&file, &server.url, &["--cacert", &ca], &[]);
+    let (out, json) = run(&file, &server.url, &["--cacert", &ca], &[]);
     let text = all_output(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("client certificate"), "{text}");
     assert_eq!(server.served(), 0);
+    // The reproduction trusts the same CA.
+    let curl = report(&json)["cases"][0]["steps"][0]["request"]["curl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        curl.starts_with(&format!("curl -i --cacert '{ca}' -X GET")),
+        "{curl}"
+    );
     let (cert, key) = (
         p.client_cert.display().to_string(),
         p.client_key.display().to_string(),
@@ -720,4 +729,16 @@ fn a_proxy_that_is_down_is_named_without_its_password() {
         "{text}"
     );
     assert!(!text.contains("down-pw-123") && !json.contains("down-pw-123"));
+    // The reproduction goes the same way, the proxy's user a placeholder.
+    let curl = report(&json)["cases"][0]["steps"][0]["request"]["curl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        curl.contains(&format!(
+            "--proxy 'http://127.0.0.1:{port}' --proxy-user \"${{PROXY_USER}}:${{PROXY_PASSWORD}}\""
+        )),
+        "{curl}"
+    );
+    assert!(!curl.contains("bob"), "{curl}");
 }

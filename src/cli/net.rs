@@ -66,5 +66,6 @@ pub(crate) fn network(args: &NetArgs) -> Result<Network, String> {
         client_cert,
         insecure: args.insecure,
         proxy,
+        cacert_files: args.cacert.clone(),
     })
 }

@@ -25,6 +25,8 @@ pub struct Network {
     /// `--insecure`: server certificates are not verified.
     pub insecure: bool,
     pub proxy: super::proxy::ProxySettings,
+    /// The `--cacert` files, as given (for reproductions' `curl --cacert`).
+    pub cacert_files: Vec<std::path::PathBuf>,
 }
 
 /// A pooled client and its no-reuse twin (see [`fresh_client`]), for one

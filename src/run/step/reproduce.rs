@@ -4,15 +4,61 @@
 //! rendered request before redaction, so every secret is recognised by the
 //! case's redactor and named after the variable it came from.
 
+use std::path::PathBuf;
+
 use crate::redact::{is_credential_header, placeholder, shell_quote};
+use crate::run::proxy::ProxyUrl;
 use crate::suite::Credential;
 use crate::suite::template::Template;
 use crate::suite::vars::Redactor;
+use crate::tls::ClientCert;
 
 use super::render::RenderedRequest;
 
 /// Longest body written into a reproduction; a longer one is cut and said so.
 const MAX_BODY: usize = 64 * 1024;
+
+/// How the step reached the target, so the command goes the same way:
+/// `--insecure`, `--cacert` files, the client certificate and the proxy.
+#[derive(Default)]
+pub(super) struct Transport<'a> {
+    pub insecure: bool,
+    pub cacerts: &'a [PathBuf],
+    /// The credential's `tls:` certificate, else the run's `--cert`.
+    pub client_cert: Option<&'a ClientCert>,
+    /// The proxy this URL was sent through (its user and password become
+    /// placeholders).
+    pub proxy: Option<&'a ProxyUrl>,
+}
+
+impl Transport<'_> {
+    fn words(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        if self.insecure {
+            // The run did not verify the server's certificate either.
+            words.push("-k".into());
+        }
+        for file in self.cacerts {
+            words.push("--cacert".into());
+            words.push(shell_quote(&file.display().to_string()));
+        }
+        if let Some(cert) = self.client_cert {
+            words.push("--cert".into());
+            words.push(shell_quote(&cert.cert.display().to_string()));
+            words.push("--key".into());
+            words.push(shell_quote(&cert.key.display().to_string()));
+        }
+        if let Some(proxy) = self.proxy {
+            words.push("--proxy".into());
+            words.push(shell_quote(&proxy.shown()));
+            if !proxy.url.username().is_empty() || proxy.url.password().is_some() {
+                words.push("--proxy-user".into());
+                words.push("\"${PROXY_USER}:${PROXY_PASSWORD}\"".into());
+            }
+        }
+        words
+    }
+}
 
 /// The curl command for a rendered request and its credential (by name).
 pub(super) fn curl(
@@ -20,20 +66,12 @@ pub(super) fn curl(
     rendered: &RenderedRequest<'_>,
     credential: Option<(&str, &Credential)>,
     redactor: &Redactor,
-    insecure: bool,
+    transport: &Transport<'_>,
 ) -> String {
     let (url, secret_query) = split_query(&rendered.url, redactor);
-    let mut words = vec![
-        "curl".to_string(),
-        "-i".into(),
-        "-X".into(),
-        method.to_string(),
-        redactor.shell_word(&url),
-    ];
-    if insecure {
-        // The run did not verify the server's certificate either.
-        words.insert(2, "-k".into());
-    }
+    let mut words = vec!["curl".to_string(), "-i".into()];
+    words.extend(transport.words());
+    words.extend(["-X".into(), method.to_string(), redactor.shell_word(&url)]);
     for pair in secret_query {
         words.push("--url-query".into());
         words.push(redactor.shell_word(&pair));
@@ -182,7 +220,7 @@ mod tests {
             &r,
             Some(("owner", &cred)),
             &redactor(),
-            false,
+            &Transport::default(),
         );
         assert!(!line.contains("hunter2"), "{line}");
         assert!(!line.contains("alice:pw"), "{line}");
@@ -200,8 +238,25 @@ mod tests {
         assert!(line.contains(r#"-H "x-api-key: ${X_API_KEY}""#), "{line}");
         assert!(line.contains(r"'\''s"), "single quotes escaped: {line}");
         assert!(line.starts_with("curl -i -X POST 'http://"), "{line}");
-        let insecure = curl(&reqwest::Method::GET, &r, None, &redactor(), true);
-        assert!(insecure.starts_with("curl -i -k -X GET "), "{insecure}");
+        let proxy = ProxyUrl {
+            url: url::Url::parse("http://puser:ppass@127.0.0.1:3128").expect("url"),
+            source_name: "--proxy".into(),
+        };
+        let cacerts = [PathBuf::from("/etc/ca dir/ca.pem")];
+        let transport = Transport {
+            insecure: true,
+            cacerts: &cacerts,
+            client_cert: None,
+            proxy: Some(&proxy),
+        };
+        let line = curl(&reqwest::Method::GET, &r, None, &redactor(), &transport);
+        assert!(
+            line.starts_with(
+                r#"curl -i -k --cacert '/etc/ca dir/ca.pem' --proxy 'http://127.0.0.1:3128' --proxy-user "${PROXY_USER}:${PROXY_PASSWORD}" -X GET "#
+            ),
+            "{line}"
+        );
+        assert!(!line.contains("ppass") && !line.contains("puser"), "{line}");
     }
 
     #[test]

@@ -244,12 +244,27 @@ fn reproduction(
         .as_deref()
         .and_then(|name| Some((name, cx.suite.credential(name)?)));
     record.credential = req.credential.clone();
+    let network = &st.config.network;
+    let own_cert = req
+        .credential
+        .as_deref()
+        .and_then(|name| cx.suite.client_certs.iter().find(|(n, _)| n == name))
+        .map(|(_, cert)| cert);
+    let proxy = url::Url::parse(&rendered.url)
+        .ok()
+        .and_then(|url| network.proxy.route(&url).cloned());
+    let transport = reproduce::Transport {
+        insecure: network.insecure,
+        cacerts: &network.cacert_files,
+        client_cert: own_cert.or(network.client_cert.as_ref()),
+        proxy: proxy.as_ref(),
+    };
     record.curl = Some(reproduce::curl(
         &req.method,
         rendered,
         credential,
         redactor,
-        st.config.network.insecure,
+        &transport,
     ));
 }
 
