@@ -41,6 +41,7 @@ mod tests {
             role: ChainRole::Create,
             operation: "createPet".into(),
             status: 201,
+            body: None,
         }];
         let mut g = phase(Phase::Stateful);
         g.role = Some(ChainRole::Read);

@@ -13,6 +13,7 @@ mod schema;
 mod status;
 mod unsupported_method;
 mod use_after_free;
+mod stored_values;
 
 pub use schema::validate as validate_schema;
 
@@ -64,6 +65,8 @@ pub struct Prior {
     /// Operation label.
     pub operation: String,
     pub status: u16,
+    /// The JSON body it sent, if any (what a later read should give back).
+    pub body: Option<Value>,
 }
 
 impl Generated<'_> {
@@ -263,6 +266,13 @@ pub static REGISTRY: &[CheckDef] = &[
         description: "a webhook delivery's body validates against the schema the spec documents for that webhook",
         run: schema::webhook_schema_conformance,
         generated_only: false,
+    },
+    CheckDef {
+        name: "stored_values",
+        subject: Subject::Response,
+        description: "a resource read back after a generated create or update has the values it sent (properties both schemas declare)",
+        run: stored_values::stored_values,
+        generated_only: true,
     },
 ];
 

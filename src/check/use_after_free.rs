@@ -41,11 +41,13 @@ mod tests {
                 role: ChainRole::Create,
                 operation: "createPet".into(),
                 status: 201,
+                body: None,
             },
             Prior {
                 role: ChainRole::Delete,
                 operation: "deletePet".into(),
                 status: 204,
+                body: None,
             },
         ];
         let mut g = phase(Phase::Stateful);
@@ -63,6 +65,7 @@ mod tests {
             role: ChainRole::Delete,
             operation: "deletePet".into(),
             status: 500,
+            body: None,
         }];
         g.history = &failed_delete;
         assert!(matches!(

@@ -87,6 +87,11 @@ pub enum ChainRole {
     Update,
     Delete,
     ReadAfterDelete,
+    /// A read after a successful update (its stored values are compared).
+    ReadAfterUpdate,
+    /// An undocumented method on the resource the chain created (safe:
+    /// nothing else can be touched), expecting 405.
+    UndocumentedMethod,
 }
 
 /// One request to send.
@@ -1100,15 +1105,31 @@ fn chains(g: &Generator<'_>, spec: &Spec, admitted: &[usize], config: &PlanConfi
                 .copied()
                 .find(|&i| spec.operations[i].method == m)
         };
-        let mut push = |role: ChainRole, index: usize, expect: Expectation| {
+        // `method`: an undocumented method sent to the item path instead
+        // of the operation's own (the methods phase, on what was created).
+        let mut push = |role: ChainRole, index: usize, expect: Expectation, method: Option<&str>| {
             let target = &spec.operations[index];
-            let mut req = skeleton(spec, index, Phase::Stateful, expect);
+            let phase = if method.is_some() {
+                Phase::Methods
+            } else {
+                Phase::Stateful
+            };
+            let mut req = skeleton(spec, index, phase, expect);
             if fill_valid(g, target, &mut req, seed, 1).is_err() {
                 return;
             }
             req.destructive = false; // It acts on what the chain created.
             for pin in &config.pins {
                 pin.apply(target, &mut req);
+            }
+            if let Some(m) = method {
+                // Only the path is kept: the method is not an operation.
+                req.method = m.to_string();
+                req.query.clear();
+                req.headers.clear();
+                req.cookies.clear();
+                req.body = None;
+                req.content_type = None;
             }
             let mut bind = Vec::new();
             for p in target
@@ -1133,18 +1154,24 @@ fn chains(g: &Generator<'_>, spec: &Spec, admitted: &[usize], config: &PlanConfi
             });
         };
         if let Some(i) = find("GET") {
-            push(ChainRole::Read, i, Expectation::Available);
+            push(ChainRole::Read, i, Expectation::Available, None);
         }
-        for m in ["PUT", "PATCH"] {
-            if let Some(i) = find(m) {
-                push(ChainRole::Update, i, Expectation::Accepted);
-                break;
+        if let Some(i) = ["PUT", "PATCH"].iter().find_map(|m| find(m)) {
+            push(ChainRole::Update, i, Expectation::Accepted, None);
+            if let Some(r) = find("GET") {
+                push(ChainRole::ReadAfterUpdate, r, Expectation::Available, None);
+            }
+        }
+        if config.phases.contains(&Phase::Methods) {
+            for (method, index, allow) in undocumented_on_created(spec, &targets) {
+                let expect = Expectation::MethodNotAllowed { allow };
+                push(ChainRole::UndocumentedMethod, index, expect, Some(method));
             }
         }
         if let Some(i) = find("DELETE") {
-            push(ChainRole::Delete, i, Expectation::Accepted);
+            push(ChainRole::Delete, i, Expectation::Accepted, None);
             if let Some(r) = find("GET") {
-                push(ChainRole::ReadAfterDelete, r, Expectation::Gone);
+                push(ChainRole::ReadAfterDelete, r, Expectation::Gone, None);
             }
         }
         if steps.len() > 1 {
@@ -1152,6 +1179,36 @@ fn chains(g: &Generator<'_>, spec: &Spec, admitted: &[usize], config: &PlanConfi
         }
     }
     out
+}
+
+/// The methods the methods phase leaves out by default (PUT, PATCH, DELETE:
+/// destructive on a resource the run did not make) that the item path of a
+/// chain does not document, each with the operation whose path parameters
+/// it takes and the documented methods. On the resource the chain created
+/// they are safe; DELETE goes last, as it may remove it.
+fn undocumented_on_created(
+    spec: &Spec,
+    targets: &[usize],
+) -> Vec<(&'static str, usize, Vec<String>)> {
+    let Some(&index) = targets
+        .iter()
+        .find(|&&i| spec.operations[i].method == "GET")
+        .or_else(|| targets.first())
+    else {
+        return Vec::new();
+    };
+    let path = &spec.operations[index].path;
+    let documented: Vec<String> = spec
+        .operations
+        .iter()
+        .filter(|o| o.kind == OperationKind::Path && &o.path == path)
+        .map(|o| o.method.clone())
+        .collect();
+    ["PUT", "PATCH", "DELETE"]
+        .into_iter()
+        .filter(|m| !documented.iter().any(|d| d == m))
+        .map(|m| (m, index, documented.clone()))
+        .collect()
 }
 
 /// `(target operation, [(parameter, source)])` from the 2xx responses' links.

@@ -214,6 +214,8 @@ fn role_name(role: ChainRole) -> &'static str {
         ChainRole::Update => "update",
         ChainRole::Delete => "delete",
         ChainRole::ReadAfterDelete => "read after delete",
+        ChainRole::ReadAfterUpdate => "read after update",
+        ChainRole::UndocumentedMethod => "undocumented method",
     }
 }
 
@@ -245,7 +247,10 @@ fn chain_case(spec: &Spec, chain: &Chain, n: usize, opts: &Options) -> Option<Ca
         if i == 0 {
             meta.binds = binds.clone();
         }
-        let name = format!("stateful #{}: {}", i + 1, role_name(s.role));
+        let mut name = format!("stateful #{}: {}", i + 1, role_name(s.role));
+        if s.role == ChainRole::UndocumentedMethod {
+            name = format!("{name} {}", s.request.method);
+        }
         let mut st = step(spec, &s.request, &name, opts, meta)?;
         bind_path(&mut st, &bound);
         if s.role == ChainRole::Delete {

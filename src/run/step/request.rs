@@ -336,7 +336,8 @@ fn observe(
             generated: Some(&context),
         };
         observe::automatic_checks(st, cx, &exchange, Subject::Response);
-        after_generated(cx, g, response, json, state);
+        let sent = rendered.json_body.as_deref();
+        after_generated(cx, g, sent, response, json, state);
         return;
     }
     let exchange = Exchange {
@@ -381,6 +382,7 @@ fn generated_expects_success(g: &GeneratedStep) -> bool {
 fn after_generated(
     cx: &StepCx<'_>,
     g: &GeneratedStep,
+    sent: Option<&Value>,
     response: &HttpResponse,
     json: Option<&Result<Value, String>>,
     state: &mut CaseState,
@@ -403,6 +405,7 @@ fn after_generated(
             role,
             operation: cx.step.operation.clone(),
             status: response.status,
+            body: sent.cloned(),
         });
     }
 }
