@@ -6,10 +6,11 @@
 //! may legitimately change is not compared: readOnly and writeOnly
 //! properties, properties whose response schema declares a default,
 //! secret-like names (stored hashed), URIs (normalised), values of another
-//! type than the response declares, and date-times without a zone. Values
-//! compare by meaning: date-times as instants (to the second), numbers
-//! numerically, identifiers and e-mail addresses without case, strings
-//! without surrounding blanks, lists of plain values as sets.
+//! type than the response declares. Values compare by meaning: date-times
+//! as instants (to the second; one sent without a zone within the widest
+//! zone offset), numbers numerically, identifiers and e-mail addresses
+//! without case, strings without surrounding blanks, lists of plain values
+//! as sets.
 
 use std::borrow::Cow;
 
@@ -212,13 +213,14 @@ impl Comparison<'_, '_> {
             Some(true) => self.compared += 1,
             Some(false) => {
                 self.compared += 1;
+                let path = pointer_to_path(at);
                 let mut f = Finding::new(format!(
-                    "{} sent {} but the resource reads back {}",
+                    "{} sent {} but the resource reads back {} at {path}",
                     self.writer,
                     short(sent),
                     short(back)
                 ));
-                f.json_path = Some(pointer_to_path(at));
+                f.json_path = Some(path);
                 self.findings.push(f);
             }
         }
@@ -280,10 +282,7 @@ fn type_allows(schema: &Value, v: &Value) -> bool {
 
 fn strings(format: &str, a: &str, b: &str) -> Option<bool> {
     match format {
-        "date-time" => {
-            let (x, y) = (instant(a)?, instant(b));
-            Some(y.is_some_and(|y| (x - y).num_milliseconds().abs() < 1000))
-        }
+        "date-time" => date_times(a, b),
         "uuid" | "guid" | "email" | "idn-email" | "hostname" | "idn-hostname" => {
             Some(a.trim().eq_ignore_ascii_case(b.trim()))
         }
@@ -292,8 +291,24 @@ fn strings(format: &str, a: &str, b: &str) -> Option<bool> {
     }
 }
 
-/// An RFC 3339 date-time with a zone; none for the naive form, whose zone
-/// only prose can say.
+/// Date-times as instants, equal to the second. A naive one sent (no
+/// zone: only prose can say which zone it is in) is the same instant in
+/// some zone, so it differs only when no zone offset (at most 14 hours)
+/// bridges the gap.
+fn date_times(a: &str, b: &str) -> Option<bool> {
+    let back = instant(b)?;
+    if let Some(sent) = instant(a) {
+        return Some((sent - back).num_milliseconds().abs() < 1000);
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(a.trim(), "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    let gap = (naive.and_utc() - back.to_utc()).num_seconds().abs();
+    Some(gap <= MAX_OFFSET_SECONDS + 1)
+}
+
+/// The widest UTC offset in use (UTC+14:00).
+const MAX_OFFSET_SECONDS: i64 = 14 * 3600;
+
+/// An RFC 3339 date-time with a zone.
 fn instant(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     chrono::DateTime::parse_from_rfc3339(s.trim()).ok()
 }
@@ -513,22 +528,34 @@ mod tests {
     fn nothing_comparable_skips() {
         let spec = bundled("enablenow-sharing-v1.yaml");
         let back = share("2026-04-30T12:00:00Z", json!([A]));
-        // A naive date-time: only prose says which zone it is in.
-        let naive = [prior(
-            ChainRole::Update,
-            "updateShare",
-            204,
-            json!({"expirationDateUtc": "2031-01-01T00:00:00"}),
-        )];
+        // A naive date-time sent is some zone's wall clock: within 14
+        // hours it may be the same instant, beyond that it is not.
+        let naive = |at: &str| {
+            [prior(
+                ChainRole::Update,
+                "updateShare",
+                204,
+                json!({ "expirationDateUtc": at }),
+            )]
+        };
         let skip = |o: Outcome| matches!(o, Outcome::Skip(_));
-        assert!(skip(read(
-            &spec,
-            "getShare",
-            ChainRole::ReadAfterUpdate,
-            &naive,
-            200,
-            back.clone()
-        )));
+        let after = |h: &[Prior]| {
+            read(
+                &spec,
+                "getShare",
+                ChainRole::ReadAfterUpdate,
+                h,
+                200,
+                back.clone(),
+            )
+        };
+        assert_eq!(after(&naive("2026-04-30T23:59:00")), Outcome::Pass);
+        assert!(matches!(
+            after(&naive("2026-05-01T03:00:00")),
+            Outcome::Fail(_)
+        ));
+        // Not a date-time at all: nothing to compare.
+        assert!(skip(after(&naive("soon"))));
         let failed = [prior(
             ChainRole::Update,
             "updateShare",

@@ -1085,100 +1085,129 @@ fn chains(g: &Generator<'_>, spec: &Spec, admitted: &[usize], config: &PlanConfi
         if targets.is_empty() {
             continue;
         }
-        let seed = mix(config.seed, 50_000 + create as u64);
-        let mut create_req = skeleton(spec, create, Phase::Stateful, Expectation::Accepted);
-        if fill_valid(g, op, &mut create_req, seed, 0).is_err() {
-            continue;
-        }
-        create_req.destructive = false;
-        for pin in &config.pins {
-            pin.apply(op, &mut create_req);
-        }
-        let mut steps = vec![ChainStep {
-            role: ChainRole::Create,
-            request: create_req,
-            bind: Vec::new(),
-        }];
-        let find = |m: &str| {
-            targets
-                .iter()
-                .copied()
-                .find(|&i| spec.operations[i].method == m)
-        };
-        // `method`: an undocumented method sent to the item path instead
-        // of the operation's own (the methods phase, on what was created).
-        let mut push = |role: ChainRole, index: usize, expect: Expectation, method: Option<&str>| {
-            let target = &spec.operations[index];
-            let phase = if method.is_some() {
-                Phase::Methods
-            } else {
-                Phase::Stateful
+        // Two chains: the create's smallest body (required members only)
+        // and its largest (every optional member), so what a read gives
+        // back is compared for every property the create can send.
+        for draw in 0..config.max_examples.min(2) {
+            let Some(chain) = chain(g, spec, config, create, &targets, &links, draw) else {
+                continue;
             };
-            let mut req = skeleton(spec, index, phase, expect);
-            if fill_valid(g, target, &mut req, seed, 1).is_err() {
-                return;
-            }
-            req.destructive = false; // It acts on what the chain created.
-            for pin in &config.pins {
-                pin.apply(target, &mut req);
-            }
-            if let Some(m) = method {
-                // Only the path is kept: the method is not an operation.
-                req.method = m.to_string();
-                req.query.clear();
-                req.headers.clear();
-                req.cookies.clear();
-                req.body = None;
-                req.content_type = None;
-            }
-            let mut bind = Vec::new();
-            for p in target
-                .parameters
+            let duplicate = out
                 .iter()
-                .filter(|p| p.location == ParamIn::Path)
-            {
-                let sources = match links.iter().find(|(i, _)| *i == index) {
-                    Some((_, params)) => params
-                        .iter()
-                        .filter(|(n, _)| n == &p.name)
-                        .map(|(_, s)| s.clone())
-                        .collect(),
-                    None => capture_sources(g, spec, op, &p.name),
-                };
-                bind.push((p.name.clone(), sources));
+                .any(|c: &Chain| c.steps[0].request == chain.steps[0].request);
+            if !duplicate {
+                out.push(Chain { origin, ..chain });
             }
-            steps.push(ChainStep {
-                role,
-                request: req,
-                bind,
-            });
-        };
-        if let Some(i) = find("GET") {
-            push(ChainRole::Read, i, Expectation::Available, None);
-        }
-        if let Some(i) = ["PUT", "PATCH"].iter().find_map(|m| find(m)) {
-            push(ChainRole::Update, i, Expectation::Accepted, None);
-            if let Some(r) = find("GET") {
-                push(ChainRole::ReadAfterUpdate, r, Expectation::Available, None);
-            }
-        }
-        if config.phases.contains(&Phase::Methods) {
-            for (method, index, allow) in undocumented_on_created(spec, &targets) {
-                let expect = Expectation::MethodNotAllowed { allow };
-                push(ChainRole::UndocumentedMethod, index, expect, Some(method));
-            }
-        }
-        if let Some(i) = find("DELETE") {
-            push(ChainRole::Delete, i, Expectation::Accepted, None);
-            if let Some(r) = find("GET") {
-                push(ChainRole::ReadAfterDelete, r, Expectation::Gone, None);
-            }
-        }
-        if steps.len() > 1 {
-            out.push(Chain { origin, steps });
         }
     }
     out
+}
+
+/// The chain on `create`'s resource with positive draw `draw` for the
+/// create (`draw + 1` for the steps after it).
+fn chain(
+    g: &Generator<'_>,
+    spec: &Spec,
+    config: &PlanConfig,
+    create: usize,
+    targets: &[usize],
+    links: &[(usize, Vec<(String, CaptureSource)>)],
+    draw: usize,
+) -> Option<Chain> {
+    let op = &spec.operations[create];
+    let seed = mix(config.seed, 50_000 + create as u64);
+    let mut create_req = skeleton(spec, create, Phase::Stateful, Expectation::Accepted);
+    if fill_valid(g, op, &mut create_req, seed, draw).is_err() {
+        return None;
+    }
+    create_req.destructive = false;
+    for pin in &config.pins {
+        pin.apply(op, &mut create_req);
+    }
+    let mut steps = vec![ChainStep {
+        role: ChainRole::Create,
+        request: create_req,
+        bind: Vec::new(),
+    }];
+    let find = |m: &str| {
+        targets
+            .iter()
+            .copied()
+            .find(|&i| spec.operations[i].method == m)
+    };
+    // `method`: an undocumented method sent to the item path instead
+    // of the operation's own (the methods phase, on what was created).
+    let mut push = |role: ChainRole, index: usize, expect: Expectation, method: Option<&str>| {
+        let target = &spec.operations[index];
+        let phase = if method.is_some() {
+            Phase::Methods
+        } else {
+            Phase::Stateful
+        };
+        let mut req = skeleton(spec, index, phase, expect);
+        if fill_valid(g, target, &mut req, seed, draw + 1).is_err() {
+            return;
+        }
+        req.destructive = false; // It acts on what the chain created.
+        for pin in &config.pins {
+            pin.apply(target, &mut req);
+        }
+        if let Some(m) = method {
+            // Only the path is kept: the method is not an operation.
+            req.method = m.to_string();
+            req.query.clear();
+            req.headers.clear();
+            req.cookies.clear();
+            req.body = None;
+            req.content_type = None;
+        }
+        let mut bind = Vec::new();
+        for p in target
+            .parameters
+            .iter()
+            .filter(|p| p.location == ParamIn::Path)
+        {
+            let sources = match links.iter().find(|(i, _)| *i == index) {
+                Some((_, params)) => params
+                    .iter()
+                    .filter(|(n, _)| n == &p.name)
+                    .map(|(_, s)| s.clone())
+                    .collect(),
+                None => capture_sources(g, spec, op, &p.name),
+            };
+            bind.push((p.name.clone(), sources));
+        }
+        steps.push(ChainStep {
+            role,
+            request: req,
+            bind,
+        });
+    };
+    if let Some(i) = find("GET") {
+        push(ChainRole::Read, i, Expectation::Available, None);
+    }
+    if let Some(i) = ["PUT", "PATCH"].iter().find_map(|m| find(m)) {
+        push(ChainRole::Update, i, Expectation::Accepted, None);
+        if let Some(r) = find("GET") {
+            push(ChainRole::ReadAfterUpdate, r, Expectation::Available, None);
+        }
+    }
+    if config.phases.contains(&Phase::Methods) {
+        for (method, index, allow) in undocumented_on_created(spec, &targets) {
+            let expect = Expectation::MethodNotAllowed { allow };
+            push(ChainRole::UndocumentedMethod, index, expect, Some(method));
+        }
+    }
+    if let Some(i) = find("DELETE") {
+        push(ChainRole::Delete, i, Expectation::Accepted, None);
+        if let Some(r) = find("GET") {
+            push(ChainRole::ReadAfterDelete, r, Expectation::Gone, None);
+        }
+    }
+    (steps.len() > 1).then_some(Chain {
+        origin: "inferred",
+        steps,
+    })
 }
 
 /// The methods the methods phase leaves out by default (PUT, PATCH, DELETE:
