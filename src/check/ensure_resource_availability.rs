@@ -42,6 +42,7 @@ mod tests {
             operation: "createPet".into(),
             status: 201,
             body: None,
+            ids: Vec::new(),
         }];
         let mut g = phase(Phase::Stateful);
         g.role = Some(ChainRole::Read);

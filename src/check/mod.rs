@@ -14,6 +14,7 @@ mod status;
 mod unsupported_method;
 mod use_after_free;
 mod stored_values;
+mod resource_isolation;
 
 pub use schema::validate as validate_schema;
 
@@ -67,6 +68,8 @@ pub struct Prior {
     pub status: u16,
     /// The JSON body it sent, if any (what a later read should give back).
     pub body: Option<Value>,
+    /// The values its response gave to later steps (a create's ids).
+    pub ids: Vec<Value>,
 }
 
 impl Generated<'_> {
@@ -272,6 +275,13 @@ pub static REGISTRY: &[CheckDef] = &[
         subject: Subject::Response,
         description: "a resource read back after a generated create or update has the values it sent (properties both schemas declare)",
         run: stored_values::stored_values,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "resource_isolation",
+        subject: Subject::Response,
+        description: "what a generated create made is not readable (401, 403 or 404) nor listed by the run's second identity (other_credential)",
+        run: resource_isolation::resource_isolation,
         generated_only: true,
     },
 ];

@@ -383,6 +383,7 @@ mod tests {
             operation: operation.into(),
             status,
             body: Some(body),
+            ids: Vec::new(),
         }
     }
 

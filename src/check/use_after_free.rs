@@ -42,12 +42,14 @@ mod tests {
                 operation: "createPet".into(),
                 status: 201,
                 body: None,
+                ids: Vec::new(),
             },
             Prior {
                 role: ChainRole::Delete,
                 operation: "deletePet".into(),
                 status: 204,
                 body: None,
+                ids: Vec::new(),
             },
         ];
         let mut g = phase(Phase::Stateful);
@@ -66,6 +68,7 @@ mod tests {
             operation: "deletePet".into(),
             status: 500,
             body: None,
+            ids: Vec::new(),
         }];
         g.history = &failed_delete;
         assert!(matches!(

@@ -84,6 +84,7 @@ fn expected_status(expect: &Expectation) -> (Value, BTreeMap<String, Value>) {
             Value::from(405)
         }
         Expectation::Gone => serde_json::json!([404, 410]),
+        Expectation::Hidden => serde_json::json!([401, 403, 404]),
     };
     (status, headers)
 }
@@ -112,6 +113,8 @@ pub fn to_case_yaml(
     let credential = match request.auth {
         AuthMode::Default => options.credential.map(str::to_string),
         AuthMode::Missing => Some("none".into()),
+        // The second identity: `other` in a fuzz run (name it so in a suite).
+        AuthMode::Other => Some("other".into()),
         AuthMode::Invalid => {
             headers.insert(
                 "Authorization".into(),
@@ -247,6 +250,7 @@ pub fn to_curl(request: &GeneratedRequest, base_url: &str, auth: &CurlAuth) -> S
             header(format!("\"{name}: ${var}\""))
         }
         (AuthMode::Default, CurlAuth::Basic { .. }) => {}
+        (AuthMode::Other, _) => header("\"Authorization: $OTHER_CREDENTIAL\"".into()),
     }
     for (name, value) in &request.headers {
         if is_secret_header(name) {

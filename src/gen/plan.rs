@@ -57,6 +57,9 @@ pub enum AuthMode {
     Missing,
     /// A credential of the right shape that no server accepts.
     Invalid,
+    /// The run's second identity (`other_credential`), which must not see
+    /// what the first one created.
+    Other,
 }
 
 /// What the phase expects of the response (the checks decide; this is the
@@ -76,6 +79,8 @@ pub enum Expectation {
     Gone,
     /// A read of what this chain created: 2xx.
     Available,
+    /// What the chain created, read by the second identity: 401, 403 or 404.
+    Hidden,
 }
 
 /// The role of a request in a stateful chain.
@@ -92,6 +97,10 @@ pub enum ChainRole {
     /// An undocumented method on the resource the chain created (safe:
     /// nothing else can be touched), expecting 405.
     UndocumentedMethod,
+    /// The created resource read by the second identity.
+    OtherRead,
+    /// The collection listed by the second identity.
+    OtherList,
 }
 
 /// One request to send.
@@ -455,6 +464,8 @@ pub struct PlanConfig {
     pub phases: Vec<Phase>,
     pub filter: Filter,
     pub pins: Vec<Pin>,
+    /// Chains also read and list as a second identity (resource isolation).
+    pub other_identity: bool,
 }
 
 impl Default for PlanConfig {
@@ -465,6 +476,7 @@ impl Default for PlanConfig {
             phases: Phase::ALL.to_vec(),
             filter: Filter::default(),
             pins: Vec::new(),
+            other_identity: false,
         }
     }
 }
@@ -1089,7 +1101,17 @@ fn chains(g: &Generator<'_>, spec: &Spec, admitted: &[usize], config: &PlanConfi
         // and its largest (every optional member), so what a read gives
         // back is compared for every property the create can send.
         for draw in 0..config.max_examples.min(2) {
-            let Some(chain) = chain(g, spec, config, create, &targets, &links, draw) else {
+            let list = admitted.iter().copied().find(|&i| {
+                let o = &spec.operations[i];
+                o.method == "GET" && o.path == op.path
+            });
+            let ops = ChainOps {
+                create,
+                targets: &targets,
+                links: &links,
+                list,
+            };
+            let Some(chain) = chain(g, spec, config, &ops, draw) else {
                 continue;
             };
             let duplicate = out
@@ -1103,17 +1125,25 @@ fn chains(g: &Generator<'_>, spec: &Spec, admitted: &[usize], config: &PlanConfi
     out
 }
 
+/// The operations a chain uses: the create, the item operations its id
+/// feeds, the links that say how, and the list on the create's path.
+struct ChainOps<'a> {
+    create: usize,
+    targets: &'a [usize],
+    links: &'a [(usize, Vec<(String, CaptureSource)>)],
+    list: Option<usize>,
+}
+
 /// The chain on `create`'s resource with positive draw `draw` for the
 /// create (`draw + 1` for the steps after it).
 fn chain(
     g: &Generator<'_>,
     spec: &Spec,
     config: &PlanConfig,
-    create: usize,
-    targets: &[usize],
-    links: &[(usize, Vec<(String, CaptureSource)>)],
+    ops: &ChainOps<'_>,
     draw: usize,
 ) -> Option<Chain> {
+    let (create, targets, links) = (ops.create, ops.targets, ops.links);
     let op = &spec.operations[create];
     let seed = mix(config.seed, 50_000 + create as u64);
     let mut create_req = skeleton(spec, create, Phase::Stateful, Expectation::Accepted);
@@ -1152,6 +1182,9 @@ fn chain(
         for pin in &config.pins {
             pin.apply(target, &mut req);
         }
+        if matches!(role, ChainRole::OtherRead | ChainRole::OtherList) {
+            req.auth = AuthMode::Other;
+        }
         if let Some(m) = method {
             // Only the path is kept: the method is not an operation.
             req.method = m.to_string();
@@ -1185,6 +1218,12 @@ fn chain(
     };
     if let Some(i) = find("GET") {
         push(ChainRole::Read, i, Expectation::Available, None);
+        if config.other_identity {
+            push(ChainRole::OtherRead, i, Expectation::Hidden, None);
+        }
+    }
+    if let Some(l) = ops.list.filter(|_| config.other_identity) {
+        push(ChainRole::OtherList, l, Expectation::Accepted, None);
     }
     if let Some(i) = ["PUT", "PATCH"].iter().find_map(|m| find(m)) {
         push(ChainRole::Update, i, Expectation::Accepted, None);

@@ -62,6 +62,8 @@ pub struct Options {
     /// The header an invalid credential goes in (`Authorization` if unset).
     pub credential_header: Option<HeaderName>,
     pub headers: Vec<ExtraHeader>,
+    /// The suite credential a request with [`AuthMode::Other`] carries.
+    pub other_credential: Option<String>,
 }
 
 /// The cases of a suite's `generate:` section, with the credential its
@@ -111,12 +113,19 @@ pub fn from_config(
             allow_destructive: config.allow_destructive,
         },
         pins,
+        other_identity: config.other_credential.is_some(),
     };
+    if let Some(other) = &config.other_credential
+        && !credentials.iter().any(|(n, _)| n == other)
+    {
+        return Err(format!("unknown other_credential `{other}`"));
+    }
     let plan = crate::generate::plan::plan(spec, &plan_config);
     let options = Options {
         credential: credential.map(str::to_string),
         credential_header,
         headers: Vec::new(),
+        other_credential: config.other_credential.clone(),
     };
     Ok(cases(spec, &plan, &options))
 }
@@ -216,6 +225,8 @@ fn role_name(role: ChainRole) -> &'static str {
         ChainRole::ReadAfterDelete => "read after delete",
         ChainRole::ReadAfterUpdate => "read after update",
         ChainRole::UndocumentedMethod => "undocumented method",
+        ChainRole::OtherRead => "read as the other identity",
+        ChainRole::OtherList => "list as the other identity",
     }
 }
 
@@ -339,6 +350,7 @@ fn step(
     });
     req.credential = match r.auth {
         AuthMode::Default => opts.credential.clone(),
+        AuthMode::Other => opts.other_credential.clone(),
         AuthMode::Missing | AuthMode::Invalid => None,
     };
     req.expect = Expect::default();
@@ -381,7 +393,7 @@ fn headers(r: &GeneratedRequest, opts: &Options) -> Vec<(HeaderName, ValueTempla
                 h.name.clone(),
                 ValueTemplate::Static(Value::String(INVALID_TOKEN.into())),
             )),
-            (true, AuthMode::Missing) => {}
+            (true, AuthMode::Missing | AuthMode::Other) => {}
         }
     }
     if r.auth == AuthMode::Invalid {
@@ -492,6 +504,7 @@ mod tests {
                 value: ValueTemplate::Static(json!("t1")),
                 credential: false,
             }],
+            other_credential: None,
         };
         let cases = cases(&spec, &p, &opts);
         let steps: Vec<&Step> = cases.iter().flat_map(|c| c.steps.iter()).collect();

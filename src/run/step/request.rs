@@ -387,6 +387,7 @@ fn after_generated(
     json: Option<&Result<Value, String>>,
     state: &mut CaseState,
 ) {
+    let mut ids = Vec::new();
     for bind in &g.binds {
         let found = bind
             .sources
@@ -397,6 +398,7 @@ fn after_generated(
         if let Some(value) = found
             && (200..300).contains(&response.status)
         {
+            ids.push(value.clone());
             state.locals.insert(bind.variable.clone(), value);
         }
     }
@@ -406,6 +408,7 @@ fn after_generated(
             operation: cx.step.operation.clone(),
             status: response.status,
             body: sent.cloned(),
+            ids,
         });
     }
 }
