@@ -143,7 +143,10 @@ fn failing_checks(
         Api::EnableNow => (
             "specs/enablenow-sharing-v1.yaml",
             "enablenow-dev-token",
-            &["--other-header", "Authorization: Bearer enablenow-other-token"],
+            &[
+                "--other-header",
+                "Authorization: Bearer enablenow-other-token",
+            ],
         ),
         _ => (
             "specs/mycloud-shares-v1.yaml",

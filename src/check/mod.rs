@@ -9,12 +9,12 @@ mod ignored_auth;
 mod negative_data_rejection;
 mod not_a_server_error;
 mod positive_data_acceptance;
+mod resource_isolation;
 mod schema;
 mod status;
+mod stored_values;
 mod unsupported_method;
 mod use_after_free;
-mod stored_values;
-mod resource_isolation;
 
 pub use schema::validate as validate_schema;
 

@@ -39,7 +39,9 @@ pub fn resource_isolation(x: &Exchange<'_>) -> Outcome {
         .filter(|id| is_unique_id(id))
         .collect();
     if ids.is_empty() {
-        return Outcome::Skip("the created id may be per tenant (not a UUID or long opaque id)".into());
+        return Outcome::Skip(
+            "the created id may be per tenant (not a UUID or long opaque id)".into(),
+        );
     }
     let label = x.operation.label();
     match x.status {
@@ -61,8 +63,10 @@ fn listed(x: &Exchange<'_>, ids: &[&str], label: &str) -> Outcome {
         return Outcome::Skip("no list of items in the body".into());
     };
     let found = items.iter().enumerate().find(|(_, item)| {
-        item.as_object()
-            .is_some_and(|o| o.values().any(|v| v.as_str().is_some_and(|s| ids.contains(&s))))
+        item.as_object().is_some_and(|o| {
+            o.values()
+                .any(|v| v.as_str().is_some_and(|s| ids.contains(&s)))
+        })
     });
     match found {
         None => Outcome::Pass,
@@ -144,8 +148,14 @@ mod tests {
     #[test]
     fn the_second_identity_cannot_read_it() {
         let h = created(ID, 201);
-        assert_eq!(judge(ChainRole::OtherRead, &h, 404, json!({})), Outcome::Pass);
-        assert_eq!(judge(ChainRole::OtherRead, &h, 403, json!({})), Outcome::Pass);
+        assert_eq!(
+            judge(ChainRole::OtherRead, &h, 404, json!({})),
+            Outcome::Pass
+        );
+        assert_eq!(
+            judge(ChainRole::OtherRead, &h, 403, json!({})),
+            Outcome::Pass
+        );
         assert!(matches!(
             judge(ChainRole::OtherRead, &h, 200, json!({"id": ID})),
             Outcome::Fail(_)
@@ -189,7 +199,12 @@ mod tests {
         ));
         // Two arrays: which one holds the items is unclear.
         assert!(matches!(
-            judge(ChainRole::OtherList, &h, 200, json!({"a": [], "b": [{"id": ID}]})),
+            judge(
+                ChainRole::OtherList,
+                &h,
+                200,
+                json!({"a": [], "b": [{"id": ID}]})
+            ),
             Outcome::Skip(_)
         ));
         assert!(is_unique_id("AbCdEfGhIjKlMnOpQr") && !is_unique_id("12345678901234567890"));

@@ -75,12 +75,16 @@ fn compare(
         .find(|o| o.label() == prior.operation)
         .ok_or("the write's operation is not in the spec")?;
     let r = Resolver::new(x.spec);
-    let request = request_schema(&r, x.spec, writer).ok_or("the write documents no JSON body schema")?;
+    let request =
+        request_schema(&r, x.spec, writer).ok_or("the write documents no JSON body schema")?;
     let response = response_schema(&r, x).ok_or("the read documents no JSON response schema")?;
     let (pointer, resource) = resource_schema(&r, &response, sent)
         .ok_or("the read's schema declares none of the properties sent")?;
     let Some(Value::Object(got)) = body.pointer(&pointer) else {
-        return Err(format!("no object at {} in the read", pointer_to_path(&pointer)));
+        return Err(format!(
+            "no object at {} in the read",
+            pointer_to_path(&pointer)
+        ));
     };
     let mut cx = Comparison {
         r: &r,
@@ -236,9 +240,17 @@ fn comparable(schema: &Value) -> bool {
 /// Names a server stores hashed or never returns as sent.
 fn is_secret_like(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["password", "passwd", "secret", "token", "apikey", "api_key", "credential"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "credential",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 /// `Some(equal)` when the two values can be compared under `schema`.
@@ -516,7 +528,14 @@ mod tests {
                              "useCache": cache, "shareId": "s"}, "error": null})
         };
         assert_eq!(
-            read(&spec, "getShare", ChainRole::Read, &created, 200, back(true)),
+            read(
+                &spec,
+                "getShare",
+                ChainRole::Read,
+                &created,
+                200,
+                back(true)
+            ),
             Outcome::Pass
         );
         assert!(matches!(

@@ -225,7 +225,10 @@ fn other_identity(
         .map_err(|e| format!("--other-header {name}: {e}"))?;
     h.secrets.push((variable, value.trim().to_string()));
     h.options.other_credential = Some("other".into());
-    Ok(Some(("other".into(), Credential::Header(name.to_string(), template))))
+    Ok(Some((
+        "other".into(),
+        Credential::Header(name.to_string(), template),
+    )))
 }
 
 /// `-H` headers, sorted into the credential, other credential-like headers

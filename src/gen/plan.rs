@@ -1529,6 +1529,8 @@ mod tests {
                 ChainRole::Create,
                 ChainRole::Read,
                 ChainRole::Update,
+                ChainRole::ReadAfterUpdate,
+                ChainRole::UndocumentedMethod,
                 ChainRole::Delete,
                 ChainRole::ReadAfterDelete
             ]
@@ -1541,7 +1543,7 @@ mod tests {
             "{sources:?}"
         );
         assert_eq!(sources.last(), Some(&CaptureSource::Location));
-        assert_eq!(chain.steps[4].request.expect, Expectation::Gone);
+        assert_eq!(chain.steps[6].request.expect, Expectation::Gone);
         let mycloud = bundled("mycloud-shares-v1.yaml");
         let p = plan(&mycloud, &config(3));
         let sources = &p.chains[0].steps[1].bind[0].1;
@@ -1698,6 +1700,8 @@ paths:
             vec![
                 ChainRole::Create,
                 ChainRole::Read,
+                ChainRole::UndocumentedMethod,
+                ChainRole::UndocumentedMethod,
                 ChainRole::Delete,
                 ChainRole::ReadAfterDelete
             ]
@@ -1710,9 +1714,66 @@ paths:
             )]
         );
         assert_eq!(
-            chain.steps[2].bind,
+            chain.steps[4].bind,
             vec![("uid".to_string(), vec![CaptureSource::Location])]
         );
+    }
+
+    #[test]
+    fn chains_probe_undocumented_methods_and_the_second_identity() {
+        let spec = bundled("mycloud-shares-v1.yaml");
+        let mut c = config(3);
+        c.other_identity = true;
+        let p = plan(&spec, &c);
+        assert_eq!(p.chains.len(), 2, "the smallest and the largest create");
+        assert_ne!(p.chains[0].steps[0].request, p.chains[1].steps[0].request);
+        let chain = &p.chains[0];
+        let roles: Vec<ChainRole> = chain.steps.iter().map(|s| s.role).collect();
+        use ChainRole::*;
+        assert_eq!(
+            roles,
+            vec![
+                Create,
+                Read,
+                OtherRead,
+                UndocumentedMethod,
+                UndocumentedMethod,
+                UndocumentedMethod
+            ]
+        );
+        let other = &chain.steps[2].request;
+        assert_eq!(
+            (other.auth, &other.expect),
+            (AuthMode::Other, &Expectation::Hidden)
+        );
+        let methods: Vec<&str> = chain.steps[3..]
+            .iter()
+            .map(|s| s.request.method.as_str())
+            .collect();
+        assert_eq!(methods, ["PUT", "PATCH", "DELETE"], "DELETE last");
+        for s in &chain.steps[3..] {
+            assert_eq!(s.request.phase, Phase::Methods);
+            assert!(s.request.body.is_none() && !s.request.destructive);
+            assert_eq!(
+                s.request.expect,
+                Expectation::MethodNotAllowed {
+                    allow: vec!["GET".into()]
+                }
+            );
+            assert_eq!(s.bind, chain.steps[1].bind, "the created id");
+        }
+        // EnableNow also lists its collection as the second identity.
+        let enablenow = bundled("enablenow-sharing-v1.yaml");
+        let p = plan(&enablenow, &c);
+        let roles: Vec<ChainRole> = p.chains[0].steps.iter().map(|s| s.role).collect();
+        assert_eq!(&roles[..4], &[Create, Read, OtherRead, OtherList]);
+        assert_eq!(p.chains[0].steps[3].request.label, "listShares");
+        // Neither without a second identity nor without the methods phase.
+        c.other_identity = false;
+        c.phases = vec![Phase::Stateful];
+        let p = plan(&spec, &c);
+        let roles: Vec<ChainRole> = p.chains[0].steps.iter().map(|s| s.role).collect();
+        assert_eq!(roles, vec![Create, Read]);
     }
 
     #[test]
