@@ -1232,7 +1232,7 @@ fn chain(
         }
     }
     if config.phases.contains(&Phase::Methods) {
-        for (method, index, allow) in undocumented_on_created(spec, &targets) {
+        for (method, index, allow) in undocumented_on_created(spec, targets) {
             let expect = Expectation::MethodNotAllowed { allow };
             push(ChainRole::UndocumentedMethod, index, expect, Some(method));
         }
