@@ -302,6 +302,14 @@ impl Pin {
                 if protected.is_some_and(|p| p == pointer) {
                     return;
                 }
+                // An anyOf negative left members out below its pointer: a
+                // pin must not put one back (a 4xx is expected either way).
+                if let Some(m) = &req.mutation
+                    && m.rule == Rule::AnyOf
+                    && pointer.starts_with(&format!("{}/", m.pointer))
+                {
+                    return;
+                }
                 if let Some(Value::Object(_)) = &req.body {
                     set_pointer(req.body.as_mut(), pointer, self.value.clone());
                 }
@@ -1774,6 +1782,28 @@ paths:
         let p = plan(&spec, &c);
         let roles: Vec<ChainRole> = p.chains[0].steps.iter().map(|s| s.role).collect();
         assert_eq!(roles, vec![Create, Read]);
+    }
+
+    #[test]
+    fn an_any_of_of_required_members_is_broken_whole() {
+        let spec = bundled("enablenow-sharing-v1.yaml");
+        let mut c = config(1);
+        c.pins = vec![Pin::parse("body.consentIds=x").expect("pin")];
+        let p = plan(&spec, &c);
+        let g = Generator::new(&spec);
+        let op = spec.operation_by_id("createShare").expect("createShare");
+        let (_, schema) = body_schema(op).expect("a JSON body");
+        let negative = requests(&p, "createShare", Phase::Negative);
+        let any_of = negative
+            .iter()
+            .find(|r| r.mutation.as_ref().is_some_and(|m| m.rule == Rule::AnyOf))
+            .expect("an anyOf negative");
+        let body = any_of.body.as_ref().expect("a body");
+        assert!(g.breaks_rule(schema, body, Rule::AnyOf, Carrier::Json), "{body}");
+        for ids in ["consentIds", "accountIds", "analysisIds"] {
+            assert!(body.get(ids).is_none(), "{ids} left out, the pin too: {body}");
+        }
+        assert!(body.get("clientId").is_some(), "required by the object itself");
     }
 
     #[test]

@@ -208,6 +208,7 @@ fn case(name: String, phase: Phase, steps: Vec<Step>, cleanup: Vec<Step>) -> Cas
 fn step_name(r: &GeneratedRequest, n: usize) -> String {
     let phase = r.phase.name();
     match (&r.mutation, r.auth, r.phase) {
+        (Some(m), _, _) if m.pointer.is_empty() => format!("{phase} #{n}: {} at the body", m.rule),
         (Some(m), _, _) => format!("{phase} #{n}: {} at {}", m.rule, m.pointer),
         (_, AuthMode::Missing, _) => format!("{phase} #{n}: no credential"),
         (_, AuthMode::Invalid, _) => format!("{phase} #{n}: invalid credential"),
