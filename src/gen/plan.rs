@@ -199,7 +199,9 @@ pub struct ChainStep {
     pub bind: Vec<(String, Vec<CaptureSource>)>,
 }
 
-/// A create, read, update, delete, read-after-delete sequence on one resource.
+/// A create, read, update, read-after-update, delete, read-after-delete
+/// sequence on one resource (plus, where configured, reads by a second
+/// identity and the item path's undocumented methods).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Chain {
     /// `link` when from OpenAPI links, `inferred` when from paths and schemas.
@@ -1799,11 +1801,20 @@ paths:
             .find(|r| r.mutation.as_ref().is_some_and(|m| m.rule == Rule::AnyOf))
             .expect("an anyOf negative");
         let body = any_of.body.as_ref().expect("a body");
-        assert!(g.breaks_rule(schema, body, Rule::AnyOf, Carrier::Json), "{body}");
+        assert!(
+            g.breaks_rule(schema, body, Rule::AnyOf, Carrier::Json),
+            "{body}"
+        );
         for ids in ["consentIds", "accountIds", "analysisIds"] {
-            assert!(body.get(ids).is_none(), "{ids} left out, the pin too: {body}");
+            assert!(
+                body.get(ids).is_none(),
+                "{ids} left out, the pin too: {body}"
+            );
         }
-        assert!(body.get("clientId").is_some(), "required by the object itself");
+        assert!(
+            body.get("clientId").is_some(),
+            "required by the object itself"
+        );
     }
 
     #[test]

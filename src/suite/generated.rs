@@ -1,9 +1,9 @@
 //! Generated phases as compiled cases, so they run through the same step
 //! stages, checks and reporters as hand-written ones: one case per
 //! operation x phase (its requests are independent steps) and one case per
-//! stateful chain (create, read, update, delete, read after delete, then a
-//! cleanup delete of what the create made, skipped when the chain already
-//! deleted it).
+//! stateful chain (create, read, update, read after update, delete, read
+//! after delete, then a cleanup delete of what the create made, skipped
+//! when the chain already deleted it).
 
 use reqwest::header::{AUTHORIZATION, HeaderName};
 use serde_json::Value;
