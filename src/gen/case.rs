@@ -70,6 +70,10 @@ struct ExpectOut {
     headers: BTreeMap<String, Value>,
 }
 
+/// The variable a saved case reads the second identity's `Authorization`
+/// value from.
+pub const OTHER_CREDENTIAL_VARIABLE: &str = "fuzz_other_credential";
+
 /// The status a correct server answers with, as a case's `expect.status`.
 fn expected_status(expect: &Expectation) -> (Value, BTreeMap<String, Value>) {
     let mut headers = BTreeMap::new();
@@ -113,8 +117,15 @@ pub fn to_case_yaml(
     let credential = match request.auth {
         AuthMode::Default => options.credential.map(str::to_string),
         AuthMode::Missing => Some("none".into()),
-        // The second identity: `other` in a fuzz run (name it so in a suite).
-        AuthMode::Other => Some("other".into()),
+        // The second identity (`--other-header`): its header from a
+        // variable the run gives (`--secret fuzz_other_credential=...`).
+        AuthMode::Other => {
+            headers.insert(
+                "Authorization".into(),
+                Value::from(format!("{{{{ {OTHER_CREDENTIAL_VARIABLE} }}}}")),
+            );
+            Some("none".into())
+        }
         AuthMode::Invalid => {
             headers.insert(
                 "Authorization".into(),
