@@ -413,6 +413,7 @@ fn bad_input_is_a_clear_error() {
         (vec!["--rate-limit", "0/s"], "--rate-limit"),
         (vec!["--time-budget", "soon"], "--time-budget"),
         (vec!["-H", "no colon here"], "Name: value"),
+        (vec!["--other-header", "no colon here"], "--other-header"),
         (vec!["--server", "nowhere"], "unknown reference server"),
     ] {
         let mut all = vec!["fuzz", "--spec", "specs/mycloud-shares-v1.yaml"];
@@ -651,9 +652,33 @@ fn the_shipped_generated_suites_pass_and_their_pin_is_needed() {
         "ignored_auth",
         "unsupported_method",
         "not_a_server_error",
+        "stored_values",
     ] {
         assert!(checked.iter().any(|c| c == name), "{name} judged nothing");
     }
+    // EnableNow's second app: its isolation steps ran and passed.
+    let isolated = all
+        .iter()
+        .flat_map(|c| c["steps"].as_array().into_iter().flatten())
+        .flat_map(|s| s["checks"].as_array().into_iter().flatten())
+        .filter(|k| k["name"] == "resource_isolation" && k["outcome"] == "passed")
+        .count();
+    assert!(isolated >= 2, "read and list as the other app: {isolated}");
+    let shipped = std::fs::read_to_string(root.join("cases/generated/enablenow.yaml"))
+        .expect("shipped suite");
+    let unknown = shipped
+        .replace("../../specs/", &format!("{}/specs/", root.display()))
+        .replace("other_credential: other", "other_credential: nobody");
+    assert_ne!(unknown, shipped, "the second identity was renamed");
+    let file = dir.join("unknown-other.yaml");
+    std::fs::write(&file, unknown).expect("write");
+    let out = apiconform(&["run", &file.display().to_string(), "--no-progress"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("unknown other_credential `nobody`"),
+        "{}",
+        stderr(&out)
+    );
 
     let shipped =
         std::fs::read_to_string(root.join("cases/generated/mycloud.yaml")).expect("shipped suite");

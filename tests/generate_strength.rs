@@ -1,28 +1,31 @@
 //! What generation alone catches: `apiconform fuzz` with zero hand-written
 //! cases (the bundled specs, the development token, mycloud's shipped
-//! `ownerId` pin, 25 examples per operation and phase, seed 0, default
-//! safety: no PUT/PATCH/DELETE outside chains) against each fault of the
-//! reference servers, started in-process on 127.0.0.1:0. The table below is
-//! the record; the test fails when a fault is caught or missed differently,
-//! so it stays true. Faults no generated phase can see are business rules
-//! (tenant isolation, filters, sort order, defaults, stored values) or
-//! webhooks (no listener in a fuzz run): they need a hand-written case,
-//! which the bundled suites have (tests/suite_strength.rs).
+//! `ownerId` pin, EnableNow's second app as `--other-header` (as
+//! cases/generated/enablenow.yaml ships it: [E3] an app sees only its own
+//! shares), 25 examples per operation and phase, seed 0, default safety:
+//! no PUT/PATCH/DELETE outside chains) against each fault of the reference
+//! servers, started in-process on 127.0.0.1:0. The table below is the
+//! record; the test fails when a fault is caught or missed differently, so
+//! it stays true. Faults no generated phase can see are business rules
+//! (filters, sort order, defaults, access rules of public and private
+//! shares) or webhooks (no listener in a fuzz run): they need a
+//! hand-written case, which the bundled suites have
+//! (tests/suite_strength.rs).
 //!
 //! | fault | API | caught by generation | checks that fail |
 //! |---|---|---|---|
 //! | create-returns-201 | enablenow | yes | status_conformance |
 //! | create-data-object | enablenow | yes | response_schema_conformance |
-//! | create-accepts-no-ids | enablenow | no (business rule) | |
+//! | create-accepts-no-ids | enablenow | yes | negative_data_rejection |
 //! | no-default-expiration | enablenow | no (business rule) | |
 //! | list-ignores-isexpired | enablenow | no (business rule) | |
 //! | list-wrong-totalpages | enablenow | no (business rule) | |
 //! | list-size-not-echoed | enablenow | yes | response_schema_conformance |
 //! | list-sorted-newest-first | enablenow | no (business rule) | |
-//! | list-tenant-leak | enablenow | no (tenant isolation) | |
-//! | get-tenant-leak | enablenow | no (tenant isolation) | |
+//! | list-tenant-leak | enablenow | yes | resource_isolation |
+//! | get-tenant-leak | enablenow | yes | resource_isolation |
 //! | get-malformed-id-400 | enablenow | yes | status_conformance |
-//! | update-lost | enablenow | no (stored value) | |
+//! | update-lost | enablenow | yes | stored_values |
 //! | delete-noop | enablenow | yes | use_after_free |
 //! | reference-omitted-when-null | enablenow | yes | response_schema_conformance |
 //! | expiration-not-utc | enablenow | yes | response_schema_conformance |
@@ -37,7 +40,7 @@
 //! | owner-mismatch-accepted | mycloud | no (business rule) | |
 //! | empty-fileids-accepted | mycloud | yes | negative_data_rejection, response_schema_conformance |
 //! | wrong-label-missing-param | mycloud | yes | response_schema_conformance |
-//! | use-cache-ignored | mycloud | no (stored value) | |
+//! | use-cache-ignored | mycloud | yes | stored_values |
 //! | private-share-public | mycloud | no (access rule) | |
 //! | private-share-other-user-403 | mycloud | no (access rule) | |
 //! | no-token-private-404 | mycloud | no (access rule) | |
@@ -45,11 +48,11 @@
 //! | times-as-iso-strings | mycloud | yes | response_schema_conformance |
 //! | correlation-id-not-echoed | mycloud | no (header echo) | |
 //! | public-share-needs-token | mycloud | no (access rule) | |
-//! | put-allowed | mycloud | no by default (PUT is destructive; caught with --allow-destructive) | |
+//! | put-allowed | mycloud | yes (PUT on the share the chain created) | unsupported_method |
 //! | method-not-allowed-no-allow-header | mycloud | yes | unsupported_method |
 //! | error-envelope-missing-data | mycloud | yes | response_schema_conformance |
 //!
-//! 19 of 37 faults caught with zero cases. Schemathesis 4.32.5 on the same
+//! 25 of 37 faults caught with zero cases. Schemathesis 4.32.5 on the same
 //! servers, specs and example count catches 18 of 37
 //! (benches/schemathesis/faults.sh; the table with both columns is in
 //! tests/generate_strength.md).
@@ -65,16 +68,16 @@ use common::{apiconform, stdout};
 const TABLE: &[(&str, &[&str])] = &[
     ("create-returns-201", &["status_conformance"]),
     ("create-data-object", &["response_schema_conformance"]),
-    ("create-accepts-no-ids", &[]),
+    ("create-accepts-no-ids", &["negative_data_rejection"]),
     ("no-default-expiration", &[]),
     ("list-ignores-isexpired", &[]),
     ("list-wrong-totalpages", &[]),
     ("list-size-not-echoed", &["response_schema_conformance"]),
     ("list-sorted-newest-first", &[]),
-    ("list-tenant-leak", &[]),
-    ("get-tenant-leak", &[]),
+    ("list-tenant-leak", &["resource_isolation"]),
+    ("get-tenant-leak", &["resource_isolation"]),
     ("get-malformed-id-400", &["status_conformance"]),
-    ("update-lost", &[]),
+    ("update-lost", &["stored_values"]),
     ("delete-noop", &["use_after_free"]),
     (
         "reference-omitted-when-null",
@@ -101,7 +104,7 @@ const TABLE: &[(&str, &[&str])] = &[
         "wrong-label-missing-param",
         &["response_schema_conformance"],
     ),
-    ("use-cache-ignored", &[]),
+    ("use-cache-ignored", &["stored_values"]),
     ("private-share-public", &[]),
     ("private-share-other-user-403", &[]),
     ("no-token-private-404", &[]),
@@ -112,7 +115,7 @@ const TABLE: &[(&str, &[&str])] = &[
     ("times-as-iso-strings", &["response_schema_conformance"]),
     ("correlation-id-not-echoed", &[]),
     ("public-share-needs-token", &[]),
-    ("put-allowed", &[]),
+    ("put-allowed", &["unsupported_method"]),
     (
         "method-not-allowed-no-allow-header",
         &["unsupported_method"],
@@ -140,7 +143,10 @@ fn failing_checks(
         Api::EnableNow => (
             "specs/enablenow-sharing-v1.yaml",
             "enablenow-dev-token",
-            &[],
+            &[
+                "--other-header",
+                "Authorization: Bearer enablenow-other-token",
+            ],
         ),
         _ => (
             "specs/mycloud-shares-v1.yaml",
@@ -208,5 +214,5 @@ fn generation_alone_catches_the_faults_in_the_table() {
     }
     assert!(differences.is_empty(), "{differences:#?}");
     let caught = TABLE.iter().filter(|(_, c)| !c.is_empty()).count();
-    assert_eq!(caught, 19, "the count in the doc comment");
+    assert_eq!(caught, 25, "the count in the doc comment");
 }

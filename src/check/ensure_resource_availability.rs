@@ -41,6 +41,8 @@ mod tests {
             role: ChainRole::Create,
             operation: "createPet".into(),
             status: 201,
+            body: None,
+            ids: Vec::new(),
         }];
         let mut g = phase(Phase::Stateful);
         g.role = Some(ChainRole::Read);

@@ -9,8 +9,10 @@ mod ignored_auth;
 mod negative_data_rejection;
 mod not_a_server_error;
 mod positive_data_acceptance;
+mod resource_isolation;
 mod schema;
 mod status;
+mod stored_values;
 mod unsupported_method;
 mod use_after_free;
 
@@ -64,6 +66,10 @@ pub struct Prior {
     /// Operation label.
     pub operation: String,
     pub status: u16,
+    /// The JSON body it sent, if any (what a later read should give back).
+    pub body: Option<Value>,
+    /// The values its response gave to later steps (a create's ids).
+    pub ids: Vec<Value>,
 }
 
 impl Generated<'_> {
@@ -263,6 +269,20 @@ pub static REGISTRY: &[CheckDef] = &[
         description: "a webhook delivery's body validates against the schema the spec documents for that webhook",
         run: schema::webhook_schema_conformance,
         generated_only: false,
+    },
+    CheckDef {
+        name: "stored_values",
+        subject: Subject::Response,
+        description: "a resource read back after a generated create or update has the values it sent (properties both schemas declare)",
+        run: stored_values::stored_values,
+        generated_only: true,
+    },
+    CheckDef {
+        name: "resource_isolation",
+        subject: Subject::Response,
+        description: "what a generated create made is not readable (401, 403 or 404) nor listed by the run's second identity (other_credential)",
+        run: resource_isolation::resource_isolation,
+        generated_only: true,
     },
 ];
 

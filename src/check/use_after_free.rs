@@ -41,11 +41,15 @@ mod tests {
                 role: ChainRole::Create,
                 operation: "createPet".into(),
                 status: 201,
+                body: None,
+                ids: Vec::new(),
             },
             Prior {
                 role: ChainRole::Delete,
                 operation: "deletePet".into(),
                 status: 204,
+                body: None,
+                ids: Vec::new(),
             },
         ];
         let mut g = phase(Phase::Stateful);
@@ -63,6 +67,8 @@ mod tests {
             role: ChainRole::Delete,
             operation: "deletePet".into(),
             status: 500,
+            body: None,
+            ids: Vec::new(),
         }];
         g.history = &failed_delete;
         assert!(matches!(

@@ -360,6 +360,11 @@ pub struct FuzzArgs {
     pub net: super::net::NetArgs,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    /// A second identity's credential header, as `-H` takes it: stateful
+    /// chains read what they created, and list its collection, with it and
+    /// expect not to see it (resource_isolation). Redacted like `-H`.
+    #[arg(long, value_name = "NAME: VALUE")]
+    pub other_header: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -53,8 +53,12 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    let headers = match parse_headers(&args.header, server.as_deref()) {
+    let mut headers = match parse_headers(&args.header, server.as_deref()) {
         Ok(h) => h,
+        Err(e) => return usage_error(&e),
+    };
+    let other = match other_identity(args.other_header.as_deref(), &mut headers) {
+        Ok(o) => o,
         Err(e) => return usage_error(&e),
     };
     let mut external = match external_vars(&args.var, &[], &args.secret)
@@ -90,13 +94,9 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
         }),
         dev_credential: headers.dev_credential.clone(),
     };
-    let suite = Arc::new(fuzz_suite(
-        &args.spec,
-        spec,
-        server,
-        headers.credential,
-        cases,
-    ));
+    let mut suite = fuzz_suite(&args.spec, spec, server, headers.credential, cases);
+    suite.credentials.extend(other);
+    let suite = Arc::new(suite);
     let plan: Vec<PlannedCase> = (0..suite.cases.len())
         .map(|i| PlannedCase {
             index: i,
@@ -203,7 +203,32 @@ fn plan_config(args: &FuzzArgs, server: Option<&str>) -> Result<PlanConfig, Stri
             allow_destructive: args.allow_destructive,
         },
         pins,
+        other_identity: args.other_header.is_some(),
     })
+}
+
+/// `--other-header`: the second identity, kept as a secret variable and
+/// named `other` (the name saved findings use for it).
+fn other_identity(
+    raw: Option<&str>,
+    h: &mut Headers,
+) -> Result<Option<(String, Credential)>, String> {
+    let Some(line) = raw else { return Ok(None) };
+    let (name, value) = line
+        .split_once(':')
+        .ok_or_else(|| "--other-header: expected `Name: value` (value not shown)".to_string())?;
+    let name = name.trim();
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("--other-header: `{name}` is not a valid header name"))?;
+    let variable = format!("{HEADER_VARIABLE}_OTHER");
+    let template = Template::parse(&format!("{{{{ {variable} }}}}"))
+        .map_err(|e| format!("--other-header {name}: {e}"))?;
+    h.secrets.push((variable, value.trim().to_string()));
+    h.options.other_credential = Some("other".into());
+    Ok(Some((
+        "other".into(),
+        Credential::Header(name.to_string(), template),
+    )))
 }
 
 /// `-H` headers, sorted into the credential, other credential-like headers

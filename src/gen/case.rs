@@ -70,6 +70,10 @@ struct ExpectOut {
     headers: BTreeMap<String, Value>,
 }
 
+/// The variable a saved case reads the second identity's `Authorization`
+/// value from.
+pub const OTHER_CREDENTIAL_VARIABLE: &str = "fuzz_other_credential";
+
 /// The status a correct server answers with, as a case's `expect.status`.
 fn expected_status(expect: &Expectation) -> (Value, BTreeMap<String, Value>) {
     let mut headers = BTreeMap::new();
@@ -84,6 +88,7 @@ fn expected_status(expect: &Expectation) -> (Value, BTreeMap<String, Value>) {
             Value::from(405)
         }
         Expectation::Gone => serde_json::json!([404, 410]),
+        Expectation::Hidden => serde_json::json!([401, 403, 404]),
     };
     (status, headers)
 }
@@ -112,6 +117,15 @@ pub fn to_case_yaml(
     let credential = match request.auth {
         AuthMode::Default => options.credential.map(str::to_string),
         AuthMode::Missing => Some("none".into()),
+        // The second identity (`--other-header`): its header from a
+        // variable the run gives (`--secret fuzz_other_credential=...`).
+        AuthMode::Other => {
+            headers.insert(
+                "Authorization".into(),
+                Value::from(format!("{{{{ {OTHER_CREDENTIAL_VARIABLE} }}}}")),
+            );
+            Some("none".into())
+        }
         AuthMode::Invalid => {
             headers.insert(
                 "Authorization".into(),
@@ -247,6 +261,7 @@ pub fn to_curl(request: &GeneratedRequest, base_url: &str, auth: &CurlAuth) -> S
             header(format!("\"{name}: ${var}\""))
         }
         (AuthMode::Default, CurlAuth::Basic { .. }) => {}
+        (AuthMode::Other, _) => header("\"Authorization: $OTHER_CREDENTIAL\"".into()),
     }
     for (name, value) in &request.headers {
         if is_secret_header(name) {

@@ -30,6 +30,8 @@ pub enum Rule {
     MinItems,
     MaxItems,
     UniqueItems,
+    /// Every alternative of an object's `anyOf` broken at once.
+    AnyOf,
 }
 
 impl Rule {
@@ -53,6 +55,7 @@ impl Rule {
             Rule::MinItems => "minItems",
             Rule::MaxItems => "maxItems",
             Rule::UniqueItems => "uniqueItems",
+            Rule::AnyOf => "anyOf",
         }
     }
 
@@ -310,6 +313,9 @@ fn objects(
             }
         }
     }
+    if let Some(n) = no_alternative(g, doc, map, root, obj, pointer, depth) {
+        out.push(n);
+    }
     if map.get("additionalProperties") == Some(&Value::Bool(false)) {
         let mut extra = "unexpectedProperty".to_string();
         while obj.contains_key(&extra) {
@@ -344,6 +350,62 @@ fn objects(
         }
     }
     Ok(())
+}
+
+/// An object's `anyOf` whose every alternative requires members (`at
+/// least one of a, b, c`): all those members left out, so no alternative
+/// holds. Not when one of them is required by the object itself (that
+/// would break `required` too); the validator confirms the rule broken.
+fn no_alternative(
+    g: &ValueGen<'_, '_>,
+    doc: usize,
+    map: &Map<String, Value>,
+    root: &Value,
+    obj: &Map<String, Value>,
+    pointer: &str,
+    depth: usize,
+) -> Option<Negative> {
+    let Some(Value::Array(branches)) = map.get("anyOf") else {
+        return None;
+    };
+    let own: Vec<&str> = match map.get("required") {
+        Some(Value::Array(r)) => r.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let mut names: Vec<String> = Vec::new();
+    for b in branches {
+        let (_, flat) = g.resolver.flatten(doc, b, depth + 1).ok()?;
+        let required: Vec<&str> = match flat.get("required") {
+            Some(Value::Array(r)) => r.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if required.is_empty() || required.iter().any(|r| own.contains(r)) {
+            return None;
+        }
+        names.extend(required.iter().map(|r| r.to_string()));
+    }
+    names.dedup();
+    let mut value = root.clone();
+    let mut removed = Vec::new();
+    for name in names.iter().filter(|n| obj.contains_key(n.as_str())) {
+        if remove_at(&mut value, pointer, name) {
+            removed.push(format!("`{name}`"));
+        }
+    }
+    if removed.is_empty() {
+        return None;
+    }
+    Some(Negative {
+        value,
+        mutation: Mutation {
+            rule: Rule::AnyOf,
+            pointer: pointer.to_string(),
+            description: format!(
+                "no alternative of anyOf holds: {} left out",
+                removed.join(", ")
+            ),
+        },
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -57,6 +57,9 @@ pub enum AuthMode {
     Missing,
     /// A credential of the right shape that no server accepts.
     Invalid,
+    /// The run's second identity (`other_credential`), which must not see
+    /// what the first one created.
+    Other,
 }
 
 /// What the phase expects of the response (the checks decide; this is the
@@ -76,6 +79,8 @@ pub enum Expectation {
     Gone,
     /// A read of what this chain created: 2xx.
     Available,
+    /// What the chain created, read by the second identity: 401, 403 or 404.
+    Hidden,
 }
 
 /// The role of a request in a stateful chain.
@@ -87,6 +92,15 @@ pub enum ChainRole {
     Update,
     Delete,
     ReadAfterDelete,
+    /// A read after a successful update (its stored values are compared).
+    ReadAfterUpdate,
+    /// An undocumented method on the resource the chain created (safe:
+    /// nothing else can be touched), expecting 405.
+    UndocumentedMethod,
+    /// The created resource read by the second identity.
+    OtherRead,
+    /// The collection listed by the second identity.
+    OtherList,
 }
 
 /// One request to send.
@@ -185,7 +199,9 @@ pub struct ChainStep {
     pub bind: Vec<(String, Vec<CaptureSource>)>,
 }
 
-/// A create, read, update, delete, read-after-delete sequence on one resource.
+/// A create, read, update, read-after-update, delete, read-after-delete
+/// sequence on one resource (plus, where configured, reads by a second
+/// identity and the item path's undocumented methods).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Chain {
     /// `link` when from OpenAPI links, `inferred` when from paths and schemas.
@@ -286,6 +302,14 @@ impl Pin {
         match &self.target {
             PinTarget::Body(pointer) => {
                 if protected.is_some_and(|p| p == pointer) {
+                    return;
+                }
+                // An anyOf negative left members out below its pointer: a
+                // pin must not put one back (a 4xx is expected either way).
+                if let Some(m) = &req.mutation
+                    && m.rule == Rule::AnyOf
+                    && pointer.starts_with(&format!("{}/", m.pointer))
+                {
                     return;
                 }
                 if let Some(Value::Object(_)) = &req.body {
@@ -450,6 +474,8 @@ pub struct PlanConfig {
     pub phases: Vec<Phase>,
     pub filter: Filter,
     pub pins: Vec<Pin>,
+    /// Chains also read and list as a second identity (resource isolation).
+    pub other_identity: bool,
 }
 
 impl Default for PlanConfig {
@@ -460,6 +486,7 @@ impl Default for PlanConfig {
             phases: Phase::ALL.to_vec(),
             filter: Filter::default(),
             pins: Vec::new(),
+            other_identity: false,
         }
     }
 }
@@ -1100,78 +1127,186 @@ fn chains(g: &Generator<'_>, spec: &Spec, admitted: &[usize], config: &PlanConfi
         if targets.is_empty() {
             continue;
         }
-        let seed = mix(config.seed, 50_000 + create as u64);
-        let mut create_req = skeleton(spec, create, Phase::Stateful, Expectation::Accepted);
-        if fill_valid(g, op, &mut create_req, seed, 0).is_err() {
-            continue;
-        }
-        create_req.destructive = false;
-        for pin in &config.pins {
-            pin.apply(op, &mut create_req);
-        }
-        let mut steps = vec![ChainStep {
-            role: ChainRole::Create,
-            request: create_req,
-            bind: Vec::new(),
-        }];
-        let find = |m: &str| {
-            targets
-                .iter()
-                .copied()
-                .find(|&i| spec.operations[i].method == m)
-        };
-        let mut push = |role: ChainRole, index: usize, expect: Expectation| {
-            let target = &spec.operations[index];
-            let mut req = skeleton(spec, index, Phase::Stateful, expect);
-            if fill_valid(g, target, &mut req, seed, 1).is_err() {
-                return;
-            }
-            req.destructive = false; // It acts on what the chain created.
-            for pin in &config.pins {
-                pin.apply(target, &mut req);
-            }
-            let mut bind = Vec::new();
-            for p in target
-                .parameters
-                .iter()
-                .filter(|p| p.location == ParamIn::Path)
-            {
-                let sources = match links.iter().find(|(i, _)| *i == index) {
-                    Some((_, params)) => params
-                        .iter()
-                        .filter(|(n, _)| n == &p.name)
-                        .map(|(_, s)| s.clone())
-                        .collect(),
-                    None => capture_sources(g, spec, op, &p.name),
-                };
-                bind.push((p.name.clone(), sources));
-            }
-            steps.push(ChainStep {
-                role,
-                request: req,
-                bind,
+        // Two chains: the create's smallest body (required members only)
+        // and its largest (every optional member), so what a read gives
+        // back is compared for every property the create can send.
+        for draw in 0..config.max_examples.min(2) {
+            let list = admitted.iter().copied().find(|&i| {
+                let o = &spec.operations[i];
+                o.method == "GET" && o.path == op.path
             });
-        };
-        if let Some(i) = find("GET") {
-            push(ChainRole::Read, i, Expectation::Available);
-        }
-        for m in ["PUT", "PATCH"] {
-            if let Some(i) = find(m) {
-                push(ChainRole::Update, i, Expectation::Accepted);
-                break;
+            let ops = ChainOps {
+                create,
+                targets: &targets,
+                links: &links,
+                list,
+            };
+            let Some(chain) = chain(g, spec, config, &ops, draw) else {
+                continue;
+            };
+            let duplicate = out
+                .iter()
+                .any(|c: &Chain| c.steps[0].request == chain.steps[0].request);
+            if !duplicate {
+                out.push(Chain { origin, ..chain });
             }
-        }
-        if let Some(i) = find("DELETE") {
-            push(ChainRole::Delete, i, Expectation::Accepted);
-            if let Some(r) = find("GET") {
-                push(ChainRole::ReadAfterDelete, r, Expectation::Gone);
-            }
-        }
-        if steps.len() > 1 {
-            out.push(Chain { origin, steps });
         }
     }
     out
+}
+
+/// The operations a chain uses: the create, the item operations its id
+/// feeds, the links that say how, and the list on the create's path.
+struct ChainOps<'a> {
+    create: usize,
+    targets: &'a [usize],
+    links: &'a [(usize, Vec<(String, CaptureSource)>)],
+    list: Option<usize>,
+}
+
+/// The chain on `create`'s resource with positive draw `draw` for the
+/// create (`draw + 1` for the steps after it).
+fn chain(
+    g: &Generator<'_>,
+    spec: &Spec,
+    config: &PlanConfig,
+    ops: &ChainOps<'_>,
+    draw: usize,
+) -> Option<Chain> {
+    let (create, targets, links) = (ops.create, ops.targets, ops.links);
+    let op = &spec.operations[create];
+    let seed = mix(config.seed, 50_000 + create as u64);
+    let mut create_req = skeleton(spec, create, Phase::Stateful, Expectation::Accepted);
+    if fill_valid(g, op, &mut create_req, seed, draw).is_err() {
+        return None;
+    }
+    create_req.destructive = false;
+    for pin in &config.pins {
+        pin.apply(op, &mut create_req);
+    }
+    let mut steps = vec![ChainStep {
+        role: ChainRole::Create,
+        request: create_req,
+        bind: Vec::new(),
+    }];
+    let find = |m: &str| {
+        targets
+            .iter()
+            .copied()
+            .find(|&i| spec.operations[i].method == m)
+    };
+    // `method`: an undocumented method sent to the item path instead
+    // of the operation's own (the methods phase, on what was created).
+    let mut push = |role: ChainRole, index: usize, expect: Expectation, method: Option<&str>| {
+        let target = &spec.operations[index];
+        let phase = if method.is_some() {
+            Phase::Methods
+        } else {
+            Phase::Stateful
+        };
+        let mut req = skeleton(spec, index, phase, expect);
+        if fill_valid(g, target, &mut req, seed, draw + 1).is_err() {
+            return;
+        }
+        req.destructive = false; // It acts on what the chain created.
+        for pin in &config.pins {
+            pin.apply(target, &mut req);
+        }
+        if matches!(role, ChainRole::OtherRead | ChainRole::OtherList) {
+            req.auth = AuthMode::Other;
+        }
+        if let Some(m) = method {
+            // Only the path is kept: the method is not an operation.
+            req.method = m.to_string();
+            req.query.clear();
+            req.headers.clear();
+            req.cookies.clear();
+            req.body = None;
+            req.content_type = None;
+        }
+        let mut bind = Vec::new();
+        for p in target
+            .parameters
+            .iter()
+            .filter(|p| p.location == ParamIn::Path)
+        {
+            let sources = match links.iter().find(|(i, _)| *i == index) {
+                Some((_, params)) => params
+                    .iter()
+                    .filter(|(n, _)| n == &p.name)
+                    .map(|(_, s)| s.clone())
+                    .collect(),
+                None => capture_sources(g, spec, op, &p.name),
+            };
+            bind.push((p.name.clone(), sources));
+        }
+        steps.push(ChainStep {
+            role,
+            request: req,
+            bind,
+        });
+    };
+    if let Some(i) = find("GET") {
+        push(ChainRole::Read, i, Expectation::Available, None);
+        if config.other_identity {
+            push(ChainRole::OtherRead, i, Expectation::Hidden, None);
+        }
+    }
+    if let Some(l) = ops.list.filter(|_| config.other_identity) {
+        push(ChainRole::OtherList, l, Expectation::Accepted, None);
+    }
+    if let Some(i) = ["PUT", "PATCH"].iter().find_map(|m| find(m)) {
+        push(ChainRole::Update, i, Expectation::Accepted, None);
+        if let Some(r) = find("GET") {
+            push(ChainRole::ReadAfterUpdate, r, Expectation::Available, None);
+        }
+    }
+    if config.phases.contains(&Phase::Methods) {
+        for (method, index, allow) in undocumented_on_created(spec, targets) {
+            let expect = Expectation::MethodNotAllowed { allow };
+            push(ChainRole::UndocumentedMethod, index, expect, Some(method));
+        }
+    }
+    if let Some(i) = find("DELETE") {
+        push(ChainRole::Delete, i, Expectation::Accepted, None);
+        if let Some(r) = find("GET") {
+            push(ChainRole::ReadAfterDelete, r, Expectation::Gone, None);
+        }
+    }
+    (steps.len() > 1).then_some(Chain {
+        origin: "inferred",
+        steps,
+    })
+}
+
+/// The methods the methods phase leaves out by default (PUT, PATCH, DELETE:
+/// destructive on a resource the run did not make) that the item path of a
+/// chain does not document, each with the operation whose path parameters
+/// it takes and the documented methods. On the resource the chain created
+/// they are safe; DELETE goes last, as it may remove it.
+fn undocumented_on_created(
+    spec: &Spec,
+    targets: &[usize],
+) -> Vec<(&'static str, usize, Vec<String>)> {
+    let Some(&index) = targets
+        .iter()
+        .find(|&&i| spec.operations[i].method == "GET")
+        .or_else(|| targets.first())
+    else {
+        return Vec::new();
+    };
+    let path = &spec.operations[index].path;
+    let documented: Vec<String> = spec
+        .operations
+        .iter()
+        .filter(|o| o.kind == OperationKind::Path && &o.path == path)
+        .map(|o| o.method.clone())
+        .collect();
+    ["PUT", "PATCH", "DELETE"]
+        .into_iter()
+        .filter(|m| !documented.iter().any(|d| d == m))
+        .map(|m| (m, index, documented.clone()))
+        .collect()
 }
 
 /// `(target operation, [(parameter, source)])` from the 2xx responses' links.
@@ -1445,6 +1580,8 @@ mod tests {
                 ChainRole::Create,
                 ChainRole::Read,
                 ChainRole::Update,
+                ChainRole::ReadAfterUpdate,
+                ChainRole::UndocumentedMethod,
                 ChainRole::Delete,
                 ChainRole::ReadAfterDelete
             ]
@@ -1457,7 +1594,7 @@ mod tests {
             "{sources:?}"
         );
         assert_eq!(sources.last(), Some(&CaptureSource::Location));
-        assert_eq!(chain.steps[4].request.expect, Expectation::Gone);
+        assert_eq!(chain.steps[6].request.expect, Expectation::Gone);
         let mycloud = bundled("mycloud-shares-v1.yaml");
         let p = plan(&mycloud, &config(3));
         let sources = &p.chains[0].steps[1].bind[0].1;
@@ -1614,6 +1751,8 @@ paths:
             vec![
                 ChainRole::Create,
                 ChainRole::Read,
+                ChainRole::UndocumentedMethod,
+                ChainRole::UndocumentedMethod,
                 ChainRole::Delete,
                 ChainRole::ReadAfterDelete
             ]
@@ -1626,8 +1765,96 @@ paths:
             )]
         );
         assert_eq!(
-            chain.steps[2].bind,
+            chain.steps[4].bind,
             vec![("uid".to_string(), vec![CaptureSource::Location])]
+        );
+    }
+
+    #[test]
+    fn chains_probe_undocumented_methods_and_the_second_identity() {
+        let spec = bundled("mycloud-shares-v1.yaml");
+        let mut c = config(3);
+        c.other_identity = true;
+        let p = plan(&spec, &c);
+        assert_eq!(p.chains.len(), 2, "the smallest and the largest create");
+        assert_ne!(p.chains[0].steps[0].request, p.chains[1].steps[0].request);
+        let chain = &p.chains[0];
+        let roles: Vec<ChainRole> = chain.steps.iter().map(|s| s.role).collect();
+        use ChainRole::*;
+        assert_eq!(
+            roles,
+            vec![
+                Create,
+                Read,
+                OtherRead,
+                UndocumentedMethod,
+                UndocumentedMethod,
+                UndocumentedMethod
+            ]
+        );
+        let other = &chain.steps[2].request;
+        assert_eq!(
+            (other.auth, &other.expect),
+            (AuthMode::Other, &Expectation::Hidden)
+        );
+        let methods: Vec<&str> = chain.steps[3..]
+            .iter()
+            .map(|s| s.request.method.as_str())
+            .collect();
+        assert_eq!(methods, ["PUT", "PATCH", "DELETE"], "DELETE last");
+        for s in &chain.steps[3..] {
+            assert_eq!(s.request.phase, Phase::Methods);
+            assert!(s.request.body.is_none() && !s.request.destructive);
+            assert_eq!(
+                s.request.expect,
+                Expectation::MethodNotAllowed {
+                    allow: vec!["GET".into()]
+                }
+            );
+            assert_eq!(s.bind, chain.steps[1].bind, "the created id");
+        }
+        // EnableNow also lists its collection as the second identity.
+        let enablenow = bundled("enablenow-sharing-v1.yaml");
+        let p = plan(&enablenow, &c);
+        let roles: Vec<ChainRole> = p.chains[0].steps.iter().map(|s| s.role).collect();
+        assert_eq!(&roles[..4], &[Create, Read, OtherRead, OtherList]);
+        assert_eq!(p.chains[0].steps[3].request.label, "listShares");
+        // Neither without a second identity nor without the methods phase.
+        c.other_identity = false;
+        c.phases = vec![Phase::Stateful];
+        let p = plan(&spec, &c);
+        let roles: Vec<ChainRole> = p.chains[0].steps.iter().map(|s| s.role).collect();
+        assert_eq!(roles, vec![Create, Read]);
+    }
+
+    #[test]
+    fn an_any_of_of_required_members_is_broken_whole() {
+        let spec = bundled("enablenow-sharing-v1.yaml");
+        let mut c = config(1);
+        c.pins = vec![Pin::parse("body.consentIds=x").expect("pin")];
+        let p = plan(&spec, &c);
+        let g = Generator::new(&spec);
+        let op = spec.operation_by_id("createShare").expect("createShare");
+        let (_, schema) = body_schema(op).expect("a JSON body");
+        let negative = requests(&p, "createShare", Phase::Negative);
+        let any_of = negative
+            .iter()
+            .find(|r| r.mutation.as_ref().is_some_and(|m| m.rule == Rule::AnyOf))
+            .expect("an anyOf negative");
+        let body = any_of.body.as_ref().expect("a body");
+        assert!(
+            g.breaks_rule(schema, body, Rule::AnyOf, Carrier::Json),
+            "{body}"
+        );
+        for ids in ["consentIds", "accountIds", "analysisIds"] {
+            assert!(
+                body.get(ids).is_none(),
+                "{ids} left out, the pin too: {body}"
+            );
+        }
+        assert!(
+            body.get("clientId").is_some(),
+            "required by the object itself"
         );
     }
 

@@ -570,6 +570,7 @@ impl<'s> Builder<'s> {
                 ..Filter::default()
             },
             pins: options.pins.clone(),
+            other_identity: false,
         };
         let (anonymous_allowed, with_security) = security_kinds(spec);
         let default_credential = credentials.list.first().map(|c| c.name.clone());

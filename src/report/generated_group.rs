@@ -107,6 +107,20 @@ const GROUPS: &[Group] = &[
         text: "A created resource can be read back, and is gone (404) after its delete.",
         source: "apiconform: inferred links between the spec's operations",
     },
+    Group {
+        id: "GEN-STORED",
+        checks: &["stored_values"],
+        level: Level::Should,
+        text: "A resource read back after a create or an update has the values the request sent.",
+        source: "apiconform: request and response schemas declaring the same property",
+    },
+    Group {
+        id: "GEN-ISOLATION",
+        checks: &["resource_isolation"],
+        level: Level::Should,
+        text: "What one identity creates, the run's second identity can neither read (401, 403 or 404) nor list.",
+        source: "apiconform: the run's other_credential, which the user says must be isolated",
+    },
 ];
 
 /// The group's rows over the generated cases of a run, in the order above;

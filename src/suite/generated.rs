@@ -1,9 +1,9 @@
 //! Generated phases as compiled cases, so they run through the same step
 //! stages, checks and reporters as hand-written ones: one case per
 //! operation x phase (its requests are independent steps) and one case per
-//! stateful chain (create, read, update, delete, read after delete, then a
-//! cleanup delete of what the create made, skipped when the chain already
-//! deleted it).
+//! stateful chain (create, read, update, read after update, delete, read
+//! after delete, then a cleanup delete of what the create made, skipped
+//! when the chain already deleted it).
 
 use reqwest::header::{AUTHORIZATION, HeaderName};
 use serde_json::Value;
@@ -62,6 +62,8 @@ pub struct Options {
     /// The header an invalid credential goes in (`Authorization` if unset).
     pub credential_header: Option<HeaderName>,
     pub headers: Vec<ExtraHeader>,
+    /// The suite credential a request with [`AuthMode::Other`] carries.
+    pub other_credential: Option<String>,
 }
 
 /// The cases of a suite's `generate:` section, with the credential its
@@ -111,12 +113,19 @@ pub fn from_config(
             allow_destructive: config.allow_destructive,
         },
         pins,
+        other_identity: config.other_credential.is_some(),
     };
+    if let Some(other) = &config.other_credential
+        && !credentials.iter().any(|(n, _)| n == other)
+    {
+        return Err(format!("unknown other_credential `{other}`"));
+    }
     let plan = crate::generate::plan::plan(spec, &plan_config);
     let options = Options {
         credential: credential.map(str::to_string),
         credential_header,
         headers: Vec::new(),
+        other_credential: config.other_credential.clone(),
     };
     Ok(cases(spec, &plan, &options))
 }
@@ -199,6 +208,7 @@ fn case(name: String, phase: Phase, steps: Vec<Step>, cleanup: Vec<Step>) -> Cas
 fn step_name(r: &GeneratedRequest, n: usize) -> String {
     let phase = r.phase.name();
     match (&r.mutation, r.auth, r.phase) {
+        (Some(m), _, _) if m.pointer.is_empty() => format!("{phase} #{n}: {} at the body", m.rule),
         (Some(m), _, _) => format!("{phase} #{n}: {} at {}", m.rule, m.pointer),
         (_, AuthMode::Missing, _) => format!("{phase} #{n}: no credential"),
         (_, AuthMode::Invalid, _) => format!("{phase} #{n}: invalid credential"),
@@ -214,6 +224,10 @@ fn role_name(role: ChainRole) -> &'static str {
         ChainRole::Update => "update",
         ChainRole::Delete => "delete",
         ChainRole::ReadAfterDelete => "read after delete",
+        ChainRole::ReadAfterUpdate => "read after update",
+        ChainRole::UndocumentedMethod => "undocumented method",
+        ChainRole::OtherRead => "read as the other identity",
+        ChainRole::OtherList => "list as the other identity",
     }
 }
 
@@ -245,7 +259,10 @@ fn chain_case(spec: &Spec, chain: &Chain, n: usize, opts: &Options) -> Option<Ca
         if i == 0 {
             meta.binds = binds.clone();
         }
-        let name = format!("stateful #{}: {}", i + 1, role_name(s.role));
+        let mut name = format!("stateful #{}: {}", i + 1, role_name(s.role));
+        if s.role == ChainRole::UndocumentedMethod {
+            name = format!("{name} {}", s.request.method);
+        }
         let mut st = step(spec, &s.request, &name, opts, meta)?;
         bind_path(&mut st, &bound);
         if s.role == ChainRole::Delete {
@@ -334,6 +351,7 @@ fn step(
     });
     req.credential = match r.auth {
         AuthMode::Default => opts.credential.clone(),
+        AuthMode::Other => opts.other_credential.clone(),
         AuthMode::Missing | AuthMode::Invalid => None,
     };
     req.expect = Expect::default();
@@ -376,7 +394,7 @@ fn headers(r: &GeneratedRequest, opts: &Options) -> Vec<(HeaderName, ValueTempla
                 h.name.clone(),
                 ValueTemplate::Static(Value::String(INVALID_TOKEN.into())),
             )),
-            (true, AuthMode::Missing) => {}
+            (true, AuthMode::Missing | AuthMode::Other) => {}
         }
     }
     if r.auth == AuthMode::Invalid {
@@ -487,6 +505,7 @@ mod tests {
                 value: ValueTemplate::Static(json!("t1")),
                 credential: false,
             }],
+            other_credential: None,
         };
         let cases = cases(&spec, &p, &opts);
         let steps: Vec<&Step> = cases.iter().flat_map(|c| c.steps.iter()).collect();

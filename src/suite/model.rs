@@ -97,6 +97,11 @@ pub struct GenerateConfig {
     /// Also PUT, PATCH and DELETE outside stateful chains.
     #[serde(default)]
     pub allow_destructive: bool,
+    /// A second identity (a credential of this suite) that must not see
+    /// what the generated credential creates: stateful chains read the
+    /// created resource and list its collection with it (resource_isolation).
+    #[serde(default)]
+    pub other_credential: Option<String>,
 }
 
 /// A `shared:` file: named step lists that case files include with

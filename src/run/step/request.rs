@@ -351,7 +351,8 @@ fn observe(
             generated: Some(&context),
         };
         observe::automatic_checks(st, cx, &exchange, Subject::Response);
-        after_generated(cx, g, response, json, state);
+        let sent = rendered.json_body.as_deref();
+        after_generated(cx, g, sent, response, json, state);
         return;
     }
     let exchange = Exchange {
@@ -396,10 +397,12 @@ fn generated_expects_success(g: &GeneratedStep) -> bool {
 fn after_generated(
     cx: &StepCx<'_>,
     g: &GeneratedStep,
+    sent: Option<&Value>,
     response: &HttpResponse,
     json: Option<&Result<Value, String>>,
     state: &mut CaseState,
 ) {
+    let mut ids = Vec::new();
     for bind in &g.binds {
         let found = bind
             .sources
@@ -410,6 +413,7 @@ fn after_generated(
         if let Some(value) = found
             && (200..300).contains(&response.status)
         {
+            ids.push(value.clone());
             state.locals.insert(bind.variable.clone(), value);
         }
     }
@@ -418,6 +422,8 @@ fn after_generated(
             role,
             operation: cx.step.operation.clone(),
             status: response.status,
+            body: sent.cloned(),
+            ids,
         });
     }
 }
