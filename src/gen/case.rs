@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::plan::{AuthMode, Expectation, GeneratedRequest, Phase};
+use super::plan::{AuthMode, CaptureSource, Expectation, GeneratedRequest, Phase};
 use crate::redact::{placeholder, shell_quote as sh};
 
 /// Why a request cannot become a case file.
@@ -61,6 +61,8 @@ struct StepOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     content_type: Option<String>,
     expect: ExpectOut,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    capture: BTreeMap<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -99,12 +101,93 @@ pub fn to_case_yaml(
     request: &GeneratedRequest,
     options: &CaseOptions<'_>,
 ) -> Result<String, CaseError> {
+    let step = step_out(request, options)?;
+    write_case(request, options, vec![step], "")
+}
+
+/// One step of a stateful chain, as a saved case replays it: the request
+/// sent and, for the create, where the ids later steps need come from.
+pub struct ChainStepIn<'a> {
+    pub request: &'a GeneratedRequest,
+    /// Variable -> where in this step's response it is (the create's binds).
+    pub binds: &'a [(String, Vec<CaptureSource>)],
+}
+
+/// A suite file with one case that replays a stateful chain up to the step
+/// whose finding it reproduces (the last of `steps`): the create captures
+/// the ids its response gives, and later steps address that resource, as
+/// the run did, instead of the plan's placeholder ids. `None` when an id
+/// comes only from a `Location` header (a case captures whole headers, not
+/// their last segment): the caller saves the single request instead.
+pub fn chain_to_case_yaml(
+    steps: &[ChainStepIn<'_>],
+    options: &CaseOptions<'_>,
+) -> Option<Result<String, CaseError>> {
+    let (first, last) = (steps.first()?, steps.last()?);
+    let mut captures = BTreeMap::new();
+    for (variable, sources) in first.binds {
+        let path = sources.iter().find_map(|s| match s {
+            CaptureSource::Body(pointer) => Some(json_path_of(pointer)),
+            CaptureSource::Location => None,
+        })?;
+        captures.insert(variable.clone(), serde_json::json!({"body": path}));
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    for (i, s) in steps.iter().enumerate() {
+        let mut step = match step_out(s.request, options) {
+            Ok(step) => step,
+            Err(e) => return Some(Err(e)),
+        };
+        if i == 0 {
+            step.capture = captures.clone();
+        } else {
+            for (name, value) in &mut step.path {
+                let variable = format!("created_{name}");
+                if captures.contains_key(&variable) {
+                    *value = Value::from(format!("{{{{ {variable} }}}}"));
+                }
+            }
+        }
+        out.push(step);
+    }
+    let note = format!(
+        " Replays the stateful chain's {} steps up to the one that failed.",
+        steps.len()
+    );
+    Some(write_case(last.request, options, out, &note))
+}
+
+/// `/data/id` as the JSON path `$.data.id` (`$['a b']` for other names).
+fn json_path_of(pointer: &str) -> String {
+    let mut path = String::from("$");
+    for raw in pointer.split('/').skip(1) {
+        let part = raw.replace("~1", "/").replace("~0", "~");
+        if !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if part.chars().all(|c| c.is_ascii_digit()) {
+                path.push_str(&format!("[{part}]"));
+            } else {
+                path.push('.');
+                path.push_str(&part);
+            }
+        } else {
+            path.push_str(&format!("['{}']", part.replace('\'', "\\'")));
+        }
+    }
+    path
+}
+
+/// The case step that sends `request` and expects what a correct server
+/// answers.
+fn step_out(request: &GeneratedRequest, options: &CaseOptions<'_>) -> Result<StepOut, CaseError> {
     for (what, value) in values(request) {
         refuse_templates(&what, value)?;
     }
-    // The methods phase sends a method the spec does not document for the
-    // operation: name it by method and path.
-    let by_id = request.phase != Phase::Methods && !request.label.contains(' ');
+    // The methods phase (and a chain's undocumented-method step) sends a
+    // method the spec does not document for the operation: name it by
+    // method and path.
+    let undocumented = request.phase == Phase::Methods
+        || matches!(request.expect, Expectation::MethodNotAllowed { .. });
+    let by_id = !undocumented && !request.label.contains(' ');
     let (operation, raw) = if by_id {
         (Some(request.label.clone()), None)
     } else {
@@ -135,6 +218,33 @@ pub fn to_case_yaml(
         }
     };
     let (status, expect_headers) = expected_status(&request.expect);
+    Ok(StepOut {
+        operation,
+        request: raw,
+        credential,
+        path: request.path.clone(),
+        query: request.query.clone(),
+        headers,
+        body: request.body.clone(),
+        content_type: request
+            .content_type
+            .clone()
+            .filter(|c| c != "application/json"),
+        expect: ExpectOut {
+            status,
+            headers: expect_headers,
+        },
+        capture: BTreeMap::new(),
+    })
+}
+
+/// The suite file around `steps`, described after the failing `request`.
+fn write_case(
+    request: &GeneratedRequest,
+    options: &CaseOptions<'_>,
+    steps: Vec<StepOut>,
+    note: &str,
+) -> Result<String, CaseError> {
     let mut description = format!(
         "Generated by apiconform ({} phase) for {}.",
         request.phase.name(),
@@ -143,29 +253,14 @@ pub fn to_case_yaml(
     if let Some(m) = &request.mutation {
         description.push_str(&format!(" Breaks `{}`: {}.", m.rule, m.description));
     }
+    description.push_str(note);
     let file = SuiteFile {
         spec: options.spec,
         cases: vec![CaseOut {
             name: options.case_name,
             description,
             tags: vec!["generated".into(), request.phase.name().into()],
-            steps: vec![StepOut {
-                operation,
-                request: raw,
-                credential,
-                path: request.path.clone(),
-                query: request.query.clone(),
-                headers,
-                body: request.body.clone(),
-                content_type: request
-                    .content_type
-                    .clone()
-                    .filter(|c| c != "application/json"),
-                expect: ExpectOut {
-                    status,
-                    headers: expect_headers,
-                },
-            }],
+            steps,
         }],
     };
     serde_saphyr::to_string(&file).map_err(|e| CaseError::Yaml(e.to_string()))
@@ -413,6 +508,80 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_chain_replays_with_the_created_id_captured_and_fed_on() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../schema/case-file.schema.json"))
+                .expect("schema is JSON");
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        let opts = CaseOptions {
+            spec: "../specs/mycloud-shares-v1.yaml",
+            case_name: "fuzz: use after free",
+            credential: Some("owner"),
+        };
+        let mut create = request();
+        create.phase = Phase::Stateful;
+        create.path = BTreeMap::new();
+        create.path_template = "/v1/shares".into();
+        create.mutation = None;
+        create.expect = Expectation::Accepted;
+        let mut gone = request();
+        gone.phase = Phase::Stateful;
+        gone.label = "getShare".into();
+        gone.method = "GET".into();
+        gone.body = None;
+        gone.mutation = None;
+        gone.expect = Expectation::Gone;
+        let binds = vec![(
+            "created_shareId".to_string(),
+            vec![
+                CaptureSource::Location,
+                CaptureSource::Body("/data/shareId".into()),
+            ],
+        )];
+        let steps = [
+            ChainStepIn {
+                request: &create,
+                binds: &binds,
+            },
+            ChainStepIn {
+                request: &gone,
+                binds: &[],
+            },
+        ];
+        let yaml = chain_to_case_yaml(&steps, &opts)
+            .expect("a body source")
+            .expect("renders");
+        let value = crate::yaml::value_from_str(std::path::Path::new("case.yaml"), &yaml)
+            .expect("parses back");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{yaml}\n{errors:?}");
+        let steps = &value["cases"][0]["steps"];
+        assert_eq!(
+            steps[0]["capture"],
+            json!({"created_shareId": {"body": "$.data.shareId"}})
+        );
+        assert_eq!(steps[1]["path"]["shareId"], json!("{{ created_shareId }}"));
+        assert_eq!(steps[1]["expect"]["status"], json!([404, 410]));
+        // Only a Location header to take the id from: no replay.
+        let location = vec![("created_shareId".to_string(), vec![CaptureSource::Location])];
+        let steps = [
+            ChainStepIn {
+                request: &create,
+                binds: &location,
+            },
+            ChainStepIn {
+                request: &gone,
+                binds: &[],
+            },
+        ];
+        assert!(chain_to_case_yaml(&steps, &opts).is_none());
+        assert_eq!(json_path_of("/items/0/a b"), "$.items[0]['a b']");
     }
 
     #[test]
