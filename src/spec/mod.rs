@@ -533,6 +533,30 @@ mod tests {
     }
 
     #[test]
+    fn a_focus_compiles_only_its_schemas_and_the_rest_still_validate() {
+        let spec = load(&fixture("petstore-30.yaml")).expect("loads");
+        let get = spec.operation_index_by_id("getPet").expect("getPet");
+        let create = spec.operation_index_by_id("createPet").expect("createPet");
+        spec.focus(&[OperationId(get)]);
+        let response = spec.operations[get]
+            .response_for(200)
+            .and_then(|r| r.content[0].schema)
+            .expect("response schema");
+        let request = spec.operations[create]
+            .request_body
+            .as_ref()
+            .and_then(|b| b.content[0].schema)
+            .expect("request schema");
+        let v = spec.validator(response).expect("compiles");
+        assert!(!v.is_valid(&json!({"id": "nope"})));
+        assert_eq!(spec.validators.built(), (true, false), "only the focus");
+        // Outside the focus: the whole spec compiles, and validates.
+        let v = spec.validator(request).expect("compiles");
+        assert!(v.is_valid(&json!({"name": "rex", "age": 1, "born": "2020-01-01"})));
+        assert_eq!(spec.validators.built(), (true, true));
+    }
+
+    #[test]
     fn lookup_reads_pointers_as_serde_json_does() {
         let v = json!({"a/b": {"c~d": [1, {"": 2}]}, "x": [0, 1, 2], "": 3});
         for p in [
