@@ -42,6 +42,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
         }
     };
+    crate::spec::skip_teardown();
     if let Some(limit) = cli.max_input_size {
         crate::input::set_limit(limit);
     }

@@ -260,6 +260,9 @@ pub struct ReportBuilder {
     info: Option<RunInfo>,
     cases: Vec<CaseResult>,
     coverage: Collector,
+    /// The loaded specs, for the schemas their validators refused during
+    /// the run (compiled lazily, so known only at the end).
+    loaded: Vec<Arc<crate::spec::Spec>>,
 }
 
 impl ReportBuilder {
@@ -298,6 +301,7 @@ impl ReportBuilder {
             info: None,
             cases: Vec::new(),
             coverage: Collector::new(suites),
+            loaded: suites.iter().map(|s| s.spec.clone()).collect(),
         }
     }
 
@@ -312,6 +316,26 @@ impl ReportBuilder {
             Event::CaseStarted { .. } | Event::StepFinished { .. } => {}
         }
         None
+    }
+
+    /// Each schema a spec's validator refused when the run compiled it,
+    /// with its file, line and column, after the load-time warnings.
+    fn add_compile_warnings(&self, specs: &mut [SpecRecord]) {
+        for record in specs.iter_mut() {
+            let Some(spec) = self
+                .loaded
+                .iter()
+                .find(|s| s.path.display().to_string() == record.file)
+            else {
+                continue;
+            };
+            for d in crate::spec::lint::compiled_warnings(spec).0 {
+                let w = SpecWarning::from_diagnostic(&d);
+                if !record.warnings.contains(&w) {
+                    record.warnings.push(w);
+                }
+            }
+        }
     }
 
     fn finish(&mut self, summary: &RunSummary) -> RunReport {
@@ -336,12 +360,13 @@ impl ReportBuilder {
             .unwrap_or_default();
         // Only the specs of suites that ran.
         let used: BTreeSet<&str> = suites.iter().map(|s| s.spec_file.as_str()).collect();
-        let specs = self
+        let mut specs: Vec<SpecRecord> = self
             .specs
             .iter()
             .filter(|s| used.contains(s.file.as_str()))
             .cloned()
             .collect();
+        self.add_compile_warnings(&mut specs);
         let mut coverage = self.coverage.coverage();
         coverage
             .specs

@@ -64,6 +64,18 @@ fn walk(value: &mut Value, version: OasVersion) {
 /// `format` that is a string beside `type: integer`), so a property that merely
 /// happens to be *named* `nullable` is left alone.
 fn rewrite_schema_object(map: &mut Map<String, Value>, version: OasVersion) {
+    // Most objects hold none of the keywords rewritten below: one look at
+    // the keys spares them the lookups (every object of a large document
+    // passes here).
+    let rewritten = |k: &String| {
+        matches!(
+            k.as_str(),
+            "$ref" | "nullable" | "exclusiveMinimum" | "exclusiveMaximum" | "format"
+        )
+    };
+    if !map.keys().any(rewritten) {
+        return;
+    }
     if version == OasVersion::V3_0 {
         // `$ref` siblings are ignored in 3.0 (but not in 3.1).
         if map.get("$ref").is_some_and(Value::is_string) && map.len() > 1 {
@@ -218,6 +230,69 @@ pub fn would_relax(value: &Value, marker: &str) -> bool {
     }
 }
 
+/// Which per-direction copies a document needs: whether some `required`
+/// list names a `readOnly` (request copy) or `writeOnly` (response copy)
+/// property.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Relax {
+    pub read_only: bool,
+    pub write_only: bool,
+}
+
+impl Relax {
+    pub fn or(self, other: Relax) -> Relax {
+        Relax {
+            read_only: self.read_only || other.read_only,
+            write_only: self.write_only || other.write_only,
+        }
+    }
+
+    fn both(&self) -> bool {
+        self.read_only && self.write_only
+    }
+}
+
+/// [`would_relax`] for both markers in one walk, stopping once both are found.
+pub fn relax_needs(value: &Value) -> Relax {
+    let mut found = Relax::default();
+    relax_needs_walk(value, &mut found);
+    found
+}
+
+fn relax_needs_walk(value: &Value, found: &mut Relax) {
+    match value {
+        Value::Object(map) => {
+            if let (Some(Value::Object(props)), Some(Value::Array(required))) =
+                (map.get("properties"), map.get("required"))
+            {
+                for name in required.iter().filter_map(Value::as_str) {
+                    if let Some(Value::Object(s)) = props.get(name) {
+                        found.read_only |= s.get("readOnly") == Some(&Value::Bool(true));
+                        found.write_only |= s.get("writeOnly") == Some(&Value::Bool(true));
+                    }
+                }
+            }
+            for (k, v) in map {
+                if found.both() {
+                    return;
+                }
+                if !DATA_KEYS.contains(&k.as_str()) {
+                    relax_needs_walk(v, found);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for i in items {
+                if found.both() {
+                    return;
+                }
+                relax_needs_walk(i, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +361,28 @@ mod tests {
     fn examples_are_left_alone() {
         let v = conv30(json!({"type": "object", "example": {"type": "x", "nullable": true}}));
         assert_eq!(v["example"], json!({"type": "x", "nullable": true}));
+    }
+
+    #[test]
+    fn relax_needs_finds_both_markers_as_would_relax_does() {
+        let none = json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}},
+            "example": {"required": ["x"], "properties": {"x": {"readOnly": true}}}});
+        let read =
+            json!({"paths": {"/x": {"required": ["a"], "properties": {"a": {"readOnly": true}}}}});
+        let both =
+            json!([read.clone(), {"required": ["b"], "properties": {"b": {"writeOnly": true}}}]);
+        for v in [&none, &read, &both] {
+            let r = relax_needs(v);
+            assert_eq!(r.read_only, would_relax(v, "readOnly"), "{v}");
+            assert_eq!(r.write_only, would_relax(v, "writeOnly"), "{v}");
+        }
+        assert_eq!(
+            relax_needs(&both),
+            Relax {
+                read_only: true,
+                write_only: true
+            }
+        );
     }
 
     #[test]

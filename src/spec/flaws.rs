@@ -6,6 +6,8 @@
 //! empty schema) and report a warning naming its JSON pointer, so the rest of
 //! the description stays enforced.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value};
 
 use super::escape_token;
@@ -50,6 +52,7 @@ const SCHEMA_MAP_KEYWORDS: &[&str] = &[
 /// Keywords whose value is a non-empty array of schemas.
 const SCHEMA_LIST_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 
+#[cfg(test)]
 const NON_NEGATIVE_INTEGERS: &[&str] = &[
     "minLength",
     "maxLength",
@@ -61,8 +64,10 @@ const NON_NEGATIVE_INTEGERS: &[&str] = &[
     "maxContains",
 ];
 
+#[cfg(test)]
 const NUMBERS: &[&str] = &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
 
+#[cfg(test)]
 const STRINGS: &[&str] = &[
     "format",
     "$ref",
@@ -73,11 +78,58 @@ const STRINGS: &[&str] = &[
     "description",
 ];
 
+#[cfg(test)]
 const BOOLEANS: &[&str] = &["uniqueItems", "readOnly", "writeOnly", "deprecated"];
 
 const TYPES: &[&str] = &[
     "null", "boolean", "object", "array", "number", "string", "integer",
 ];
+
+/// What the meta-schema requires of a keyword's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    NonNegative,
+    Number,
+    MultipleOf,
+    Text,
+    Boolean,
+    Type,
+    Enum,
+    Required,
+    Pattern,
+    Examples,
+    SchemaMap,
+    SchemaList,
+    Items,
+    Other,
+}
+
+/// The class of a keyword: one `match` (every key of every schema of a
+/// large description passes here; scanning the keyword lists cost more).
+/// The unit test keeps it in step with the lists above.
+fn class(keyword: &str) -> Class {
+    match keyword {
+        "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties" | "maxProperties"
+        | "minContains" | "maxContains" => Class::NonNegative,
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => Class::Number,
+        "multipleOf" => Class::MultipleOf,
+        "format" | "$ref" | "$id" | "$anchor" | "$dynamicRef" | "title" | "description" => {
+            Class::Text
+        }
+        "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" => Class::Boolean,
+        "type" => Class::Type,
+        "enum" => Class::Enum,
+        "required" => Class::Required,
+        "pattern" => Class::Pattern,
+        "examples" => Class::Examples,
+        "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
+            Class::SchemaMap
+        }
+        "allOf" | "anyOf" | "oneOf" | "prefixItems" => Class::SchemaList,
+        "items" => Class::Items,
+        _ => Class::Other,
+    }
+}
 
 /// Finds and repairs the flaws of one converted OpenAPI document in place.
 pub fn repair(doc: &mut Value, patterns: &mut Patterns) -> Vec<Flaw> {
@@ -92,13 +144,25 @@ pub fn repair(doc: &mut Value, patterns: &mut Patterns) -> Vec<Flaw> {
         mut flaws, refs, ..
     } = walker;
     // Local `$ref`s that name nothing: the schema holding them becomes `{}`.
+    // Each target is looked up once (a popular type is named thousands of times).
+    let mut broken: HashMap<&str, bool> = HashMap::new();
+    for (_, reference) in &refs {
+        broken.entry(reference.as_str()).or_insert_with(|| {
+            let Some(fragment) = reference.strip_prefix('#') else {
+                return false;
+            };
+            let target = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
+            let resolves = target.is_empty() || doc.pointer(&target).is_some();
+            !resolves && target.starts_with('/')
+        });
+    }
+    let broken: HashSet<String> = broken
+        .into_iter()
+        .filter(|(_, b)| *b)
+        .map(|(r, _)| r.to_string())
+        .collect();
     for (at, reference) in refs {
-        let Some(fragment) = reference.strip_prefix('#') else {
-            continue;
-        };
-        let target = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
-        let resolves = target.is_empty() || doc.pointer(&target).is_some();
-        if resolves || !target.starts_with('/') {
+        if !broken.contains(&reference) {
             continue;
         }
         if let Some(Value::Object(schema)) = doc.pointer_mut(&at) {
@@ -124,8 +188,7 @@ struct Walker<'p> {
 
 fn push(pointer: &mut String, token: &str) -> usize {
     let len = pointer.len();
-    pointer.push('/');
-    pointer.push_str(&escape_token(token));
+    super::push_token(pointer, token);
     len
 }
 
@@ -235,45 +298,43 @@ impl Walker<'_> {
         let mut bad: Vec<(String, String)> = Vec::new();
         for (key, value) in map.iter() {
             let k = key.as_str();
-            let problem = if NON_NEGATIVE_INTEGERS.contains(&k) {
-                (value.as_u64().is_none() && !is_whole_non_negative(value))
-                    .then(|| format!("`{k}` must be a non-negative integer, found {value}"))
-            } else if NUMBERS.contains(&k) {
-                (!value.is_number()).then(|| format!("`{k}` must be a number, found {value}"))
-            } else if k == "multipleOf" {
-                (!value.as_f64().is_some_and(|n| n > 0.0))
-                    .then(|| format!("`multipleOf` must be a number above 0, found {value}"))
-            } else if STRINGS.contains(&k) {
-                (!value.is_string()).then(|| format!("`{k}` must be a string, found {value}"))
-            } else if BOOLEANS.contains(&k) {
-                (!value.is_boolean()).then(|| format!("`{k}` must be true or false, found {value}"))
-            } else {
-                match k {
-                    "type" => type_problem(value),
-                    "enum" => (!value.is_array())
-                        .then(|| format!("`enum` must be a list of values, found {value}")),
-                    "required" => required_problem(value),
-                    "pattern" => (!value.is_string())
-                        .then(|| format!("`pattern` must be a string, found {value}")),
-                    "examples" => (!value.is_array()).then(|| {
-                        format!(
-                            "`examples` in a schema must be a list, found {}",
-                            kind(value)
-                        )
-                    }),
-                    _ if SCHEMA_MAP_KEYWORDS.contains(&k) => (!value.is_object())
-                        .then(|| format!("`{k}` must map names to schemas, found {}", kind(value))),
-                    _ if SCHEMA_LIST_KEYWORDS.contains(&k) => match value {
-                        Value::Array(items) if !items.is_empty() => None,
-                        _ => Some(format!(
-                            "`{k}` must be a non-empty list of schemas, found {value}"
-                        )),
-                    },
-                    "items" if value.is_array() => Some(
-                        "`items` must be one schema (a list of schemas is `prefixItems`)".into(),
-                    ),
-                    _ => None,
+            let problem = match class(k) {
+                Class::NonNegative => (value.as_u64().is_none() && !is_whole_non_negative(value))
+                    .then(|| format!("`{k}` must be a non-negative integer, found {value}")),
+                Class::Number => {
+                    (!value.is_number()).then(|| format!("`{k}` must be a number, found {value}"))
                 }
+                Class::MultipleOf => (!value.as_f64().is_some_and(|n| n > 0.0))
+                    .then(|| format!("`multipleOf` must be a number above 0, found {value}")),
+                Class::Text => {
+                    (!value.is_string()).then(|| format!("`{k}` must be a string, found {value}"))
+                }
+                Class::Boolean => (!value.is_boolean())
+                    .then(|| format!("`{k}` must be true or false, found {value}")),
+                Class::Type => type_problem(value),
+                Class::Enum => (!value.is_array())
+                    .then(|| format!("`enum` must be a list of values, found {value}")),
+                Class::Required => required_problem(value),
+                Class::Pattern => (!value.is_string())
+                    .then(|| format!("`pattern` must be a string, found {value}")),
+                Class::Examples => (!value.is_array()).then(|| {
+                    format!(
+                        "`examples` in a schema must be a list, found {}",
+                        kind(value)
+                    )
+                }),
+                Class::SchemaMap => (!value.is_object())
+                    .then(|| format!("`{k}` must map names to schemas, found {}", kind(value))),
+                Class::SchemaList => match value {
+                    Value::Array(items) if !items.is_empty() => None,
+                    _ => Some(format!(
+                        "`{k}` must be a non-empty list of schemas, found {value}"
+                    )),
+                },
+                Class::Items if value.is_array() => {
+                    Some("`items` must be one schema (a list of schemas is `prefixItems`)".into())
+                }
+                Class::Items | Class::Other => None,
             };
             if let Some(problem) = problem {
                 bad.push((key.clone(), problem));
@@ -445,6 +506,27 @@ fn required_problem(value: &Value) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_keyword_classes_match_the_keyword_lists() {
+        let lists: [(&[&str], Class); 7] = [
+            (NON_NEGATIVE_INTEGERS, Class::NonNegative),
+            (NUMBERS, Class::Number),
+            (STRINGS, Class::Text),
+            (BOOLEANS, Class::Boolean),
+            (SCHEMA_MAP_KEYWORDS, Class::SchemaMap),
+            (SCHEMA_LIST_KEYWORDS, Class::SchemaList),
+            (&["multipleOf"], Class::MultipleOf),
+        ];
+        for (list, expected) in lists {
+            for k in list {
+                assert_eq!(class(k), expected, "{k}");
+            }
+        }
+        assert_eq!(class("items"), Class::Items);
+        assert_eq!(class("nullable"), Class::Other);
+        assert_eq!(class("minlength"), Class::Other);
+    }
 
     #[test]
     fn meta_schema_breaches_are_removed_keyword_by_keyword() {

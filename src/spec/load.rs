@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use serde_json::Value;
@@ -85,18 +86,18 @@ struct Pending {
 
 /// Turns pending warnings into diagnostics with `file:line:column` (one
 /// pass over each file that has any), the pointer kept in the message.
-fn place(pending: Vec<Pending>, files: &[PathBuf], texts: &[String]) -> Diagnostics {
+fn place(pending: Vec<Pending>, documents: &[Document]) -> Diagnostics {
     let mut by_doc: HashMap<usize, Vec<String>> = HashMap::new();
     for p in &pending {
         by_doc.entry(p.doc).or_default().push(p.pointer.clone());
     }
     let mut located: HashMap<usize, HashMap<String, Pos>> = HashMap::new();
     for (doc, pointers) in by_doc {
-        let (Some(file), Some(text)) = (files.get(doc), texts.get(doc)) else {
+        let Some(d) = documents.get(doc) else {
             continue;
         };
-        let json = yaml::looks_json(file, text);
-        located.insert(doc, locate::positions(text, json, &pointers));
+        let json = yaml::looks_json(&d.file, &d.text);
+        located.insert(doc, locate::positions(&d.text, json, &pointers));
     }
     let mut out = Diagnostics::default();
     for p in pending {
@@ -110,7 +111,10 @@ fn place(pending: Vec<Pending>, files: &[PathBuf], texts: &[String]) -> Diagnost
         } else {
             &p.pointer
         };
-        let file = files.get(p.doc).cloned().unwrap_or_default();
+        let file = documents
+            .get(p.doc)
+            .map(|d| d.file.clone())
+            .unwrap_or_default();
         out.push(Diagnostic::new(
             file,
             pos,
@@ -139,9 +143,56 @@ fn convert_swagger2(docs: &mut [RawDoc]) -> bool {
     true
 }
 
+/// How long each phase of a load took (the benchmark prints them).
+#[derive(Debug, Default, Clone)]
+pub struct Phases(pub Vec<(&'static str, Duration)>);
+
+impl Phases {
+    fn add(&mut self, name: &'static str, took: Duration) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => *total += took,
+            None => self.0.push((name, took)),
+        }
+    }
+}
+
+/// Times the phases of one load.
+struct Clock {
+    last: Instant,
+    phases: Phases,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            last: Instant::now(),
+            phases: Phases::default(),
+        }
+    }
+
+    /// Ends the running phase, naming it.
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases.add(name, now - self.last);
+        self.last = now;
+    }
+}
+
 pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
-    let mut docs = read_documents(path)?;
+    load_with_phases(path).0
+}
+
+/// [`load`], and how long each of its phases took.
+pub fn load_with_phases(path: &Path) -> (Result<Spec, Diagnostics>, Phases) {
+    let mut clock = Clock::new();
+    let spec = load_timed(path, &mut clock);
+    (spec, clock.phases)
+}
+
+fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
+    let mut docs = read_documents(path, clock)?;
     let was_swagger2 = convert_swagger2(&mut docs);
+    clock.lap("swagger 2.0");
     let Some(first) = docs.first() else {
         return Err(Diagnostics::from(Diagnostic::new(
             path,
@@ -169,12 +220,13 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
     // (index in `pending`, document, pointer of the emptied schema)
     let mut broken: Vec<(usize, usize, String)> = Vec::new();
     let mut patterns = Patterns::default();
-    let mut texts = Vec::with_capacity(docs.len());
-    let mut names = Vec::with_capacity(docs.len());
     for (index, doc) in docs.into_iter().enumerate() {
         let mut value = doc.value;
         convert::convert_document(&mut value, version);
-        for flaw in flaws::repair(&mut value, &mut patterns) {
+        clock.lap("convert");
+        let found = flaws::repair(&mut value, &mut patterns);
+        clock.lap("repair");
+        for flaw in found {
             if flaw.broken_ref {
                 let schema = flaw.pointer.trim_end_matches("/$ref").to_string();
                 broken.push((pending.len(), index, schema));
@@ -185,22 +237,20 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
                 message: flaw.message,
             });
         }
-        texts.push(doc.text);
-        names.push(doc.file.clone());
-        files.push((doc.file, doc.canonical, doc.sha256));
+        files.push((doc.file, doc.canonical, doc.sha256, doc.text));
         converted.push(value);
     }
-    let needs_request = converted
-        .iter()
-        .any(|v| convert::would_relax(v, "readOnly"));
-    let needs_response = converted
-        .iter()
-        .any(|v| convert::would_relax(v, "writeOnly"));
+    let mut needs = convert::Relax::default();
+    for v in &converted {
+        needs = needs.or(convert::relax_needs(v));
+    }
+    let (needs_request, needs_response) = (needs.read_only, needs.write_only);
+    clock.lap("relax check");
 
     let mut resources = Vec::new();
     let mut documents = Vec::new();
     let mut uris = Vec::new();
-    for (value, (file, canonical, sha256)) in converted.into_iter().zip(files) {
+    for (value, (file, canonical, sha256, text)) in converted.into_iter().zip(files) {
         let path_part = uri_path(&canonical);
         let base = format!("https://spec.apiconform.local{path_part}");
         let request = format!("https://request.apiconform.local{path_part}");
@@ -227,11 +277,14 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
             canonical,
             sha256,
             value,
+            text,
         });
     }
 
+    clock.lap("relax copies");
     let registry = validators::registry(resources)
         .map_err(|e| Diagnostics::from(Diagnostic::new(path, Pos::UNKNOWN, e.message)))?;
+    clock.lap("registry");
     let mut indexer = Indexer {
         documents: &documents,
         uris: &uris,
@@ -271,8 +324,9 @@ pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
             }
         }
     }
-    let warnings = place(pending, &names, &texts);
-    drop(texts);
+    clock.lap("index");
+    let warnings = place(pending, &documents);
+    clock.lap("positions");
     let broken_refs = broken
         .into_iter()
         .filter_map(|(i, doc, schema)| {
@@ -331,7 +385,7 @@ pub(super) fn canonical_name(name: &Path) -> std::io::Result<PathBuf> {
 
 /// Reads the root document and, breadth first, every document its `$ref`s
 /// name (files, or URLs for a spec fetched from a URL), each once.
-fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
+fn read_documents(path: &Path, clock: &mut Clock) -> Result<Vec<RawDoc>, Diagnostics> {
     let mut docs: Vec<RawDoc> = Vec::new();
     let mut seen: HashMap<PathBuf, usize> = HashMap::new();
     let mut queue: VecDeque<(PathBuf, Option<(PathBuf, String)>)> = VecDeque::new();
@@ -373,6 +427,7 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
             }
         };
         let sha256 = sha256_hex(&bytes);
+        clock.lap("read");
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
@@ -391,8 +446,10 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
                 continue;
             }
         };
+        clock.lap("parse");
         let mut refs = Vec::new();
-        collect_external_refs(&value, &mut String::new(), &mut refs);
+        collect_external_refs(&value, &mut refs);
+        clock.lap("external refs");
         for (pointer, target) in refs {
             let next = source::join_reference(&canonical, &target);
             queue.push_back((next, Some((file.clone(), pointer))));
@@ -412,40 +469,77 @@ fn read_documents(path: &Path) -> Result<Vec<RawDoc>, Diagnostics> {
 }
 
 /// Collects `(pointer, file)` for every `$ref` that names another file.
-fn collect_external_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, String)>) {
+/// The walk keeps the path as borrowed tokens and writes a pointer only for
+/// a `$ref` it keeps (it visits every node of the document).
+fn collect_external_refs(value: &Value, out: &mut Vec<(String, String)>) {
+    let mut path: Vec<Token<'_>> = Vec::new();
+    external_refs_walk(value, &mut path, out);
+}
+
+/// One step of a JSON pointer, borrowed from the document.
+#[derive(Clone, Copy)]
+enum Token<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn pointer_of(path: &[Token<'_>]) -> String {
+    let mut pointer = String::new();
+    for token in path {
+        match token {
+            Token::Key(k) => super::push_token(&mut pointer, k),
+            Token::Index(i) => push_index(&mut pointer, *i),
+        }
+    }
+    pointer
+}
+
+fn external_refs_walk<'v>(
+    value: &'v Value,
+    path: &mut Vec<Token<'v>>,
+    out: &mut Vec<(String, String)>,
+) {
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get("$ref") {
-                let file = r.split('#').next().unwrap_or("");
-                if !file.is_empty() {
-                    out.push((pointer.clone(), file.to_string()));
-                }
-            }
+            // The object's own `$ref` goes before those of its members,
+            // whatever the key order.
+            let own = out.len();
             for (k, v) in map {
-                if matches!(
-                    k.as_str(),
-                    "example" | "examples" | "default" | "enum" | "const"
-                ) {
-                    continue;
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        let file = r.split('#').next().unwrap_or("");
+                        if !file.is_empty() {
+                            out.insert(own, (pointer_of(path), file.to_string()));
+                        }
+                        continue;
+                    }
+                    ("example" | "examples" | "default" | "enum" | "const", _) => continue,
+                    _ => {}
                 }
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_token(k));
-                collect_external_refs(v, pointer, out);
-                pointer.truncate(len);
+                if matches!(v, Value::Object(_) | Value::Array(_)) {
+                    path.push(Token::Key(k));
+                    external_refs_walk(v, path, out);
+                    path.pop();
+                }
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                collect_external_refs(v, pointer, out);
-                pointer.truncate(len);
+                if matches!(v, Value::Object(_) | Value::Array(_)) {
+                    path.push(Token::Index(i));
+                    external_refs_walk(v, path, out);
+                    path.pop();
+                }
             }
         }
         _ => {}
     }
+}
+
+/// Appends `/<index>` to a JSON pointer without a temporary string.
+fn push_index(pointer: &mut String, index: usize) {
+    use std::fmt::Write;
+    let _ = write!(pointer, "/{index}");
 }
 
 struct DocUris {
@@ -469,9 +563,12 @@ struct At {
 
 impl At {
     fn child(&self, token: &str) -> At {
+        let mut pointer = String::with_capacity(self.pointer.len() + token.len() + 1);
+        pointer.push_str(&self.pointer);
+        super::push_token(&mut pointer, token);
         At {
             doc: self.doc,
-            pointer: format!("{}/{}", self.pointer, escape_token(token)),
+            pointer,
         }
     }
 }
@@ -490,10 +587,7 @@ struct Indexer<'a> {
 
 impl<'a> Indexer<'a> {
     fn value(&self, at: &At) -> Option<&'a Value> {
-        if at.pointer.is_empty() {
-            return Some(&self.documents[at.doc].value);
-        }
-        self.documents[at.doc].value.pointer(&at.pointer)
+        super::lookup(&self.documents[at.doc].value, &at.pointer)
     }
 
     fn diagnostic(&self, at: &At, message: impl Into<String>) -> Diagnostic {
@@ -873,4 +967,33 @@ pub fn template_params(template: &str) -> impl Iterator<Item = &str> {
         .split('{')
         .skip(1)
         .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+}
+
+#[cfg(test)]
+mod external_ref_tests {
+    use super::*;
+
+    #[test]
+    fn external_refs_are_found_with_their_pointers_object_first() {
+        let doc = serde_json::json!({
+            "paths": {"/a~b": {"get": {"parameters": [{"$ref": "p.yaml#/x"}]}}},
+            "components": {"schemas": {"A": {
+                "!first": {"$ref": "inner.yaml"},
+                "$ref": "outer.yaml#/A",
+                "example": {"$ref": "not-a-ref.yaml"},
+                "local": {"$ref": "#/components/schemas/B"}
+            }}}
+        });
+        let mut refs = Vec::new();
+        collect_external_refs(&doc, &mut refs);
+        let found: Vec<(&str, &str)> = refs.iter().map(|(p, f)| (p.as_str(), f.as_str())).collect();
+        assert_eq!(
+            found,
+            vec![
+                ("/components/schemas/A", "outer.yaml"),
+                ("/components/schemas/A/!first", "inner.yaml"),
+                ("/paths/~1a~0b/get/parameters/0", "p.yaml"),
+            ]
+        );
+    }
 }

@@ -270,8 +270,7 @@ impl Cursor<'_> {
                     self.ws();
                     self.bump(); // ':'
                     let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&super::escape_token(&key));
+                    super::push_token(pointer, &key);
                     if wanted.contains(pointer.as_str()) {
                         found.entry(pointer.clone()).or_insert(pos);
                         self.value(pointer, wanted, found)?;

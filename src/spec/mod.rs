@@ -19,12 +19,13 @@ mod validators;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 
-use crate::diag::Diagnostics;
+use crate::diag::{self, Diagnostics};
 pub use convert::OasVersion;
-pub use load::{load, sha256_hex};
+pub use load::{Phases, load, load_with_phases, sha256_hex};
 pub use reach::BrokenRef;
 pub use validators::{SchemaError, SchemaId, SchemaValidator, Validators, Violation};
 
@@ -62,6 +63,9 @@ pub struct Document {
     pub sha256: String,
     /// The converted document (schemas as JSON Schema 2020-12).
     pub value: Arc<Value>,
+    /// The source text, to place a problem found after loading (a schema
+    /// the validator refuses when compiled) at its line and column.
+    text: String,
 }
 
 /// Whether an operation lives under `paths` or is a 3.1 webhook.
@@ -272,6 +276,24 @@ impl Spec {
         self.validators.get(id)
     }
 
+    /// The schemas of these operations (parameters, bodies, responses and
+    /// their headers) are what the work ahead validates: the first of them
+    /// used compiles only them, not the whole spec (see `Validators::focus`).
+    pub fn focus(&self, operations: &[OperationId]) {
+        let mut ids = Vec::new();
+        for op in operations.iter().filter_map(|o| self.operations.get(o.0)) {
+            ids.extend(op.parameters.iter().filter_map(|p| p.schema));
+            if let Some(body) = &op.request_body {
+                ids.extend(body.content.iter().filter_map(|m| m.schema));
+            }
+            for r in &op.responses {
+                ids.extend(r.content.iter().filter_map(|m| m.schema));
+                ids.extend(r.headers.iter().filter_map(|h| h.schema));
+            }
+        }
+        self.validators.focus(ids);
+    }
+
     /// The JSON pointer (in its file) of a schema, for messages.
     pub fn schema_pointer(&self, id: SchemaId) -> &str {
         self.validators.pointer(id)
@@ -291,13 +313,51 @@ impl Spec {
         value.map(|v| (doc, v))
     }
 
+    /// The index in [`Spec::documents`] of the document a schema lives in.
+    pub fn schema_document(&self, id: SchemaId) -> usize {
+        self.validators.document(id)
+    }
+
     /// The file a schema lives in.
     pub fn schema_file(&self, id: SchemaId) -> &Path {
         &self.documents[self.validators.document(id)].file
     }
 
+    /// The `file:line:column` position of each `(document, pointer)`: one
+    /// pass over each document's text for all its pointers; a pointer the
+    /// source does not hold (made by the Swagger 2.0 conversion) gets its
+    /// deepest existing parent's position.
+    pub fn positions(&self, wanted: &[(usize, &str)]) -> Vec<diag::Pos> {
+        let mut by_doc: HashMap<usize, Vec<String>> = HashMap::new();
+        for (doc, pointer) in wanted {
+            by_doc.entry(*doc).or_default().push((*pointer).to_string());
+        }
+        let mut found: HashMap<usize, HashMap<String, diag::Pos>> = HashMap::new();
+        for (doc, pointers) in by_doc {
+            if let Some(d) = self.documents.get(doc) {
+                let json = crate::yaml::looks_json(&d.file, &d.text);
+                found.insert(doc, locate::positions(&d.text, json, &pointers));
+            }
+        }
+        wanted
+            .iter()
+            .map(|(doc, pointer)| {
+                found
+                    .get(doc)
+                    .and_then(|m| m.get(*pointer))
+                    .copied()
+                    .unwrap_or(diag::Pos::UNKNOWN)
+            })
+            .collect()
+    }
+
     pub fn schema_count(&self) -> usize {
         self.validators.len()
+    }
+
+    /// The schemas the validator refused among those compiled so far.
+    pub fn compiled_failures(&self) -> Vec<(SchemaId, &SchemaError)> {
+        self.validators.compiled_failures()
     }
 
     /// Compiles every validator now (used by `check --spec` and benchmarks).
@@ -306,9 +366,73 @@ impl Spec {
     }
 }
 
+/// Set once by a process that ends soon after its specs are dropped.
+static SKIP_TEARDOWN: AtomicBool = AtomicBool::new(false);
+
+/// Lets dropping a [`Spec`] leave its documents and validators to the end
+/// of the process: for the CLI, where freeing millions of small
+/// allocations of a large description (a quarter of a second or more)
+/// would only precede the exit that frees them at once. Libraries and
+/// tests, which load specs again and again, leave it off.
+pub fn skip_teardown() {
+    SKIP_TEARDOWN.store(true, Ordering::Relaxed);
+}
+
+impl Drop for Spec {
+    fn drop(&mut self) {
+        if SKIP_TEARDOWN.load(Ordering::Relaxed) {
+            std::mem::forget(std::mem::take(&mut self.documents));
+            self.validators.forget();
+        }
+    }
+}
+
+/// `value.pointer(pointer)` as serde_json reads it (RFC 6901), without a
+/// new string per token when the token holds no `~` escape: the indexer
+/// looks up every operation, response and schema of a spec by pointer.
+pub(crate) fn lookup<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut target = value;
+    for raw in rest.split('/') {
+        let token: std::borrow::Cow<'_, str> = if raw.contains('~') {
+            std::borrow::Cow::Owned(unescape_token(raw))
+        } else {
+            std::borrow::Cow::Borrowed(raw)
+        };
+        target = match target {
+            Value::Object(map) => map.get(token.as_ref())?,
+            Value::Array(list) => {
+                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+                    return None;
+                }
+                list.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(target)
+}
+
 /// Escapes one JSON pointer token.
 pub fn escape_token(token: &str) -> String {
+    if !token.contains(['~', '/']) {
+        return token.to_string();
+    }
     token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Appends `/` and one escaped token to a JSON pointer (no allocation for
+/// a token without `~` or `/`: walks over a whole document build many).
+pub fn push_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    if token.contains(['~', '/']) {
+        pointer.push_str(&escape_token(token));
+    } else {
+        pointer.push_str(token);
+    }
 }
 
 /// Unescapes one JSON pointer token.
@@ -406,6 +530,53 @@ mod tests {
         );
         assert_eq!(validate(&spec, schema, &json!({"id": "0b9a1c9e-8d5e-4c4e-9d6f-1d2a3b4c5d6e", "name": "x", "kind": "cat", "age": 0})).len(), 2);
         assert!(lint::lint(&spec).is_empty());
+    }
+
+    #[test]
+    fn a_focus_compiles_only_its_schemas_and_the_rest_still_validate() {
+        let spec = load(&fixture("petstore-30.yaml")).expect("loads");
+        let get = spec.operation_index_by_id("getPet").expect("getPet");
+        let create = spec.operation_index_by_id("createPet").expect("createPet");
+        spec.focus(&[OperationId(get)]);
+        let response = spec.operations[get]
+            .response_for(200)
+            .and_then(|r| r.content[0].schema)
+            .expect("response schema");
+        let request = spec.operations[create]
+            .request_body
+            .as_ref()
+            .and_then(|b| b.content[0].schema)
+            .expect("request schema");
+        let v = spec.validator(response).expect("compiles");
+        assert!(!v.is_valid(&json!({"id": "nope"})));
+        assert_eq!(spec.validators.built(), (true, false), "only the focus");
+        // Outside the focus: the whole spec compiles, and validates.
+        let v = spec.validator(request).expect("compiles");
+        assert!(v.is_valid(&json!({"name": "rex", "age": 1, "born": "2020-01-01"})));
+        assert_eq!(spec.validators.built(), (true, true));
+    }
+
+    #[test]
+    fn lookup_reads_pointers_as_serde_json_does() {
+        let v = json!({"a/b": {"c~d": [1, {"": 2}]}, "x": [0, 1, 2], "": 3});
+        for p in [
+            "",
+            "/",
+            "/a~1b",
+            "/a~1b/c~0d/1",
+            "/a~1b/c~0d/1/",
+            "/x/01",
+            "/x/+1",
+            "/x/2",
+            "/x/3",
+            "/x/-",
+            "/nope",
+            "a",
+            "/a~1b/c~0d/0/z",
+            "/x/1/y",
+        ] {
+            assert_eq!(lookup(&v, p), v.pointer(p), "{p}");
+        }
     }
 
     #[test]

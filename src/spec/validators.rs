@@ -5,7 +5,7 @@
 //! Every registered schema is one property of a single compiled validator
 //! (see [`Shared`]), so shared and recursive subschemas compile once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use jsonschema::{Draft, Registry, Validator};
@@ -72,6 +72,12 @@ pub struct Validators {
     slots: Vec<Slot>,
     index: HashMap<String, SchemaId>,
     shared: OnceLock<Shared>,
+    /// The schemas a run's selected cases use ([`Validators::focus`]).
+    focus: OnceLock<HashSet<SchemaId>>,
+    /// Those schemas alone, compiled when the first of them is needed; any
+    /// other schema still gets `shared`, so nothing depends on the focus
+    /// being complete.
+    focused: OnceLock<Shared>,
 }
 
 /// One schema's validator: a view into the shared one.
@@ -204,7 +210,24 @@ impl Validators {
             slots: Vec::new(),
             index: HashMap::new(),
             shared: OnceLock::new(),
+            focus: OnceLock::new(),
+            focused: OnceLock::new(),
         }
+    }
+
+    /// Names the schemas the work ahead uses (a run's selected cases): the
+    /// first validator asked for among them compiles only them (and what
+    /// their `$ref`s reach) instead of the whole spec. Only the first call
+    /// counts, and only before anything is compiled.
+    pub(crate) fn focus(&self, ids: impl IntoIterator<Item = SchemaId>) {
+        if self.shared.get().is_some() {
+            return;
+        }
+        let ids: HashSet<SchemaId> = ids
+            .into_iter()
+            .filter(|id| *id < self.slots.len())
+            .collect();
+        let _ = self.focus.set(ids);
     }
 
     /// Registers a schema (deduplicated by reference) and returns its id.
@@ -227,6 +250,14 @@ impl Validators {
         self.slots.len()
     }
 
+    /// Leaves everything this table holds allocated (see `spec::skip_teardown`).
+    pub(crate) fn forget(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.slots));
+        std::mem::forget(std::mem::take(&mut self.index));
+        std::mem::forget(self.shared.take());
+        std::mem::forget(Arc::clone(&self.registry));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
@@ -241,7 +272,16 @@ impl Validators {
 
     /// The validator of one schema; the first call compiles them all.
     pub fn get(&self, id: SchemaId) -> Result<SchemaValidator<'_>, &SchemaError> {
-        let shared = self.shared.get_or_init(|| self.build_shared());
+        let shared = match self.focus.get() {
+            Some(focus) if focus.contains(&id) => self.focused.get_or_init(|| {
+                let mut ids: Vec<SchemaId> = focus.iter().copied().collect();
+                ids.sort_unstable();
+                self.build_shared(ids)
+            }),
+            _ => self
+                .shared
+                .get_or_init(|| self.build_shared((0..self.slots.len()).collect())),
+        };
         if let Some(e) = shared.errors.get(&id) {
             return Err(e);
         }
@@ -251,17 +291,38 @@ impl Validators {
         }
     }
 
+    /// The schemas refused so far, by whatever has been compiled (nothing
+    /// is compiled here): what a run found lazily.
+    pub fn compiled_failures(&self) -> Vec<(SchemaId, &SchemaError)> {
+        let mut failed: Vec<(SchemaId, &SchemaError)> = [self.shared.get(), self.focused.get()]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.errors.iter().map(|(id, e)| (*id, e)))
+            .collect();
+        failed.sort_by_key(|(id, _)| *id);
+        failed.dedup_by_key(|(id, _)| *id);
+        failed
+    }
+
+    /// Whether the focused and the full validator are built (for tests).
+    #[cfg(test)]
+    pub(crate) fn built(&self) -> (bool, bool) {
+        (self.focused.get().is_some(), self.shared.get().is_some())
+    }
+
     /// Compiles every schema now; returns those the validator refuses.
     pub fn compile_all(&self) -> Vec<(SchemaId, &SchemaError)> {
-        let shared = self.shared.get_or_init(|| self.build_shared());
+        let shared = self
+            .shared
+            .get_or_init(|| self.build_shared((0..self.slots.len()).collect()));
         let mut failed: Vec<(SchemaId, &SchemaError)> =
             shared.errors.iter().map(|(id, e)| (*id, e)).collect();
         failed.sort_by_key(|(id, _)| *id);
         failed
     }
 
-    fn build_shared(&self) -> Shared {
-        let all: Vec<SchemaId> = (0..self.slots.len()).collect();
+    /// One validator over `all` (those it refuses left out, with their reasons).
+    fn build_shared(&self, all: Vec<SchemaId>) -> Shared {
         let none = SchemaError {
             message: "no schema of the spec compiles".into(),
         };
