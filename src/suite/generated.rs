@@ -1,6 +1,8 @@
 //! Generated phases as compiled cases, so they run through the same step
 //! stages, checks and reporters as hand-written ones: one case per
-//! operation x phase (its requests are independent steps) and one case per
+//! operation x phase (its requests are independent steps; a create's case
+//! ends with cleanup steps deleting what its steps created, when the spec
+//! documents that delete) and one case per
 //! stateful chain (create, read, update, delete, read after delete, then a
 //! cleanup delete of what the create made, skipped when the chain already
 //! deleted it).
@@ -13,7 +15,7 @@ use super::{Body, Case, Expect, PathPart, Step, StepKind, split_path};
 use crate::check::CheckSet;
 use crate::diag::Pos;
 use crate::generate::plan::{
-    AuthMode, CaptureSource, Chain, ChainRole, GeneratedRequest, Phase, Plan,
+    AuthMode, CaptureSource, Chain, ChainRole, ChainStep, GeneratedRequest, Phase, Plan,
 };
 use crate::generate::{Rule, plan::text_of};
 use crate::spec::Spec;
@@ -131,7 +133,7 @@ pub fn cases(spec: &Spec, plan: &Plan, opts: &Options) -> Vec<Case> {
             if requests.is_empty() {
                 continue;
             }
-            let steps: Vec<Step> = requests
+            let mut steps: Vec<Step> = requests
                 .iter()
                 .enumerate()
                 .filter_map(|(i, r)| {
@@ -144,11 +146,12 @@ pub fn cases(spec: &Spec, plan: &Plan, opts: &Options) -> Vec<Case> {
                     )
                 })
                 .collect();
+            let cleanup = undo_creates(spec, op.cleanup.as_ref(), phase, &mut steps, opts);
             out.push(case(
                 format!("{} [{}]", op.label, phase.name()),
                 phase,
                 steps,
-                Vec::new(),
+                cleanup,
             ));
         }
     }
@@ -158,6 +161,26 @@ pub fn cases(spec: &Spec, plan: &Plan, opts: &Options) -> Vec<Case> {
         }
     }
     out
+}
+
+/// One generated request as a case of its own (a failing input re-sent
+/// while it is shrunk), with the cleanup delete of what it may create.
+pub fn single_case(
+    spec: &Spec,
+    request: &GeneratedRequest,
+    delete: Option<&ChainStep>,
+    opts: &Options,
+) -> Option<Case> {
+    let name = format!("{} [{}] (shrinking)", request.label, request.phase.name());
+    let mut steps = vec![step(
+        spec,
+        request,
+        &step_name(request, 1),
+        opts,
+        GeneratedStep::of(request, None),
+    )?];
+    let cleanup = undo_creates(spec, delete, request.phase, &mut steps, opts);
+    Some(case(name, request.phase, steps, cleanup))
 }
 
 impl GeneratedStep {
@@ -274,6 +297,82 @@ fn chain_case(spec: &Spec, chain: &Chain, n: usize, opts: &Options) -> Option<Ca
         steps,
         cleanup,
     ))
+}
+
+/// Cleanup steps deleting what a phase's creates made: each create step
+/// captures the new resource's id (the same sources a chain uses) into its
+/// own variable, and one cleanup step per create deletes it. Cleanup runs
+/// after a failure or a signal too; one whose create made nothing (no id
+/// captured) is skipped. The methods phase sends undocumented methods, and
+/// chains clean up after themselves: neither gets these.
+fn undo_creates(
+    spec: &Spec,
+    delete: Option<&ChainStep>,
+    phase: Phase,
+    steps: &mut [Step],
+    opts: &Options,
+) -> Vec<Step> {
+    let Some(delete) = delete else {
+        return Vec::new();
+    };
+    if matches!(phase, Phase::Methods | Phase::Stateful) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, st) in steps.iter_mut().enumerate() {
+        let StepKind::Request(req) = &mut st.kind else {
+            continue;
+        };
+        let Some(meta) = req.generated.as_mut() else {
+            continue;
+        };
+        let binds: Vec<Bind> = delete
+            .bind
+            .iter()
+            .map(|(param, sources)| Bind {
+                variable: created_variable(param, i + 1),
+                sources: sources.clone(),
+            })
+            .collect();
+        meta.binds = binds;
+        let mut request = delete.request.clone();
+        request.phase = phase;
+        // Path parameters the create's path shares keep the create's value.
+        for (name, value) in &meta.request.path {
+            if let Some(slot) = request.path.get_mut(name) {
+                *slot = value.clone();
+            }
+        }
+        let mut undo = GeneratedStep::of(&request, None);
+        undo.cleanup = true;
+        let name = format!("cleanup: delete what step {} created", i + 1);
+        let Some(mut cleanup) = self::step(spec, &request, &name, opts, undo) else {
+            continue;
+        };
+        if let StepKind::Request(creq) = &mut cleanup.kind {
+            for part in &mut creq.path {
+                if let PathPart::Param(param, vt) = part
+                    && delete.bind.iter().any(|(p, _)| p == param)
+                    && let Ok(t) =
+                        Template::parse(&format!("{{{{ {} }}}}", created_variable(param, i + 1)))
+                {
+                    *vt = ValueTemplate::Text(t);
+                }
+            }
+        }
+        cleanup.checks = CheckSet::none();
+        out.push(cleanup);
+    }
+    out
+}
+
+/// The variable step `n` of a phase case captures a created id into.
+fn created_variable(param: &str, n: usize) -> String {
+    let safe: String = param
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("created_{safe}_{n}")
 }
 
 /// Path parameters a chain binds are taken from the bound variables.
