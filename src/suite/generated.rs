@@ -611,6 +611,55 @@ mod tests {
     }
 
     #[test]
+    fn a_phase_create_captures_its_id_and_its_case_deletes_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("specs/enablenow-sharing-v1.yaml");
+        let spec = crate::spec::load(&path).expect("bundled spec loads");
+        let config = PlanConfig {
+            max_examples: 3,
+            phases: vec![Phase::Positive, Phase::Methods],
+            ..PlanConfig::default()
+        };
+        let p = plan(&spec, &config);
+        let create = p
+            .operations
+            .iter()
+            .find(|o| o.label == "createShare")
+            .expect("createShare planned");
+        let delete = create
+            .cleanup
+            .as_ref()
+            .expect("the spec documents a delete");
+        assert_eq!(spec.operations[delete.request.operation].method, "DELETE");
+        assert!(!delete.bind.is_empty(), "{:?}", delete.bind);
+        assert!(
+            p.operations
+                .iter()
+                .filter(|o| spec.operations[o.operation].method != "POST")
+                .all(|o| o.cleanup.is_none())
+        );
+        let cases = cases(&spec, &p, &Options::default());
+        let positive = cases
+            .iter()
+            .find(|c| c.name == "createShare [positive]")
+            .expect("positive case");
+        assert_eq!(positive.cleanup.len(), positive.steps.len());
+        for (i, (create, undo)) in positive.steps.iter().zip(&positive.cleanup).enumerate() {
+            let binds = &create.generated().expect("generated").binds;
+            let variable = &binds.first().expect("a bind").variable;
+            assert_eq!(variable, &format!("created_shareId_{}", i + 1));
+            assert!(undo.variables().contains(variable), "{}", undo.name);
+            assert!(undo.generated().is_some_and(|g| g.cleanup));
+        }
+        // Other operations' cases and the methods phase delete nothing.
+        for c in cases.iter().filter(|c| c.name != "createShare [positive]") {
+            if !c.name.contains("chain") {
+                assert!(c.cleanup.is_empty(), "{}", c.name);
+            }
+        }
+    }
+
+    #[test]
     fn pinned_templates_are_rendered_later() {
         assert!(
             template_of(&json!({"a": "{{ x }}"})) != ValueTemplate::Static(json!({"a": "{{ x }}"}))
