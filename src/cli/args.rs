@@ -360,9 +360,10 @@ pub struct FuzzArgs {
     pub net: super::net::NetArgs,
     #[command(flatten)]
     pub profile: ProfileArgs,
-    /// Most requests shrinking one finding's failing input may send (each
-    /// candidate is re-sent to see whether it still fails); 0 turns
-    /// shrinking off. The whole run's shrinking sends at most ten times this.
+    /// Most candidates shrinking tries for one finding's failing input (each
+    /// is re-sent, plus the delete of what it created, to see whether it
+    /// still fails); 0 turns shrinking off. The whole run's shrinking sends
+    /// at most ten times this many requests.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub shrink_budget: usize,
 }
