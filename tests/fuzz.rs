@@ -694,3 +694,170 @@ fn the_shipped_generated_suites_pass_and_their_pin_is_needed() {
     assert!(text.contains("✗ positive_data_acceptance"), "{text}");
     assert!(text.contains("SHARES_AUTH_OWNER_MISMATCH"), "{text}");
 }
+
+/// `GET /shares` on a reference server: how many shares it holds.
+fn share_count(server: &Server) -> u64 {
+    let url = format!("{}/shares?pageSize=100", server.url());
+    let body: Value = server.runtime.block_on(async {
+        reqwest::Client::new()
+            .get(&url)
+            .header("Authorization", "Bearer enablenow-dev-token")
+            .send()
+            .await
+            .expect("list answered")
+            .json()
+            .await
+            .expect("list is JSON")
+    });
+    body["_pagination"]["totalCount"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no totalCount: {body}"))
+}
+
+#[test]
+fn what_the_phases_create_is_deleted_afterwards() {
+    let server = Server::start(Api::EnableNow, None);
+    let url = server.url();
+    assert_eq!(share_count(&server), 0, "a fresh server holds no share");
+    let (out, report) = fuzz_json(
+        "cleanup",
+        &[
+            "--spec",
+            "specs/enablenow-sharing-v1.yaml",
+            "--base-url",
+            &url,
+            "-H",
+            "Authorization: Bearer enablenow-dev-token",
+            "--phases",
+            "examples,positive,negative,auth",
+            "--max-examples",
+            "6",
+            "-v",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // The creates succeeded (so there was something to delete)...
+    let created = cases(&report)
+        .iter()
+        .flat_map(|c| c["steps"].as_array().into_iter().flatten())
+        .filter(|s| {
+            s["phase"] == "main"
+                && s["request"]["method"] == "POST"
+                && s["response"]["status"]
+                    .as_u64()
+                    .is_some_and(|n| (200..300).contains(&n))
+        })
+        .count();
+    let deleted: Vec<&Value> = cases(&report)
+        .iter()
+        .flat_map(|c| c["steps"].as_array().into_iter().flatten())
+        .filter(|s| s["phase"] == "cleanup" && s["request"]["method"] == "DELETE")
+        .filter(|s| {
+            s["response"]["status"]
+                .as_u64()
+                .is_some_and(|n| (200..300).contains(&n))
+        })
+        .collect();
+    assert!(created >= 3, "creates: {created}");
+    // ...one cleanup delete each, shown as cleanup in the report...
+    assert_eq!(deleted.len(), created, "{report}");
+    // ...and the server holds none of them.
+    assert_eq!(share_count(&server), 0, "{}", stdout(&out));
+}
+
+#[test]
+fn a_findings_input_is_shrunk_by_resending_and_still_reproduces() {
+    let server = Server::start(Api::EnableNow, Some("create-returns-201"));
+    let url = server.url();
+    let dir = out_dir("shrink");
+    let saved = dir.join("saved");
+    let saved_arg = saved.display().to_string();
+    let report_path = dir.join("report.json");
+    let report_arg = report_path.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut all = vec![
+            "fuzz",
+            "--no-progress",
+            "--spec",
+            "specs/enablenow-sharing-v1.yaml",
+            "--base-url",
+            &url,
+            "-H",
+            "Authorization: Bearer enablenow-dev-token",
+            "--phases",
+            "examples",
+            "--include",
+            "createShare",
+            "--max-examples",
+            "6",
+        ];
+        all.extend_from_slice(extra);
+        apiconform(&all)
+    };
+    let out = run(&["--save-findings", &saved_arg, "--json", &report_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Shrinking re-sent "), "{text}");
+    assert!(text.contains("shrunk from "), "{text}");
+    // The original failing input: the first failing step's request body
+    // (the documented example with every member).
+    let report = read_json(&report_path);
+    let original = cases(&report)
+        .iter()
+        .flat_map(|c| c["steps"].as_array().into_iter().flatten())
+        .find(|s| s["phase"] == "main" && s["outcome"] == "failed")
+        .and_then(|s| s["request"]["body"].as_str())
+        .map(|b| {
+            serde_json::from_str::<Value>(b)
+                .expect("body is JSON")
+                .to_string()
+        })
+        .expect("a failing step with a body");
+    let files: Vec<PathBuf> = std::fs::read_dir(&saved)
+        .expect("findings saved")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let yaml = std::fs::read_to_string(&files[0]).expect("saved case");
+    let case: Value = serde_saphyr::from_str(&yaml).expect("saved case is YAML");
+    let body = case["cases"][0]["steps"][0]["body"].to_string();
+    assert!(
+        body.len() < original.len(),
+        "saved {body} is not smaller than the original {original}"
+    );
+    // The shrunk case still reproduces the failure against the same target.
+    let rerun = apiconform(&[
+        "run",
+        &saved_arg,
+        "--no-progress",
+        "--base-url",
+        &url,
+        "--secret",
+        "fuzz_credential=Bearer enablenow-dev-token",
+    ]);
+    assert_eq!(
+        rerun.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&rerun),
+        stderr(&rerun)
+    );
+    assert!(
+        stdout(&rerun).contains("✗ status_conformance"),
+        "{}",
+        stdout(&rerun)
+    );
+    // --shrink-budget 0 keeps the input as found.
+    let kept = run(&["--shrink-budget", "0"]);
+    assert!(
+        !stdout(&kept).contains("Shrinking re-sent"),
+        "{}",
+        stdout(&kept)
+    );
+}

@@ -44,8 +44,14 @@ measure() {
     start_server "$port" "$work/server.log"
     "$proxy_bin" 127.0.0.1:0 "127.0.0.1:$port" >"$work/proxy.out" &
     proxy_pid=$!
-    for _ in $(seq 1 100); do [[ -s "$work/proxy.out" ]] && break; sleep 0.05; done
+    # Up to 30 s: on a loaded machine the relay took over 5 s to start, and
+    # a run against an empty URL counted 0 requests.
+    for _ in $(seq 1 600); do [[ -s "$work/proxy.out" ]] && break; sleep 0.05; done
     url=$(head -1 "$work/proxy.out")
+    if [[ -z "$url" ]]; then
+        echo "the counting relay did not start within 30 s" >&2
+        exit 1
+    fi
     local start end
     start=$(date +%s.%N)
     "$@" </dev/null >"$work/$label.log" 2>&1 || true

@@ -365,6 +365,12 @@ pub struct FuzzArgs {
     /// expect not to see it (resource_isolation). Redacted like `-H`.
     #[arg(long, value_name = "NAME: VALUE")]
     pub other_header: Option<String>,
+    /// Most candidates shrinking tries for one finding's failing input (each
+    /// is re-sent, plus the delete of what it created, to see whether it
+    /// still fails); 0 turns shrinking off. The whole run's shrinking sends
+    /// at most ten times this many requests.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub shrink_budget: usize,
 }
 
 #[derive(Debug, Args)]

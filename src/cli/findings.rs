@@ -39,6 +39,40 @@ pub(super) struct Finding {
     pub request: GeneratedRequest,
     /// How many failing requests this finding stands for.
     pub count: usize,
+    /// How shrinking went, when it was tried (`request` is then the
+    /// smallest input that still fails the same way).
+    pub shrunk: Option<Shrunk>,
+}
+
+/// The outcome of shrinking one finding's failing input.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Shrunk {
+    /// Requests shrinking sent for this finding (candidates and the
+    /// cleanup deletes of what they created).
+    pub requests: usize,
+    /// Size of the failing input before and after ([`input_size`]).
+    pub before: usize,
+    pub after: usize,
+}
+
+/// The size of a request's input, as shrinking reduces it: the bytes of
+/// its JSON body plus those of its query, header and cookie values and names.
+pub(super) fn input_size(r: &GeneratedRequest) -> usize {
+    let text = |m: &std::collections::BTreeMap<String, Value>| -> usize {
+        m.iter()
+            .map(|(k, v)| k.len() + crate::generate::plan::text_of(v).len())
+            .sum()
+    };
+    r.body.as_ref().map_or(0, |b| b.to_string().len())
+        + text(&r.query)
+        + text(&r.headers)
+        + text(&r.cookies)
+}
+
+/// `2xx`, `4xx`, `5xx`, or `no response`: the status class of a finding.
+pub(super) fn status_class(step: &crate::result::StepResult) -> String {
+    step.status()
+        .map_or_else(|| "no response".to_string(), |s| format!("{}xx", s / 100))
 }
 
 /// The failed checks of generated steps, one per check x operation x
@@ -58,9 +92,7 @@ pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
             if step.outcome != StepOutcome::Failed {
                 continue;
             }
-            let class = step
-                .status()
-                .map_or_else(|| "no response".to_string(), |s| format!("{}xx", s / 100));
+            let class = status_class(step);
             let failures: Vec<(String, String)> = step
                 .checks
                 .iter()
@@ -84,6 +116,7 @@ pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
                         message,
                         request: generated.request.clone(),
                         count: 1,
+                        shrunk: None,
                     }),
                 }
             }
@@ -114,6 +147,15 @@ pub(super) fn render(findings: &[Finding], base_url: &str, auth: &Auth<'_>) -> S
         "\nFindings: {} (deduplicated by check x operation x status class)\n",
         findings.len()
     );
+    let tried: Vec<&Shrunk> = findings.iter().filter_map(|f| f.shrunk.as_ref()).collect();
+    if !tried.is_empty() {
+        out.push_str(&format!(
+            "Shrinking re-sent {} requests for {} finding{}\n",
+            tried.iter().map(|s| s.requests).sum::<usize>(),
+            tried.len(),
+            if tried.len() == 1 { "" } else { "s" }
+        ));
+    }
     for (i, f) in findings.iter().enumerate() {
         let more = if f.count > 1 {
             format!(" ({} failing requests)", f.count)
@@ -121,17 +163,40 @@ pub(super) fn render(findings: &[Finding], base_url: &str, auth: &Auth<'_>) -> S
             String::new()
         };
         out.push_str(&format!(
-            "\n{}. {} on {} ({}, {} phase){more}\n   {}\n   {}\n",
+            "\n{}. {} on {} ({}, {} phase){more}\n   {}\n",
             i + 1,
             f.check,
             f.operation,
             f.status_class,
             f.request.phase.name(),
             f.message,
+        ));
+        if let Some(s) = &f.shrunk {
+            out.push_str(&format!("   {}\n", describe_shrunk(s)));
+        }
+        out.push_str(&format!(
+            "   {}\n",
             to_curl(&f.request, base_url, &curl_auth(auth))
         ));
     }
     out
+}
+
+/// `shrunk from 412 to 37 bytes of input (23 requests)`.
+fn describe_shrunk(s: &Shrunk) -> String {
+    let sent = format!(
+        "{} request{}",
+        s.requests,
+        if s.requests == 1 { "" } else { "s" }
+    );
+    if s.after < s.before {
+        format!(
+            "shrunk from {} to {} bytes of input ({sent})",
+            s.before, s.after
+        )
+    } else {
+        format!("not shrunk: no smaller input fails the same way ({sent})")
+    }
 }
 
 /// Where a saved case's requests go and how they authenticate.
@@ -175,8 +240,13 @@ pub(super) fn save(
             f.check,
             slug(&f.operation)
         ));
+        let shrunk = f
+            .shrunk
+            .as_ref()
+            .map(|s| format!("# {}\n", describe_shrunk(s)))
+            .unwrap_or_default();
         let text = format!(
-            "# {name}\n# {}\n{case}{head}",
+            "# {name}\n# {}\n{shrunk}{case}{head}",
             f.message.lines().next().unwrap_or_default()
         );
         crate::report::write_file(&file, text.as_bytes())

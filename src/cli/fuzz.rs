@@ -13,8 +13,9 @@ use reqwest::header::{AUTHORIZATION, HeaderName};
 use super::args::FuzzArgs;
 use super::common::{Shared, external_vars, input_error, out, parse_timeout, usage_error};
 use super::findings;
-use super::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
+use super::{EXIT_FAILED, EXIT_OK};
 use crate::check::{self, CheckSet};
+use crate::event::Reporter;
 use crate::generate::plan::{self, Filter, Phase, Pin, PlanConfig, Selector};
 use crate::report::Fanout;
 use crate::report::console::{Console, Verbosity};
@@ -82,7 +83,8 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
             );
         }
     }
-    let cases = generated::cases(&spec, &the_plan, &headers.options);
+    let options = headers.options.clone();
+    let cases = generated::cases(&spec, &the_plan, &options);
     if cases.is_empty() {
         return usage_error("nothing to generate: no operation and phase left after the filters");
     }
@@ -104,7 +106,18 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
             case: i,
         })
         .collect();
-    run_plan(&args, suite, plan, external, &saved)
+    let generated = Generated {
+        plan: &the_plan,
+        options: &options,
+    };
+    run_plan(&args, suite, plan, external, &saved, &generated)
+}
+
+/// The plan the run's cases came from and how they authenticate: what
+/// shrinking builds its candidates from.
+struct Generated<'a> {
+    plan: &'a plan::Plan,
+    options: &'a generated::Options,
 }
 
 /// What the findings' reproductions need to know of the run's target.
@@ -383,6 +396,7 @@ fn run_plan(
     plan: Vec<PlannedCase>,
     external: crate::suite::vars::ExternalVars,
     saved: &Saved,
+    generated: &Generated<'_>,
 ) -> u8 {
     let config = match run_config(args) {
         Ok(c) => c,
@@ -425,18 +439,46 @@ fn run_plan(
         webhook_listen: None,
         profile: args.profile.applied.clone(),
     };
-    let result = runtime.block_on(session::execute(
-        &suites, plan, None, &external, &opts, config, reporters,
-    ));
-    let code = match result {
-        Ok(summary) if summary.totals.failed > 0 => EXIT_FAILED,
-        Ok(_) => EXIT_OK,
+    let deadline = config.deadline;
+    let config = RunConfig {
+        step_events: reporters.wants_steps(),
+        ..config
+    };
+    let prepared = match runtime.block_on(session::prepare(&suites, &external, &opts, config)) {
+        Ok(p) => p,
         Err(e) => return super::common::session_error(e),
     };
-    if code == EXIT_INPUT {
-        return code;
+    let mut info = prepared.run_info(&suites, &plan, None);
+    info.profile = opts.profile.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let consumer = std::thread::spawn(move || crate::event::consume(rx, reporters));
+    let summary = runtime.block_on(prepared.runner.clone().run(plan, info, tx));
+    if let Ok(Some(e)) = consumer.join() {
+        runtime.block_on(prepared.shutdown());
+        return super::common::session_error(session::SessionError::Report(e));
     }
-    if let Some(e) = report_findings(args, &suite, &failed, saved, to_stdout) {
+    let code = if summary.totals.failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    };
+    let mut list = match failed.lock() {
+        Ok(f) => findings::collect(&f.0, &suite),
+        Err(_) => return usage_error("findings collector failed"),
+    };
+    // While the target is still up: shrink each finding by re-sending.
+    let probe = super::shrink::Probe {
+        runtime: &runtime,
+        runner: &prepared.runner,
+        suite: &suite,
+        plan: generated.plan,
+        options: generated.options,
+        deadline,
+        per_finding: args.shrink_budget,
+    };
+    super::shrink::shrink_all(&mut list, &probe);
+    runtime.block_on(prepared.shutdown());
+    if let Some(e) = report_findings(args, list, saved, to_stdout) {
         return e;
     }
     coverage_output(args, &coverage, to_stdout).unwrap_or(code)
@@ -446,15 +488,10 @@ fn run_plan(
 /// them with `--save-findings`; `Some(exit code)` on an error.
 fn report_findings(
     args: &FuzzArgs,
-    suite: &Suite,
-    failed: &std::sync::Mutex<findings::Failed>,
+    list: Vec<findings::Finding>,
     saved: &Saved,
     to_stdout: bool,
 ) -> Option<u8> {
-    let list = match failed.lock() {
-        Ok(f) => findings::collect(&f.0, suite),
-        Err(_) => return Some(usage_error("findings collector failed")),
-    };
     if list.is_empty() {
         return None;
     }

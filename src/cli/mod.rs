@@ -12,6 +12,7 @@ mod net;
 mod profile;
 mod reports;
 mod scaffold;
+mod shrink;
 mod workflow;
 
 use std::process::ExitCode;

@@ -18,9 +18,12 @@
 //!    [`plan::GeneratedRequest::path_and_query`]).
 //! 3. Judge each response with the checks in [`crate::check`], passing a
 //!    [`crate::check::Generated`] context (phase, rule, chain history).
-//! 4. On a failure, [`shrink::shrink_request`] with a "still fails" predicate
-//!    that re-sends the candidate; then [`case::to_case_yaml`] (a regression
-//!    case) and [`case::to_curl`] (a reproduction, secrets as `$NAME`).
+//! 4. On a failure (`apiconform fuzz`, after its run, per deduplicated
+//!    finding), [`shrink::shrink_finding`] with a "still fails" predicate
+//!    that re-sends each candidate through the run's runner and asks whether
+//!    the same check fails with the same status class; then
+//!    [`case::to_case_yaml`] (a regression case) and [`case::to_curl`] (a
+//!    reproduction, secrets as `$NAME`) of the shrunk request.
 //!
 //! Values: [`Generator::positive`] draws schema-valid values (smallest,
 //! largest, then random: boundaries first) and [`Generator::negative`]
@@ -93,6 +96,10 @@ pub struct Generator<'s> {
 
 /// Attempts per wanted value before giving up on a schema.
 const ATTEMPTS: usize = 6;
+/// Valid draws in a row that gave nothing new, after which a schema's
+/// values are taken as exhausted (a boolean or a small enum asked for 100
+/// values would otherwise be drawn 600 times).
+const STALE_DRAWS: usize = 32;
 
 impl<'s> Generator<'s> {
     pub fn new(spec: &'s Spec) -> Self {
@@ -135,14 +142,18 @@ impl<'s> Generator<'s> {
         let validator = self.validator(schema)?;
         let mut out: Vec<Value> = Vec::new();
         let mut first_error = None;
+        let mut stale = 0;
         for i in 0..count.max(1) * ATTEMPTS {
-            if out.len() >= count {
+            if out.len() >= count || stale >= STALE_DRAWS {
                 break;
             }
             let mut g = value::ValueGen::new(&self.resolver, mix(seed, i as u64), Shape::nth(i));
             match g.generate(doc, raw) {
                 Ok(v) if validator.is_valid(&v) && sendable(&v, carrier) => {
-                    if !out.contains(&v) {
+                    if out.contains(&v) {
+                        stale += 1;
+                    } else {
+                        stale = 0;
                         out.push(v);
                     }
                 }

@@ -218,6 +218,10 @@ pub struct OperationPlan {
     pub requests: Vec<GeneratedRequest>,
     /// Phases that produced nothing for this operation, and why.
     pub cannot_generate: Vec<(Phase, CannotGenerate)>,
+    /// For a create (a POST) whose created resource the spec documents a
+    /// DELETE for: that delete, with where its path parameters come from in
+    /// the create's response. The phases' creates are undone with it.
+    pub cleanup: Option<ChainStep>,
 }
 
 /// The whole plan.
@@ -515,6 +519,7 @@ pub fn plan(spec: &Spec, config: &PlanConfig) -> Plan {
             destructive,
             requests: Vec::new(),
             cannot_generate: Vec::new(),
+            cleanup: None,
         };
         if destructive && !config.filter.allow_destructive {
             skipped.push((
@@ -548,6 +553,9 @@ pub fn plan(spec: &Spec, config: &PlanConfig) -> Plan {
                 pin.apply(op, r);
             }
         }
+        if !config.filter.read_only {
+            plan.cleanup = cleanup_for(&g, spec, index, config);
+        }
         operations.push(plan);
     }
     if wants(Phase::Methods) {
@@ -567,6 +575,87 @@ pub fn plan(spec: &Spec, config: &PlanConfig) -> Plan {
         chains,
         skipped,
     }
+}
+
+/// The delete that undoes a create: for a POST, the DELETE its 2xx links
+/// name, else the DELETE on `{path}/{id}`; its path parameters come from
+/// the create's response (a link's expression, else the capture sources a
+/// chain uses), except those the create's own path shares, which keep the
+/// create's value. `None` when the operation creates nothing deletable.
+fn cleanup_for(
+    g: &Generator<'_>,
+    spec: &Spec,
+    create: usize,
+    config: &PlanConfig,
+) -> Option<ChainStep> {
+    let op = spec.operations.get(create)?;
+    if op.method != "POST" {
+        return None;
+    }
+    let links = links_of(spec, op);
+    let prefix = format!("{}/{{", op.path.trim_end_matches('/'));
+    let is_item = |p: &str| {
+        p.starts_with(&prefix)
+            && p[prefix.len()..]
+                .find('}')
+                .is_some_and(|e| e + 1 == p.len() - prefix.len())
+    };
+    let delete = spec.operations.iter().enumerate().position(|(k, d)| {
+        d.method == "DELETE"
+            && d.kind == OperationKind::Path
+            && if links.is_empty() {
+                is_item(&d.path)
+            } else {
+                links.iter().any(|(i, _)| *i == k)
+            }
+    })?;
+    let target = &spec.operations[delete];
+    let mut req = skeleton(spec, delete, Phase::Stateful, Expectation::Accepted);
+    fill_valid(
+        g,
+        target,
+        &mut req,
+        mix(config.seed, 70_000 + create as u64),
+        0,
+    )
+    .ok()?;
+    req.destructive = false; // It removes only what the run created.
+    for pin in &config.pins {
+        pin.apply(target, &mut req);
+    }
+    let create_params: Vec<&str> = op
+        .parameters
+        .iter()
+        .filter(|p| p.location == ParamIn::Path)
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut bind = Vec::new();
+    for p in target
+        .parameters
+        .iter()
+        .filter(|p| p.location == ParamIn::Path && !create_params.contains(&p.name.as_str()))
+    {
+        let sources: Vec<CaptureSource> = match links.iter().find(|(i, _)| *i == delete) {
+            Some((_, params)) => params
+                .iter()
+                .filter(|(n, _)| n == &p.name)
+                .map(|(_, s)| s.clone())
+                .collect(),
+            None => capture_sources(g, spec, op, &p.name),
+        };
+        if sources.is_empty() {
+            return None;
+        }
+        bind.push((p.name.clone(), sources));
+    }
+    if bind.is_empty() {
+        return None;
+    }
+    Some(ChainStep {
+        role: ChainRole::Delete,
+        request: req,
+        bind,
+    })
 }
 
 /// The raw operation object in the root document.
@@ -643,6 +732,20 @@ fn fill_valid(
     seed: u64,
     i: usize,
 ) -> Result<(), CannotGenerate> {
+    fill_valid_from(g, op, req, seed, i, None)
+}
+
+/// [`fill_valid`], taking the body from `bodies[i]` when the caller drew
+/// the operation's body series once (the positive phase: drawing `i + 1`
+/// bodies for request `i` made that phase quadratic in `--max-examples`).
+fn fill_valid_from(
+    g: &Generator<'_>,
+    op: &Operation,
+    req: &mut GeneratedRequest,
+    seed: u64,
+    i: usize,
+    bodies: Option<&[Value]>,
+) -> Result<(), CannotGenerate> {
     for (k, p) in op.parameters.iter().enumerate() {
         if !p.required && i.is_multiple_of(2) {
             continue;
@@ -688,10 +791,15 @@ fn fill_valid(
     if let Some((media, schema)) = body_schema(op) {
         let required = op.request_body.as_ref().is_some_and(|b| b.required);
         if required || i % 4 != 3 {
-            let values = g
-                .positive(schema, mix(seed, 31 + i as u64), i + 1, Carrier::Json)
-                .map_err(|e| CannotGenerate::new(format!("request body: {}", e.reason)))?;
-            req.body = values.into_iter().nth(i).or(req.body.take());
+            req.body = match bodies {
+                Some(series) => series.get(i).or(series.first()).cloned(),
+                None => g
+                    .positive(schema, mix(seed, 31 + i as u64), i + 1, Carrier::Json)
+                    .map_err(|e| CannotGenerate::new(format!("request body: {}", e.reason)))?
+                    .into_iter()
+                    .nth(i),
+            }
+            .or(req.body.take());
             if req.body.is_none() {
                 let again = g.positive(schema, mix(seed, 31), 1, Carrier::Json)?;
                 req.body = again.into_iter().next();
@@ -729,12 +837,20 @@ fn positive(
 ) -> Result<Vec<GeneratedRequest>, CannotGenerate> {
     let op = &spec.operations[index];
     let mut out: Vec<GeneratedRequest> = Vec::new();
+    // One body series for the phase (smallest, largest, then random ones).
+    let bodies = match body_schema(op) {
+        Some((_, schema)) => Some(
+            g.positive(schema, mix(seed, 31), n * 2, Carrier::Json)
+                .map_err(|e| CannotGenerate::new(format!("request body: {}", e.reason)))?,
+        ),
+        None => None,
+    };
     for i in 0..n * 2 {
         if out.len() >= n {
             break;
         }
         let mut req = skeleton(spec, index, Phase::Positive, Expectation::Accepted);
-        fill_valid(g, op, &mut req, seed, i)?;
+        fill_valid_from(g, op, &mut req, seed, i, bodies.as_deref())?;
         if !out.contains(&req) {
             out.push(req);
         }

@@ -2,6 +2,10 @@
 //! (regex-syntax, the parser behind the `regex` crate). ASCII is preferred
 //! inside classes so values survive headers and URLs.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use super::CannotGenerate;
@@ -16,7 +20,42 @@ pub fn generate(
     rng: &mut fastrand::Rng,
     extra: u32,
 ) -> Result<String, CannotGenerate> {
-    let hir = regex_syntax::ParserBuilder::new()
+    let hir = parsed(pattern)?;
+    let mut out = String::new();
+    emit(&hir, rng, extra, &mut out)?;
+    Ok(out)
+}
+
+/// Patterns parsed so far on this thread. A positive phase draws a pattern
+/// once per value, and parsing (a date-time pattern of 300 bytes) costs far
+/// more than walking the tree, so each distinct pattern is parsed once.
+type Parsed = Result<Rc<Hir>, CannotGenerate>;
+
+thread_local! {
+    static PARSED: RefCell<HashMap<String, Parsed>> = RefCell::new(HashMap::new());
+}
+
+/// Most patterns kept per thread (a spec has a few dozen; the bound only
+/// guards a run over a huge document).
+const MAX_CACHED: usize = 4096;
+
+fn parsed(pattern: &str) -> Parsed {
+    if let Some(hit) = PARSED.with(|c| c.borrow().get(pattern).cloned()) {
+        return hit;
+    }
+    let result = parse(pattern).map(Rc::new);
+    PARSED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(pattern.to_string(), result.clone());
+    });
+    result
+}
+
+fn parse(pattern: &str) -> Result<Hir, CannotGenerate> {
+    regex_syntax::ParserBuilder::new()
         .utf8(true)
         .build()
         .parse(pattern)
@@ -25,10 +64,7 @@ pub fn generate(
                 "pattern `{pattern}` is not supported: {}",
                 e.to_string().lines().last().unwrap_or("syntax error")
             ))
-        })?;
-    let mut out = String::new();
-    emit(&hir, rng, extra, &mut out)?;
-    Ok(out)
+        })
 }
 
 fn emit(

@@ -109,7 +109,7 @@ impl<'s> Resolver<'s> {
                 .any(|k| k != "$ref" && !ANNOTATIONS.contains(&k.as_str()))
             {
                 // 3.1: `$ref` with siblings means both apply.
-                let mut rest = map.clone();
+                let mut rest = constraints(map);
                 rest.remove("$ref");
                 let mut wrapper = Map::new();
                 wrapper.insert(
@@ -153,7 +153,7 @@ impl<'s> Resolver<'s> {
         let Some(Value::Array(members)) = map.get("allOf") else {
             return Ok((doc, schema));
         };
-        let mut merged = map.clone();
+        let mut merged = constraints(map);
         merged.remove("allOf");
         for member in members {
             let (_, flat) = self.flatten(doc, member, depth + 1)?;
@@ -173,6 +173,9 @@ impl<'s> Resolver<'s> {
 /// Merges schema `b` into `a` as an intersection (`allOf` of both).
 pub fn merge_into(a: &mut Map<String, Value>, b: &Map<String, Value>) {
     for (key, value) in b {
+        if is_annotation(key) {
+            continue;
+        }
         let Some(existing) = a.get_mut(key) else {
             a.insert(key.clone(), value.clone());
             continue;
@@ -236,6 +239,21 @@ pub fn merge_into(a: &mut Map<String, Value>, b: &Map<String, Value>) {
             _ => {}
         }
     }
+}
+
+fn is_annotation(key: &str) -> bool {
+    ANNOTATIONS.contains(&key)
+}
+
+/// A schema object without its annotations: what a merge or a generator
+/// reads. Flattening runs once per generated value, and cloning long
+/// `description`s and `examples` into every merged copy cost more than the
+/// merge itself.
+pub fn constraints(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .filter(|(k, _)| !is_annotation(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn type_list(v: &Value) -> Vec<String> {

@@ -165,7 +165,7 @@ impl<'r, 's> ValueGen<'r, 's> {
         if branches.is_empty() {
             return Err(CannotGenerate::new(format!("empty {key}")));
         }
-        let mut rest = parent.clone();
+        let mut rest = super::resolve::constraints(parent);
         rest.remove(key);
         let start = match self.shape_at(depth) {
             Shape::Smallest => 0,
@@ -356,7 +356,8 @@ impl<'r, 's> ValueGen<'r, 's> {
             Some(Value::Array(p)) => p,
             _ => &[],
         };
-        let items = map.get("items").cloned().unwrap_or(Value::Bool(true));
+        let any = Value::Bool(true);
+        let items = map.get("items").unwrap_or(&any);
         let unique = map.get("uniqueItems") == Some(&Value::Bool(true));
         let mut out: Vec<Value> = Vec::with_capacity(len);
         let mut tries = 0;
@@ -367,7 +368,7 @@ impl<'r, 's> ValueGen<'r, 's> {
                     "cannot draw {len} distinct items (uniqueItems)"
                 )));
             }
-            let schema = prefix.get(out.len()).unwrap_or(&items);
+            let schema = prefix.get(out.len()).unwrap_or(items);
             let v = self.value(doc, schema, depth + 1)?;
             if unique && out.contains(&v) {
                 continue;

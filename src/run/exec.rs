@@ -382,14 +382,26 @@ impl Runner {
         }
         let mut results = Vec::with_capacity(case.steps.len() + case.cleanup.len());
         let mut gate = Gate::default();
+        let width = super::fanout::width(case, self.config.jobs);
+        let mut ahead = if width > 1 {
+            let stages = self.stages();
+            super::fanout::run_main(&stages, suite, ctx, &case.steps, &mut state, width).await
+        } else {
+            Vec::new()
+        };
         for (phase, steps) in [(Phase::Main, &case.steps), (Phase::Cleanup, &case.cleanup)] {
             for (i, step) in steps.iter().enumerate() {
-                let mut result = match gate.hold(step, phase, case.stop_on_failure) {
-                    Some(reason) => skipped_step(step, phase, &reason),
-                    None if phase == Phase::Main && interrupt::requested() => {
+                let ran = match phase {
+                    Phase::Main => ahead.get_mut(i).and_then(Option::take),
+                    _ => None,
+                };
+                let mut result = match (ran, gate.hold(step, phase, case.stop_on_failure)) {
+                    (Some(done), _) => done,
+                    (None, Some(reason)) => skipped_step(step, phase, &reason),
+                    (None, None) if phase == Phase::Main && interrupt::requested() => {
                         interrupted_step(step)
                     }
-                    None => self.stages().run(suite, ctx, step, phase, &mut state).await,
+                    (None, None) => self.stages().run(suite, ctx, step, phase, &mut state).await,
                 };
                 super::step::redact_step(state.redactor(ctx), &mut result);
                 if phase == Phase::Main {

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod exec;
+mod fanout;
 mod hooks;
 pub mod http;
 pub mod interrupt;

@@ -1,9 +1,11 @@
 //! Generated phases as compiled cases, so they run through the same step
 //! stages, checks and reporters as hand-written ones: one case per
-//! operation x phase (its requests are independent steps) and one case per
-//! stateful chain (create, read, update, read after update, delete, read
-//! after delete, then a cleanup delete of what the create made, skipped
-//! when the chain already deleted it).
+//! operation x phase (its requests are independent steps; a create's case
+//! ends with cleanup steps deleting what its steps created, when the spec
+//! documents that delete) and one case per stateful chain (create, read,
+//! update, read after update, delete, read after delete, then a cleanup
+//! delete of what the create made, skipped when the chain already deleted
+//! it).
 
 use reqwest::header::{AUTHORIZATION, HeaderName};
 use serde_json::Value;
@@ -13,7 +15,7 @@ use super::{Body, Case, Expect, PathPart, Step, StepKind, split_path};
 use crate::check::CheckSet;
 use crate::diag::Pos;
 use crate::generate::plan::{
-    AuthMode, CaptureSource, Chain, ChainRole, GeneratedRequest, Phase, Plan,
+    AuthMode, CaptureSource, Chain, ChainRole, ChainStep, GeneratedRequest, Phase, Plan,
 };
 use crate::generate::{Rule, plan::text_of};
 use crate::spec::Spec;
@@ -140,7 +142,7 @@ pub fn cases(spec: &Spec, plan: &Plan, opts: &Options) -> Vec<Case> {
             if requests.is_empty() {
                 continue;
             }
-            let steps: Vec<Step> = requests
+            let mut steps: Vec<Step> = requests
                 .iter()
                 .enumerate()
                 .filter_map(|(i, r)| {
@@ -153,11 +155,12 @@ pub fn cases(spec: &Spec, plan: &Plan, opts: &Options) -> Vec<Case> {
                     )
                 })
                 .collect();
+            let cleanup = undo_creates(spec, op.cleanup.as_ref(), phase, &mut steps, opts);
             out.push(case(
                 format!("{} [{}]", op.label, phase.name()),
                 phase,
                 steps,
-                Vec::new(),
+                cleanup,
             ));
         }
     }
@@ -167,6 +170,26 @@ pub fn cases(spec: &Spec, plan: &Plan, opts: &Options) -> Vec<Case> {
         }
     }
     out
+}
+
+/// One generated request as a case of its own (a failing input re-sent
+/// while it is shrunk), with the cleanup delete of what it may create.
+pub fn single_case(
+    spec: &Spec,
+    request: &GeneratedRequest,
+    delete: Option<&ChainStep>,
+    opts: &Options,
+) -> Option<Case> {
+    let name = format!("{} [{}] (shrinking)", request.label, request.phase.name());
+    let mut steps = vec![step(
+        spec,
+        request,
+        &step_name(request, 1),
+        opts,
+        GeneratedStep::of(request, None),
+    )?];
+    let cleanup = undo_creates(spec, delete, request.phase, &mut steps, opts);
+    Some(case(name, request.phase, steps, cleanup))
 }
 
 impl GeneratedStep {
@@ -291,6 +314,82 @@ fn chain_case(spec: &Spec, chain: &Chain, n: usize, opts: &Options) -> Option<Ca
         steps,
         cleanup,
     ))
+}
+
+/// Cleanup steps deleting what a phase's creates made: each create step
+/// captures the new resource's id (the same sources a chain uses) into its
+/// own variable, and one cleanup step per create deletes it. Cleanup runs
+/// after a failure or a signal too; one whose create made nothing (no id
+/// captured) is skipped. The methods phase sends undocumented methods, and
+/// chains clean up after themselves: neither gets these.
+fn undo_creates(
+    spec: &Spec,
+    delete: Option<&ChainStep>,
+    phase: Phase,
+    steps: &mut [Step],
+    opts: &Options,
+) -> Vec<Step> {
+    let Some(delete) = delete else {
+        return Vec::new();
+    };
+    if matches!(phase, Phase::Methods | Phase::Stateful) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, st) in steps.iter_mut().enumerate() {
+        let StepKind::Request(req) = &mut st.kind else {
+            continue;
+        };
+        let Some(meta) = req.generated.as_mut() else {
+            continue;
+        };
+        let binds: Vec<Bind> = delete
+            .bind
+            .iter()
+            .map(|(param, sources)| Bind {
+                variable: created_variable(param, i + 1),
+                sources: sources.clone(),
+            })
+            .collect();
+        meta.binds = binds;
+        let mut request = delete.request.clone();
+        request.phase = phase;
+        // Path parameters the create's path shares keep the create's value.
+        for (name, value) in &meta.request.path {
+            if let Some(slot) = request.path.get_mut(name) {
+                *slot = value.clone();
+            }
+        }
+        let mut undo = GeneratedStep::of(&request, None);
+        undo.cleanup = true;
+        let name = format!("cleanup: delete what step {} created", i + 1);
+        let Some(mut cleanup) = self::step(spec, &request, &name, opts, undo) else {
+            continue;
+        };
+        if let StepKind::Request(creq) = &mut cleanup.kind {
+            for part in &mut creq.path {
+                if let PathPart::Param(param, vt) = part
+                    && delete.bind.iter().any(|(p, _)| p == param)
+                    && let Ok(t) =
+                        Template::parse(&format!("{{{{ {} }}}}", created_variable(param, i + 1)))
+                {
+                    *vt = ValueTemplate::Text(t);
+                }
+            }
+        }
+        cleanup.checks = CheckSet::none();
+        out.push(cleanup);
+    }
+    out
+}
+
+/// The variable step `n` of a phase case captures a created id into.
+fn created_variable(param: &str, n: usize) -> String {
+    let safe: String = param
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("created_{safe}_{n}")
 }
 
 /// Path parameters a chain binds are taken from the bound variables.
@@ -526,6 +625,55 @@ mod tests {
                 );
             } else {
                 assert!(auth.is_none(), "{}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_phase_create_captures_its_id_and_its_case_deletes_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("specs/enablenow-sharing-v1.yaml");
+        let spec = crate::spec::load(&path).expect("bundled spec loads");
+        let config = PlanConfig {
+            max_examples: 3,
+            phases: vec![Phase::Positive, Phase::Methods],
+            ..PlanConfig::default()
+        };
+        let p = plan(&spec, &config);
+        let create = p
+            .operations
+            .iter()
+            .find(|o| o.label == "createShare")
+            .expect("createShare planned");
+        let delete = create
+            .cleanup
+            .as_ref()
+            .expect("the spec documents a delete");
+        assert_eq!(spec.operations[delete.request.operation].method, "DELETE");
+        assert!(!delete.bind.is_empty(), "{:?}", delete.bind);
+        assert!(
+            p.operations
+                .iter()
+                .filter(|o| spec.operations[o.operation].method != "POST")
+                .all(|o| o.cleanup.is_none())
+        );
+        let cases = cases(&spec, &p, &Options::default());
+        let positive = cases
+            .iter()
+            .find(|c| c.name == "createShare [positive]")
+            .expect("positive case");
+        assert_eq!(positive.cleanup.len(), positive.steps.len());
+        for (i, (create, undo)) in positive.steps.iter().zip(&positive.cleanup).enumerate() {
+            let binds = &create.generated().expect("generated").binds;
+            let variable = &binds.first().expect("a bind").variable;
+            assert_eq!(variable, &format!("created_shareId_{}", i + 1));
+            assert!(undo.variables().contains(variable), "{}", undo.name);
+            assert!(undo.generated().is_some_and(|g| g.cleanup));
+        }
+        // Other operations' cases and the methods phase delete nothing.
+        for c in cases.iter().filter(|c| c.name != "createShare [positive]") {
+            if !c.name.contains("chain") {
+                assert!(c.cleanup.is_empty(), "{}", c.name);
             }
         }
     }
