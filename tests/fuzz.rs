@@ -861,3 +861,89 @@ fn a_findings_input_is_shrunk_by_resending_and_still_reproduces() {
         stdout(&kept)
     );
 }
+
+/// A stateful chain's finding, saved, replays the chain on the resource it
+/// creates: the saved case fails against the faulty server and passes
+/// against a correct one (so it is a regression case, not noise).
+#[test]
+fn chain_findings_are_saved_as_cases_that_replay_the_chain() {
+    // EnableNow's delete that deletes nothing; mycloud dropping `useCache`
+    // (a boolean the read must give back).
+    for (api, fault, check, spec, token, id) in [
+        (
+            Api::EnableNow,
+            "delete-noop",
+            "use_after_free",
+            "specs/enablenow-sharing-v1.yaml",
+            "Bearer enablenow-dev-token",
+            "created_shareId",
+        ),
+        (
+            Api::MyCloud,
+            "use-cache-ignored",
+            "stored_values",
+            "specs/mycloud-shares-v1.yaml",
+            "Bearer mycloud-dev-token",
+            "created_shareId",
+        ),
+    ] {
+        let server = Server::start(api, Some(fault));
+        let url = server.url();
+        let dir = out_dir(&format!("chain-{fault}"));
+        let saved = dir.join("saved");
+        let saved_arg = saved.display().to_string();
+        let header = format!("Authorization: {token}");
+        let out = apiconform(&[
+            "fuzz",
+            "--no-progress",
+            "--spec",
+            spec,
+            "--base-url",
+            &url,
+            "-H",
+            &header,
+            "--set",
+            "body.ownerId=user-1001",
+            "--phases",
+            "stateful",
+            "--max-examples",
+            "3",
+            "--save-findings",
+            &saved_arg,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{fault}: {}", stdout(&out));
+        let file = std::fs::read_dir(&saved)
+            .expect("findings saved")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.display().to_string().contains(check))
+            .unwrap_or_else(|| panic!("{fault}: no {check} finding saved: {}", stdout(&out)));
+        let yaml = std::fs::read_to_string(&file).expect("saved case");
+        assert!(yaml.contains(id), "{fault}: {yaml}");
+        let rerun = |base: &str| {
+            apiconform(&[
+                "run",
+                &file.display().to_string(),
+                "--no-progress",
+                "--base-url",
+                base,
+                "--secret",
+                &format!("fuzz_credential={token}"),
+            ])
+        };
+        let faulty = rerun(&url);
+        assert_eq!(
+            faulty.status.code(),
+            Some(1),
+            "{fault}: the saved case must fail while the fault stands\n{yaml}\n{}",
+            stdout(&faulty)
+        );
+        let correct = Server::start(api, None);
+        let fixed = rerun(&correct.url());
+        assert_eq!(
+            fixed.status.code(),
+            Some(0),
+            "{fault}: the saved case must pass on a correct server\n{yaml}\n{}",
+            stdout(&fixed)
+        );
+    }
+}

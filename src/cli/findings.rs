@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::event::{Event, Reporter};
-use crate::generate::case::{CaseOptions, CurlAuth, to_case_yaml, to_curl};
-use crate::generate::plan::GeneratedRequest;
+use crate::generate::case::{
+    CaseError, CaseOptions, ChainStepIn, CurlAuth, chain_to_case_yaml, to_case_yaml, to_curl,
+};
+use crate::generate::plan::{CaptureSource, GeneratedRequest};
 use crate::result::{CaseResult, CheckOutcome, Phase, StepOutcome};
 use crate::suite::Suite;
 
@@ -28,6 +30,10 @@ impl Reporter for Failed {
     }
 }
 
+/// One step of a chain as a saved case replays it: the request, and the
+/// variables it captures (name -> where in its response).
+pub(super) type ChainStep = (GeneratedRequest, Vec<(String, Vec<CaptureSource>)>);
+
 /// One deduplicated finding.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Finding {
@@ -42,6 +48,13 @@ pub(super) struct Finding {
     /// How shrinking went, when it was tried (`request` is then the
     /// smallest input that still fails the same way).
     pub shrunk: Option<Shrunk>,
+    /// For a finding inside a stateful chain: the chain's steps up to and
+    /// including the failing one, with what each captures, so the saved
+    /// case replays the chain on the resource it creates.
+    pub chain: Vec<ChainStep>,
+    /// `json path -> value` a read must give back (stored_values): the
+    /// saved case asserts them, so it fails while the finding stands.
+    pub expected_values: Vec<(String, Value)>,
 }
 
 /// The outcome of shrinking one finding's failing input.
@@ -85,7 +98,7 @@ pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
             continue;
         };
         let mains = result.steps.iter().filter(|s| s.phase == Phase::Main);
-        for (step, compiled) in mains.zip(case.steps.iter()) {
+        for (i, (step, compiled)) in mains.zip(case.steps.iter()).enumerate() {
             let Some(generated) = compiled.generated() else {
                 continue;
             };
@@ -104,12 +117,17 @@ pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
                         .map(|e| ("request".to_string(), e.clone())),
                 )
                 .collect();
+            let chain = match generated.role {
+                Some(_) => chain_prefix(&case.steps[..=i]),
+                None => Vec::new(),
+            };
             for (check, message) in failures {
                 match out.iter_mut().find(|f| {
                     f.check == check && f.operation == step.operation && f.status_class == class
                 }) {
                     Some(f) => f.count += 1,
                     None => out.push(Finding {
+                        expected_values: expected_values(step, &check, &chain),
                         check,
                         operation: step.operation.clone(),
                         status_class: class.clone(),
@@ -117,12 +135,88 @@ pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
                         request: generated.request.clone(),
                         count: 1,
                         shrunk: None,
+                        chain: chain.clone(),
                     }),
                 }
             }
         }
     }
     out
+}
+
+/// A chain's generated steps (requests and what each captures).
+fn chain_prefix(steps: &[crate::suite::Step]) -> Vec<ChainStep> {
+    steps
+        .iter()
+        .filter_map(|s| s.generated())
+        .map(|g| {
+            let binds = g
+                .binds
+                .iter()
+                .map(|b| (b.variable.clone(), b.sources.clone()))
+                .collect();
+            (g.request.clone(), binds)
+        })
+        .collect()
+}
+
+/// For a stored_values failure: each mismatched path of the read, with
+/// the value the chain's last write sent for it (found by dropping the
+/// read's envelope members from the front of the path until the write's
+/// body has it).
+fn expected_values(
+    step: &crate::result::StepResult,
+    check: &str,
+    chain: &[ChainStep],
+) -> Vec<(String, Value)> {
+    let Some(result) = step
+        .checks
+        .iter()
+        .find(|c| c.name == check && check == "stored_values")
+    else {
+        return Vec::new();
+    };
+    let Some(sent) = chain[..chain.len().saturating_sub(1)]
+        .iter()
+        .rev()
+        .find_map(|(r, _)| r.body.as_ref().filter(|_| r.method != "GET"))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for path in result
+        .findings
+        .iter()
+        .filter_map(|f| f.json_path.as_deref())
+    {
+        let segments: Vec<&str> = path.trim_start_matches('$').split('.').skip(1).collect();
+        let found = (0..segments.len()).find_map(|skip| {
+            let pointer: String = segments[skip..].iter().map(|s| format!("/{s}")).collect();
+            sent.pointer(&pointer).cloned()
+        });
+        // `equals` compares exactly; the check compares date-times as
+        // instants and strings without surrounding blanks, so only values
+        // whose exact form is the meaning are asserted.
+        if let Some(value) = found.filter(exact_form_is_meaning) {
+            out.push((path.to_string(), value));
+        }
+    }
+    out
+}
+
+/// Whether `equals` on this value asserts what stored_values compared:
+/// booleans, numbers, and strings that are neither padded nor date-like.
+fn exact_form_is_meaning(value: &Value) -> bool {
+    match value {
+        Value::Bool(_) | Value::Number(_) => true,
+        Value::String(s) => {
+            let date_like = s.len() >= 10
+                && s.as_bytes().get(4) == Some(&b'-')
+                && s.as_bytes().get(7) == Some(&b'-');
+            s.trim() == s && !date_like
+        }
+        _ => false,
+    }
 }
 
 /// How the run authenticated, for the reproductions: the credential header
@@ -232,7 +326,7 @@ pub(super) fn save(
             case_name: &name,
             credential: target.credential.map(|_| "fuzz"),
         };
-        let case = to_case_yaml(&f.request, &options).map_err(|e| format!("{name}: {e}"))?;
+        let case = case_yaml(f, &options).map_err(|e| format!("{name}: {e}"))?;
         let head = head_yaml(target)?;
         let file = dir.join(format!(
             "finding-{:02}-{}-{}.yaml",
@@ -254,6 +348,22 @@ pub(super) fn save(
         files.push(file);
     }
     Ok(files)
+}
+
+/// The saved case: a chain's finding replays its chain, any other sends
+/// its one request.
+fn case_yaml(f: &Finding, options: &CaseOptions<'_>) -> Result<String, CaseError> {
+    if !f.chain.is_empty() {
+        let steps: Vec<ChainStepIn<'_>> = f
+            .chain
+            .iter()
+            .map(|(request, binds)| ChainStepIn { request, binds })
+            .collect();
+        if let Some(yaml) = chain_to_case_yaml(&steps, &f.expected_values, options) {
+            return yaml;
+        }
+    }
+    to_case_yaml(&f.request, options)
 }
 
 /// The saved suite's `server:`, `variables:` and `credentials:`.

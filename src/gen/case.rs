@@ -70,6 +70,8 @@ struct ExpectOut {
     status: Value,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     headers: BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    body: BTreeMap<String, Value>,
 }
 
 /// The variable a saved case reads the second identity's `Authorization`
@@ -119,8 +121,12 @@ pub struct ChainStepIn<'a> {
 /// the run did, instead of the plan's placeholder ids. `None` when an id
 /// comes only from a `Location` header (a case captures whole headers, not
 /// their last segment): the caller saves the single request instead.
+///
+/// `read_back` (json path -> value) are values the failing read must give
+/// back (a stored_values finding), asserted with `equals`.
 pub fn chain_to_case_yaml(
     steps: &[ChainStepIn<'_>],
+    read_back: &[(String, Value)],
     options: &CaseOptions<'_>,
 ) -> Option<Result<String, CaseError>> {
     let (first, last) = (steps.first()?, steps.last()?);
@@ -149,6 +155,16 @@ pub fn chain_to_case_yaml(
             }
         }
         out.push(step);
+    }
+    for (path, value) in read_back {
+        if let Err(e) = refuse_templates(path, value) {
+            return Some(Err(e));
+        }
+        if let Some(last) = out.last_mut() {
+            last.expect
+                .body
+                .insert(path.clone(), serde_json::json!({"equals": value}));
+        }
     }
     let note = format!(
         " Replays the stateful chain's {} steps up to the one that failed.",
@@ -233,6 +249,7 @@ fn step_out(request: &GeneratedRequest, options: &CaseOptions<'_>) -> Result<Ste
         expect: ExpectOut {
             status,
             headers: expect_headers,
+            body: BTreeMap::new(),
         },
         capture: BTreeMap::new(),
     })
@@ -551,7 +568,8 @@ mod tests {
                 binds: &[],
             },
         ];
-        let yaml = chain_to_case_yaml(&steps, &opts)
+        let read_back = [("$.data.useCache".to_string(), json!(true))];
+        let yaml = chain_to_case_yaml(&steps, &read_back, &opts)
             .expect("a body source")
             .expect("renders");
         let value = crate::yaml::value_from_str(std::path::Path::new("case.yaml"), &yaml)
@@ -568,6 +586,10 @@ mod tests {
         );
         assert_eq!(steps[1]["path"]["shareId"], json!("{{ created_shareId }}"));
         assert_eq!(steps[1]["expect"]["status"], json!([404, 410]));
+        assert_eq!(
+            steps[1]["expect"]["body"],
+            json!({"$.data.useCache": {"equals": true}})
+        );
         // Only a Location header to take the id from: no replay.
         let location = vec![("created_shareId".to_string(), vec![CaptureSource::Location])];
         let steps = [
@@ -580,7 +602,7 @@ mod tests {
                 binds: &[],
             },
         ];
-        assert!(chain_to_case_yaml(&steps, &opts).is_none());
+        assert!(chain_to_case_yaml(&steps, &[], &opts).is_none());
         assert_eq!(json_path_of("/items/0/a b"), "$.items[0]['a b']");
     }
 
