@@ -218,22 +218,6 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, RuntimeError> {
         .map_err(RuntimeError)
 }
 
-/// The runtime for a run of `jobs` concurrent cases. With one job only one
-/// request is ever in flight, so a single-threaded runtime serves it: the
-/// step and the connection task it waits on share one thread, and each
-/// request saves the cross-thread wake-ups the multi-thread scheduler
-/// costs (blocking work, such as the embedded server's SQLite calls, still
-/// goes to tokio's blocking pool).
-pub fn runtime_for(jobs: usize) -> Result<tokio::runtime::Runtime, RuntimeError> {
-    if jobs > 1 {
-        return runtime();
-    }
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(RuntimeError)
-}
-
 /// The async runtime could not start (out of threads or file descriptors).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot start the async runtime: {0}")]
