@@ -867,13 +867,22 @@ fn a_findings_input_is_shrunk_by_resending_and_still_reproduces() {
 /// against a correct one (so it is a regression case, not noise).
 #[test]
 fn chain_findings_are_saved_as_cases_that_replay_the_chain() {
-    // EnableNow's delete that deletes nothing; mycloud dropping `useCache`
-    // (a boolean the read must give back).
+    // EnableNow's delete that deletes nothing and its update that stores
+    // nothing (a date-time the read must give back as the same instant);
+    // mycloud dropping `useCache` (a boolean).
     for (api, fault, check, spec, token, id) in [
         (
             Api::EnableNow,
             "delete-noop",
             "use_after_free",
+            "specs/enablenow-sharing-v1.yaml",
+            "Bearer enablenow-dev-token",
+            "created_shareId",
+        ),
+        (
+            Api::EnableNow,
+            "update-lost",
+            "stored_values",
             "specs/enablenow-sharing-v1.yaml",
             "Bearer enablenow-dev-token",
             "created_shareId",

@@ -52,7 +52,7 @@ pub(super) struct Finding {
     /// including the failing one, with what each captures, so the saved
     /// case replays the chain on the resource it creates.
     pub chain: Vec<ChainStep>,
-    /// `json path -> value` a read must give back (stored_values): the
+    /// `json path -> matcher` a read must satisfy (stored_values): the
     /// saved case asserts them, so it fails while the finding stands.
     pub expected_values: Vec<(String, Value)>,
 }
@@ -194,29 +194,55 @@ fn expected_values(
             let pointer: String = segments[skip..].iter().map(|s| format!("/{s}")).collect();
             sent.pointer(&pointer).cloned()
         });
-        // `equals` compares exactly; the check compares date-times as
-        // instants and strings without surrounding blanks, so only values
-        // whose exact form is the meaning are asserted.
-        if let Some(value) = found.filter(exact_form_is_meaning) {
-            out.push((path.to_string(), value));
+        if let Some(matcher) = found.as_ref().and_then(read_back_matcher) {
+            out.push((path.to_string(), matcher));
         }
     }
     out
 }
 
-/// Whether `equals` on this value asserts what stored_values compared:
-/// booleans, numbers, and strings that are neither padded nor date-like.
-fn exact_form_is_meaning(value: &Value) -> bool {
+/// The matcher a saved case holds the read's value to, as stored_values
+/// compared it: booleans, numbers and plain strings with `equals`;
+/// date-times as instants to the second (`gte`/`lte`; one sent without a
+/// zone within the widest zone offset, 14 h); padded strings and other
+/// values are not asserted.
+fn read_back_matcher(value: &Value) -> Option<Value> {
     match value {
-        Value::Bool(_) | Value::Number(_) => true,
-        Value::String(s) => {
-            let date_like = s.len() >= 10
-                && s.as_bytes().get(4) == Some(&b'-')
-                && s.as_bytes().get(7) == Some(&b'-');
-            s.trim() == s && !date_like
-        }
-        _ => false,
+        Value::Bool(_) | Value::Number(_) => Some(json!({ "equals": value })),
+        Value::String(s) => match instant_of(s) {
+            Some((at, zoned)) => {
+                let slack = if zoned {
+                    time::Duration::seconds(1)
+                } else {
+                    time::Duration::hours(14) + time::Duration::seconds(1)
+                };
+                let format = |t: time::OffsetDateTime| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                };
+                Some(json!({ "gte": format(at - slack)?, "lte": format(at + slack)? }))
+            }
+            None if s.trim() == s && !looks_like_a_date(s) => Some(json!({ "equals": value })),
+            None => None,
+        },
+        _ => None,
     }
+}
+
+/// `2026-05-01T10:00:00Z` (zoned) or `2026-05-01T10:00:00` (read as UTC,
+/// not zoned) as an instant.
+fn instant_of(s: &str) -> Option<(time::OffsetDateTime, bool)> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Some((t, true));
+    }
+    time::OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339)
+        .ok()
+        .map(|t| (t, false))
+}
+
+fn looks_like_a_date(s: &str) -> bool {
+    s.len() >= 10 && s.as_bytes().get(4) == Some(&b'-') && s.as_bytes().get(7) == Some(&b'-')
 }
 
 /// How the run authenticated, for the reproductions: the credential header

@@ -122,8 +122,8 @@ pub struct ChainStepIn<'a> {
 /// comes only from a `Location` header (a case captures whole headers, not
 /// their last segment): the caller saves the single request instead.
 ///
-/// `read_back` (json path -> value) are values the failing read must give
-/// back (a stored_values finding), asserted with `equals`.
+/// `read_back` (json path -> matcher, e.g. `{"equals": true}`) are what the
+/// failing read must give back (a stored_values finding).
 pub fn chain_to_case_yaml(
     steps: &[ChainStepIn<'_>],
     read_back: &[(String, Value)],
@@ -156,14 +156,12 @@ pub fn chain_to_case_yaml(
         }
         out.push(step);
     }
-    for (path, value) in read_back {
-        if let Err(e) = refuse_templates(path, value) {
+    for (path, matcher) in read_back {
+        if let Err(e) = refuse_templates(path, matcher) {
             return Some(Err(e));
         }
         if let Some(last) = out.last_mut() {
-            last.expect
-                .body
-                .insert(path.clone(), serde_json::json!({"equals": value}));
+            last.expect.body.insert(path.clone(), matcher.clone());
         }
     }
     let note = format!(
@@ -568,7 +566,7 @@ mod tests {
                 binds: &[],
             },
         ];
-        let read_back = [("$.data.useCache".to_string(), json!(true))];
+        let read_back = [("$.data.useCache".to_string(), json!({"equals": true}))];
         let yaml = chain_to_case_yaml(&steps, &read_back, &opts)
             .expect("a body source")
             .expect("renders");
