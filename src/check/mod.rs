@@ -12,7 +12,7 @@ mod positive_data_acceptance;
 mod resource_isolation;
 mod schema;
 mod status;
-mod stored_values;
+pub mod stored_values;
 mod unsupported_method;
 mod use_after_free;
 

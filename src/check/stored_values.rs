@@ -312,9 +312,42 @@ fn date_times(a: &str, b: &str) -> Option<bool> {
     if let Some(sent) = instant(a) {
         return Some((sent - back).num_milliseconds().abs() < 1000);
     }
-    let naive = chrono::NaiveDateTime::parse_from_str(a.trim(), "%Y-%m-%dT%H:%M:%S%.f").ok()?;
-    let gap = (naive.and_utc() - back.to_utc()).num_seconds().abs();
+    let gap = (naive(a)?.and_utc() - back.to_utc()).num_seconds().abs();
     Some(gap <= MAX_OFFSET_SECONDS + 1)
+}
+
+/// The case-file matcher that holds a read to `sent` the way this check
+/// compares (for saved findings): booleans, numbers and plain strings with
+/// `equals`; a date-time as the same instant to the second (`gte`/`lte`,
+/// a naive one within [`MAX_OFFSET_SECONDS`]); `None` for what `equals`
+/// would hold to more than the check does (padded strings, other values).
+pub fn read_back_matcher(sent: &Value) -> Option<Value> {
+    use chrono::SecondsFormat::Secs;
+    let window = |at: chrono::DateTime<chrono::Utc>, slack: i64| {
+        let slack = chrono::Duration::seconds(slack);
+        serde_json::json!({
+            "gte": (at - slack).to_rfc3339_opts(Secs, true),
+            "lte": (at + slack).to_rfc3339_opts(Secs, true),
+        })
+    };
+    match sent {
+        Value::Bool(_) | Value::Number(_) => Some(serde_json::json!({ "equals": sent })),
+        Value::String(s) => {
+            if let Some(at) = instant(s) {
+                return Some(window(at.to_utc(), 1));
+            }
+            if let Some(naive) = naive(s) {
+                return Some(window(naive.and_utc(), MAX_OFFSET_SECONDS + 1));
+            }
+            (s.trim() == s).then(|| serde_json::json!({ "equals": sent }))
+        }
+        _ => None,
+    }
+}
+
+/// A date-time without a zone.
+fn naive(s: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S%.f").ok()
 }
 
 /// The widest UTC offset in use (UTC+14:00).
@@ -381,6 +414,24 @@ mod tests {
     use crate::check::testkit::{headers, phase};
     use crate::generate::plan::Phase;
     use serde_json::json;
+
+    #[test]
+    fn read_back_matchers_hold_a_read_as_the_check_compares() {
+        assert_eq!(
+            read_back_matcher(&json!(true)),
+            Some(json!({"equals": true}))
+        );
+        assert_eq!(
+            read_back_matcher(&json!("2026-05-01T10:00:00+02:00")),
+            Some(json!({"gte": "2026-05-01T07:59:59Z", "lte": "2026-05-01T08:00:01Z"}))
+        );
+        assert_eq!(
+            read_back_matcher(&json!("2026-05-01T10:00:00")),
+            Some(json!({"gte": "2026-04-30T19:59:59Z", "lte": "2026-05-02T00:00:01Z"}))
+        );
+        assert_eq!(read_back_matcher(&json!(" padded")), None);
+        assert_eq!(read_back_matcher(&json!([1])), None);
+    }
 
     fn bundled(name: &str) -> Spec {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

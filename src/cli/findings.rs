@@ -194,55 +194,14 @@ fn expected_values(
             let pointer: String = segments[skip..].iter().map(|s| format!("/{s}")).collect();
             sent.pointer(&pointer).cloned()
         });
-        if let Some(matcher) = found.as_ref().and_then(read_back_matcher) {
+        if let Some(matcher) = found
+            .as_ref()
+            .and_then(crate::check::stored_values::read_back_matcher)
+        {
             out.push((path.to_string(), matcher));
         }
     }
     out
-}
-
-/// The matcher a saved case holds the read's value to, as stored_values
-/// compared it: booleans, numbers and plain strings with `equals`;
-/// date-times as instants to the second (`gte`/`lte`; one sent without a
-/// zone within the widest zone offset, 14 h); padded strings and other
-/// values are not asserted.
-fn read_back_matcher(value: &Value) -> Option<Value> {
-    match value {
-        Value::Bool(_) | Value::Number(_) => Some(json!({ "equals": value })),
-        Value::String(s) => match instant_of(s) {
-            Some((at, zoned)) => {
-                let slack = if zoned {
-                    time::Duration::seconds(1)
-                } else {
-                    time::Duration::hours(14) + time::Duration::seconds(1)
-                };
-                let format = |t: time::OffsetDateTime| {
-                    t.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                };
-                Some(json!({ "gte": format(at - slack)?, "lte": format(at + slack)? }))
-            }
-            None if s.trim() == s && !looks_like_a_date(s) => Some(json!({ "equals": value })),
-            None => None,
-        },
-        _ => None,
-    }
-}
-
-/// `2026-05-01T10:00:00Z` (zoned) or `2026-05-01T10:00:00` (read as UTC,
-/// not zoned) as an instant.
-fn instant_of(s: &str) -> Option<(time::OffsetDateTime, bool)> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
-        return Some((t, true));
-    }
-    time::OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339)
-        .ok()
-        .map(|t| (t, false))
-}
-
-fn looks_like_a_date(s: &str) -> bool {
-    s.len() >= 10 && s.as_bytes().get(4) == Some(&b'-') && s.as_bytes().get(7) == Some(&b'-')
 }
 
 /// How the run authenticated, for the reproductions: the credential header

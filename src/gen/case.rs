@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::plan::{AuthMode, CaptureSource, Expectation, GeneratedRequest, Phase};
+use super::plan::{AuthMode, CaptureSource, Expectation, GeneratedRequest, Phase, bound_variable};
 use crate::redact::{placeholder, shell_quote as sh};
 
 /// Why a request cannot become a case file.
@@ -148,7 +148,7 @@ pub fn chain_to_case_yaml(
             step.capture = captures.clone();
         } else {
             for (name, value) in &mut step.path {
-                let variable = format!("created_{name}");
+                let variable = bound_variable(name);
                 if captures.contains_key(&variable) {
                     *value = Value::from(format!("{{{{ {variable} }}}}"));
                 }

@@ -189,6 +189,12 @@ pub enum CaptureSource {
     Location,
 }
 
+/// The variable a chain binds a path parameter to (in the compiled chain
+/// case and in a saved case that replays it).
+pub fn bound_variable(param: &str) -> String {
+    format!("created_{param}")
+}
+
 /// One step of a chain: the request, then the captures it feeds on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChainStep {

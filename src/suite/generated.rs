@@ -16,6 +16,7 @@ use crate::check::CheckSet;
 use crate::diag::Pos;
 use crate::generate::plan::{
     AuthMode, CaptureSource, Chain, ChainRole, ChainStep, GeneratedRequest, Phase, Plan,
+    bound_variable,
 };
 use crate::generate::{Rule, plan::text_of};
 use crate::spec::Spec;
@@ -252,11 +253,6 @@ fn role_name(role: ChainRole) -> &'static str {
         ChainRole::OtherRead => "read as the other identity",
         ChainRole::OtherList => "list as the other identity",
     }
-}
-
-/// The variable a chain binds a path parameter to.
-fn bound_variable(param: &str) -> String {
-    format!("created_{param}")
 }
 
 fn chain_case(spec: &Spec, chain: &Chain, n: usize, opts: &Options) -> Option<Case> {
