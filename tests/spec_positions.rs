@@ -8,40 +8,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 
-use common::{apiconform, normalize, stderr, stdout};
-
-/// A scratch folder removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!(
-            "apiconform-positions-{name}-{}-{}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Scratch(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write");
-        path.display().to_string()
-    }
-
-    fn hide(&self, text: &str) -> String {
-        normalize(text).replace(&self.0.display().to_string(), "[dir]")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{Scratch, apiconform, stderr, stdout};
 
 /// A document of shared schemas the roots below point into.
 const COMMON: &str = "Pet:\n  type: object\n  properties:\n    name: {type: string}\n";

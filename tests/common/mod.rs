@@ -246,3 +246,39 @@ pub fn normalize(text: &str) -> String {
 }
 
 pub fn _unused(_: HashMap<(), ()>) {}
+
+/// A scratch folder under the system temp dir, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "apiconform-{name}-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+
+    /// Writes `name` in the folder; its path as text.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    }
+
+    /// `text` normalized, the folder shown as `[dir]` and the repository as
+    /// `[root]` (stable snapshots).
+    pub fn hide(&self, text: &str) -> String {
+        normalize(text)
+            .replace(&self.0.display().to_string(), "[dir]")
+            .replace(env!("CARGO_MANIFEST_DIR"), "[root]")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
