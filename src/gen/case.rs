@@ -133,7 +133,7 @@ pub fn chain_to_case_yaml(
     let mut captures = BTreeMap::new();
     for (variable, sources) in first.binds {
         let path = sources.iter().find_map(|s| match s {
-            CaptureSource::Body(pointer) => Some(json_path_of(pointer)),
+            CaptureSource::Body(pointer) => Some(super::scaffold::json_path(pointer)),
             CaptureSource::Location => None,
         })?;
         captures.insert(variable.clone(), serde_json::json!({"body": path}));
@@ -169,25 +169,6 @@ pub fn chain_to_case_yaml(
         steps.len()
     );
     Some(write_case(last.request, options, out, &note))
-}
-
-/// `/data/id` as the JSON path `$.data.id` (`$['a b']` for other names).
-fn json_path_of(pointer: &str) -> String {
-    let mut path = String::from("$");
-    for raw in pointer.split('/').skip(1) {
-        let part = raw.replace("~1", "/").replace("~0", "~");
-        if !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            if part.chars().all(|c| c.is_ascii_digit()) {
-                path.push_str(&format!("[{part}]"));
-            } else {
-                path.push('.');
-                path.push_str(&part);
-            }
-        } else {
-            path.push_str(&format!("['{}']", part.replace('\'', "\\'")));
-        }
-    }
-    path
 }
 
 /// The case step that sends `request` and expects what a correct server
@@ -601,7 +582,6 @@ mod tests {
             },
         ];
         assert!(chain_to_case_yaml(&steps, &[], &opts).is_none());
-        assert_eq!(json_path_of("/items/0/a b"), "$.items[0]['a b']");
     }
 
     #[test]

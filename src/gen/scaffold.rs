@@ -1229,7 +1229,7 @@ fn first_success(op: &Operation) -> Value {
 }
 
 /// `/data/shareId` -> `$.data.shareId` (bracketed where a name needs it).
-fn json_path(pointer: &str) -> String {
+pub(super) fn json_path(pointer: &str) -> String {
     let mut out = String::from("$");
     for token in pointer.split('/').skip(1) {
         let t = crate::spec::unescape_token(token);
