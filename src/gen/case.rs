@@ -42,36 +42,74 @@ struct CaseOut<'a> {
     steps: Vec<StepOut>,
 }
 
-#[derive(Serialize)]
-struct StepOut {
+/// One step of a written case file (shared with `scaffold`); fields in the
+/// order a person reads a step.
+#[derive(Serialize, Clone)]
+pub(super) struct StepOut {
     #[serde(skip_serializing_if = "Option::is_none")]
-    operation: Option<String>,
+    pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<String>,
+    pub operation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    credential: Option<String>,
+    pub request: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    path: BTreeMap<String, Value>,
+    pub path: BTreeMap<String, Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    query: BTreeMap<String, Value>,
+    pub query: BTreeMap<String, Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    headers: BTreeMap<String, Value>,
+    pub headers: BTreeMap<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<Value>,
+    pub body: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    content_type: Option<String>,
-    expect: ExpectOut,
+    pub content_type: Option<String>,
+    pub expect: ExpectOut,
+    /// Variable -> `{body: JSON path}`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    capture: BTreeMap<String, Value>,
+    pub capture: BTreeMap<String, Value>,
 }
 
-#[derive(Serialize)]
-struct ExpectOut {
-    status: Value,
+#[derive(Serialize, Clone)]
+pub(super) struct ExpectOut {
+    pub status: Value,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    headers: BTreeMap<String, Value>,
+    pub headers: BTreeMap<String, Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    body: BTreeMap<String, Value>,
+    pub body: BTreeMap<String, Value>,
+}
+
+impl ExpectOut {
+    pub fn status(status: Value) -> ExpectOut {
+        ExpectOut {
+            status,
+            headers: BTreeMap::new(),
+            body: BTreeMap::new(),
+        }
+    }
+}
+
+/// `/data/shareId` -> `$.data.shareId` (bracketed where a name needs it).
+pub(super) fn json_path(pointer: &str) -> String {
+    let mut out = String::from("$");
+    for token in pointer.split('/').skip(1) {
+        let t = crate::spec::unescape_token(token);
+        let plain = t
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if plain {
+            out.push('.');
+            out.push_str(&t);
+        } else {
+            out.push_str(&format!(
+                "['{}']",
+                t.replace('\\', "\\\\").replace('\'', "\\'")
+            ));
+        }
+    }
+    out
 }
 
 /// The variable a saved case reads the second identity's `Authorization`
@@ -133,7 +171,7 @@ pub fn chain_to_case_yaml(
     let mut captures = BTreeMap::new();
     for (variable, sources) in first.binds {
         let path = sources.iter().find_map(|s| match s {
-            CaptureSource::Body(pointer) => Some(super::scaffold::json_path(pointer)),
+            CaptureSource::Body(pointer) => Some(json_path(pointer)),
             CaptureSource::Location => None,
         })?;
         captures.insert(variable.clone(), serde_json::json!({"body": path}));
@@ -214,6 +252,7 @@ fn step_out(request: &GeneratedRequest, options: &CaseOptions<'_>) -> Result<Ste
     };
     let (status, expect_headers) = expected_status(&request.expect);
     Ok(StepOut {
+        name: None,
         operation,
         request: raw,
         credential,

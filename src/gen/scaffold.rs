@@ -15,6 +15,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::case::{ExpectOut, StepOut, json_path};
 use super::plan::{
     self, CaptureSource, Chain, ChainRole, ChainStep, Filter, GeneratedRequest, Phase, Pin,
     PlanConfig,
@@ -158,40 +159,6 @@ struct CaseOut {
     /// Comment lines above the case (what to assert).
     #[serde(skip)]
     todo: Vec<String>,
-}
-
-#[derive(Serialize, Clone)]
-struct StepOut {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    operation: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    credential: Option<String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    path: BTreeMap<String, Value>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    query: BTreeMap<String, Value>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    headers: BTreeMap<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_type: Option<String>,
-    expect: ExpectOut,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    capture: BTreeMap<String, CaptureOut>,
-}
-
-#[derive(Serialize, Clone)]
-struct ExpectOut {
-    status: Value,
-}
-
-#[derive(Serialize, Clone)]
-struct CaptureOut {
-    body: String,
 }
 
 fn yaml_of<T: Serialize>(value: &T) -> Result<String, ScaffoldError> {
@@ -688,7 +655,7 @@ impl<'s> Builder<'s> {
             None => (None, Some(op.method_path())),
         };
         StepOut {
-            name,
+            name: Some(name),
             operation,
             request,
             credential: self.credential_of(req.operation),
@@ -697,7 +664,7 @@ impl<'s> Builder<'s> {
             headers: req.headers.clone(),
             body: req.body.clone(),
             content_type: req.content_type.clone().filter(|c| c != "application/json"),
-            expect: ExpectOut { status },
+            expect: ExpectOut::status(status),
             capture: BTreeMap::new(),
         }
     }
@@ -786,9 +753,7 @@ impl<'s> Builder<'s> {
             let var = snake(param);
             create.capture.insert(
                 var.clone(),
-                CaptureOut {
-                    body: json_path(&pointer),
-                },
+                serde_json::json!({ "body": json_path(&pointer) }),
             );
             vars.insert(param.clone(), var);
         }
@@ -881,9 +846,7 @@ impl<'s> Builder<'s> {
                         let var = snake(param);
                         step.capture.insert(
                             var.clone(),
-                            CaptureOut {
-                                body: json_path(&pointer),
-                            },
+                            serde_json::json!({ "body": json_path(&pointer) }),
                         );
                         vars.insert(param.clone(), var);
                     }
@@ -1226,29 +1189,6 @@ fn first_success(op: &Operation) -> Value {
         .iter()
         .find(|r| r.key.starts_with('2'))
         .map_or_else(|| Value::from("2xx"), |r| status_value(&r.key))
-}
-
-/// `/data/shareId` -> `$.data.shareId` (bracketed where a name needs it).
-pub(super) fn json_path(pointer: &str) -> String {
-    let mut out = String::from("$");
-    for token in pointer.split('/').skip(1) {
-        let t = crate::spec::unescape_token(token);
-        let plain = t
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if plain {
-            out.push('.');
-            out.push_str(&t);
-        } else {
-            out.push_str(&format!(
-                "['{}']",
-                t.replace('\\', "\\\\").replace('\'', "\\'")
-            ));
-        }
-    }
-    out
 }
 
 /// What a case should assert beyond the automatic checks: the documented
