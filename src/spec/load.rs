@@ -15,8 +15,9 @@ use super::flaws;
 use super::locate;
 use super::pattern::Patterns;
 use super::source;
+use super::sparse;
 use super::swagger2;
-use super::validators::{self, Validators};
+use super::validators::{self, SchemaTable, Validators};
 use super::{
     Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody,
     Response, Spec, escape_token, reach::BrokenRef, router::Router,
@@ -247,7 +248,6 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
     let (needs_request, needs_response) = (needs.read_only, needs.write_only);
     clock.lap("relax check");
 
-    let mut resources = Vec::new();
     let mut documents = Vec::new();
     let mut uris = Vec::new();
     for (value, (file, canonical, sha256, text)) in converted.into_iter().zip(files) {
@@ -255,52 +255,47 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
         let base = format!("https://spec.apiconform.local{path_part}");
         let request = format!("https://request.apiconform.local{path_part}");
         let response = format!("https://response.apiconform.local{path_part}");
-        if needs_request {
-            let mut copy = value.clone();
-            convert::relax_required(&mut copy, "readOnly");
-            resources.push((request.clone(), Arc::new(copy)));
-        }
-        if needs_response {
-            let mut copy = value.clone();
-            convert::relax_required(&mut copy, "writeOnly");
-            resources.push((response.clone(), Arc::new(copy)));
-        }
-        let value = Arc::new(value);
-        resources.push((base.clone(), value.clone()));
         uris.push(DocUris {
             request: if needs_request { request } else { base.clone() },
-            response: if needs_response { response } else { base },
+            response: if needs_response {
+                response
+            } else {
+                base.clone()
+            },
+            base,
             canonical: canonical.clone(),
         });
         documents.push(Document {
             file,
             canonical,
             sha256,
-            value,
+            value: Arc::new(value),
             text,
         });
     }
-
-    clock.lap("relax copies");
-    let registry = validators::registry(resources)
-        .map_err(|e| Diagnostics::from(Diagnostic::new(path, Pos::UNKNOWN, e.message)))?;
-    clock.lap("registry");
     let mut indexer = Indexer {
         documents: &documents,
         uris: &uris,
-        validators: Validators::new(registry),
+        schemas: SchemaTable::default(),
         diagnostics: Diagnostics::default(),
         warnings: Vec::new(),
         swagger2: was_swagger2,
     };
     let operations = indexer.operations();
     let Indexer {
-        validators,
+        schemas,
         diagnostics,
         warnings: index_warnings,
         ..
     } = indexer;
     pending.extend(index_warnings);
+    clock.lap("index");
+    let resources = direction_documents(&documents, &uris, &schemas, needs);
+    clock.lap("relax copies");
+    let registry = validators::registry(resources)
+        .map_err(|e| Diagnostics::from(Diagnostic::new(path, Pos::UNKNOWN, e.message)))?;
+    clock.lap("registry");
+    let validators = Validators::new(registry, schemas);
 
     let mut router = Router::default();
     let mut by_id: HashMap<String, usize> = HashMap::new();
@@ -324,7 +319,7 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
             }
         }
     }
-    clock.lap("index");
+    clock.lap("operation ids");
     let warnings = place(pending, &documents);
     clock.lap("positions");
     let broken_refs = broken
@@ -353,6 +348,42 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
         by_id,
         validators,
     })
+}
+
+/// The registry's documents: each document under its base URI and, where
+/// some schema marks a required property `readOnly` (or `writeOnly`), a
+/// copy relaxed for requests (or responses). A copy holds only what that
+/// direction's schemas reach (`sparse::reaching`), and is a whole clone
+/// only when that cannot be known or the spec spans several files (a
+/// reference into another file lands in that file's copy, which would then
+/// have to hold what this one's schemas reach there).
+fn direction_documents(
+    documents: &[Document],
+    uris: &[DocUris],
+    schemas: &SchemaTable,
+    needs: convert::Relax,
+) -> Vec<(String, Arc<Value>)> {
+    let mut resources = Vec::new();
+    for (index, (doc, uri)) in documents.iter().zip(uris).enumerate() {
+        let copies = [
+            (needs.read_only, &uri.request, "readOnly"),
+            (needs.write_only, &uri.response, "writeOnly"),
+        ];
+        for (needed, direction_uri, marker) in copies {
+            if !needed {
+                continue;
+            }
+            let sparse = match documents.len() {
+                1 => sparse::reaching(&doc.value, schemas.pointers_under(index, direction_uri)),
+                _ => None,
+            };
+            let mut copy = sparse.unwrap_or_else(|| (*doc.value).clone());
+            convert::relax_required(&mut copy, marker);
+            resources.push((direction_uri.clone(), Arc::new(copy)));
+        }
+        resources.push((uri.base.clone(), doc.value.clone()));
+    }
+    resources
 }
 
 fn detect_version(path: &Path, root: &Value) -> Result<OasVersion, Diagnostics> {
@@ -543,6 +574,10 @@ fn push_index(pointer: &mut String, index: usize) {
 }
 
 struct DocUris {
+    /// The document as written (converted).
+    base: String,
+    /// The documents request and response schemas are looked up in: a
+    /// relaxed copy's, or `base`.
     request: String,
     response: String,
     canonical: PathBuf,
@@ -576,7 +611,7 @@ impl At {
 struct Indexer<'a> {
     documents: &'a [Document],
     uris: &'a [DocUris],
-    validators: Validators,
+    schemas: SchemaTable,
     /// Problems that leave nothing usable (no `paths` at all).
     diagnostics: Diagnostics,
     /// Local flaws: the part concerned is skipped, the rest indexed.
@@ -677,7 +712,7 @@ impl<'a> Indexer<'a> {
             Direction::Request => &self.uris[at.doc].request,
             Direction::Response => &self.uris[at.doc].response,
         };
-        Some(self.validators.add(at.doc, uri, &at.pointer))
+        Some(self.schemas.add(at.doc, uri, &at.pointer))
     }
 
     fn operations(&mut self) -> Vec<Operation> {

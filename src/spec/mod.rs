@@ -13,6 +13,7 @@ pub mod pattern;
 mod reach;
 pub mod router;
 pub mod source;
+mod sparse;
 mod swagger2;
 mod validators;
 

@@ -66,11 +66,54 @@ struct Shared {
     none: SchemaError,
 }
 
+/// The schemas an indexed spec names, before anything is compiled: the
+/// indexer fills it, and the registry is built afterwards, from documents
+/// that only need to hold what these schemas reach.
+#[derive(Default)]
+pub(crate) struct SchemaTable {
+    slots: Vec<Slot>,
+    index: HashMap<String, SchemaId>,
+}
+
+impl SchemaTable {
+    /// Registers a schema (deduplicated by reference) and returns its id.
+    pub(crate) fn add(&mut self, document: usize, base_uri: &str, pointer: &str) -> SchemaId {
+        let reference = format!("{base_uri}#{}", fragment_encode(pointer));
+        if let Some(&id) = self.index.get(&reference) {
+            return id;
+        }
+        let id = self.slots.len();
+        self.slots.push(Slot {
+            document,
+            pointer: pointer.to_string(),
+            reference: reference.clone(),
+        });
+        self.index.insert(reference, id);
+        id
+    }
+
+    /// The pointers of the schemas registered in `document` under `base_uri`.
+    pub(crate) fn pointers_under<'t>(
+        &'t self,
+        document: usize,
+        base_uri: &'t str,
+    ) -> impl Iterator<Item = &'t str> + 't {
+        self.slots
+            .iter()
+            .filter(move |s| {
+                s.document == document
+                    && s.reference
+                        .strip_prefix(base_uri)
+                        .is_some_and(|r| r.starts_with('#'))
+            })
+            .map(|s| s.pointer.as_str())
+    }
+}
+
 /// The validator table of one spec.
 pub struct Validators {
     registry: Arc<Registry<'static>>,
     slots: Vec<Slot>,
-    index: HashMap<String, SchemaId>,
     shared: OnceLock<Shared>,
     /// The schemas a run's selected cases use ([`Validators::focus`]).
     focus: OnceLock<HashSet<SchemaId>>,
@@ -204,11 +247,10 @@ fn explain(e: &jsonschema::ValidationError<'_>, key: &str) -> String {
 }
 
 impl Validators {
-    pub(crate) fn new(registry: Registry<'static>) -> Self {
+    pub(crate) fn new(registry: Registry<'static>, table: SchemaTable) -> Self {
         Validators {
             registry: Arc::new(registry),
-            slots: Vec::new(),
-            index: HashMap::new(),
+            slots: table.slots,
             shared: OnceLock::new(),
             focus: OnceLock::new(),
             focused: OnceLock::new(),
@@ -230,22 +272,6 @@ impl Validators {
         let _ = self.focus.set(ids);
     }
 
-    /// Registers a schema (deduplicated by reference) and returns its id.
-    pub(crate) fn add(&mut self, document: usize, base_uri: &str, pointer: &str) -> SchemaId {
-        let reference = format!("{base_uri}#{}", fragment_encode(pointer));
-        if let Some(&id) = self.index.get(&reference) {
-            return id;
-        }
-        let id = self.slots.len();
-        self.slots.push(Slot {
-            document,
-            pointer: pointer.to_string(),
-            reference: reference.clone(),
-        });
-        self.index.insert(reference, id);
-        id
-    }
-
     pub fn len(&self) -> usize {
         self.slots.len()
     }
@@ -253,7 +279,6 @@ impl Validators {
     /// Leaves everything this table holds allocated (see `spec::skip_teardown`).
     pub(crate) fn forget(&mut self) {
         std::mem::forget(std::mem::take(&mut self.slots));
-        std::mem::forget(std::mem::take(&mut self.index));
         std::mem::forget(self.shared.take());
         std::mem::forget(Arc::clone(&self.registry));
     }
