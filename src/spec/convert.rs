@@ -10,12 +10,11 @@
 
 use serde_json::{Map, Value};
 
-/// Keys whose values are data, not schemas: never rewritten.
-const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
-
-/// Whether an object key holds data rather than schemas.
+/// Whether an object key holds data rather than schemas (never rewritten).
 pub fn is_data_key(key: &str) -> bool {
-    DATA_KEYS.contains(&key)
+    // A `match` (length switch, word compares): this runs for every key
+    // of every document.
+    matches!(key, "example" | "examples" | "default" | "enum" | "const")
 }
 
 /// Which OpenAPI dialect a document uses.
@@ -35,27 +34,57 @@ impl std::fmt::Display for OasVersion {
 }
 
 /// Rewrites a whole document in place.
-pub fn convert_document(doc: &mut Value, version: OasVersion) {
-    walk(doc, version);
+/// Converts a document in place; also tells which per-direction copies the
+/// converted document needs (found in the same walk, as [`would_relax`]
+/// would find them: each object is looked at after its children).
+pub fn convert_document(doc: &mut Value, version: OasVersion) -> Relax {
+    let mut needs = Relax::default();
+    walk(doc, version, &mut needs);
+    needs
 }
 
-fn walk(value: &mut Value, version: OasVersion) {
+fn walk(value: &mut Value, version: OasVersion, needs: &mut Relax) {
     match value {
         Value::Object(map) => {
             rewrite_schema_object(map, version);
             for (key, child) in map.iter_mut() {
-                if DATA_KEYS.contains(&key.as_str()) {
+                if is_data_key(key) {
                     continue;
                 }
-                walk(child, version);
+                walk(child, version, needs);
+            }
+            if !needs.both() {
+                note_relax_needs(map, needs);
             }
         }
         Value::Array(items) => {
             for item in items {
-                walk(item, version);
+                walk(item, version, needs);
             }
         }
         _ => {}
+    }
+}
+
+/// Whether this object's `required` names a `readOnly` or `writeOnly`
+/// property (its `properties` and `required` found in one pass over keys).
+fn note_relax_needs(map: &Map<String, Value>, needs: &mut Relax) {
+    let (mut props, mut required) = (None, None);
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            ("properties", Value::Object(p)) => props = Some(p),
+            ("required", Value::Array(r)) => required = Some(r),
+            _ => {}
+        }
+    }
+    let (Some(props), Some(required)) = (props, required) else {
+        return;
+    };
+    for name in required.iter().filter_map(Value::as_str) {
+        if let Some(Value::Object(s)) = props.get(name) {
+            needs.read_only |= s.get("readOnly") == Some(&Value::Bool(true));
+            needs.write_only |= s.get("writeOnly") == Some(&Value::Bool(true));
+        }
     }
 }
 
@@ -193,7 +222,7 @@ fn relax_walk(value: &mut Value, marker: &str, changed: &mut bool) {
                 *changed |= required.len() != before;
             }
             for (key, child) in map.iter_mut() {
-                if !DATA_KEYS.contains(&key.as_str()) {
+                if !is_data_key(key) {
                     relax_walk(child, marker, changed);
                 }
             }
@@ -223,7 +252,7 @@ pub fn would_relax(value: &Value, marker: &str) -> bool {
             relaxes_here
                 || map
                     .iter()
-                    .any(|(k, v)| !DATA_KEYS.contains(&k.as_str()) && would_relax(v, marker))
+                    .any(|(k, v)| !is_data_key(k) && would_relax(v, marker))
         }
         Value::Array(items) => items.iter().any(|i| would_relax(i, marker)),
         _ => false,
@@ -249,47 +278,6 @@ impl Relax {
 
     fn both(&self) -> bool {
         self.read_only && self.write_only
-    }
-}
-
-/// [`would_relax`] for both markers in one walk, stopping once both are found.
-pub fn relax_needs(value: &Value) -> Relax {
-    let mut found = Relax::default();
-    relax_needs_walk(value, &mut found);
-    found
-}
-
-fn relax_needs_walk(value: &Value, found: &mut Relax) {
-    match value {
-        Value::Object(map) => {
-            if let (Some(Value::Object(props)), Some(Value::Array(required))) =
-                (map.get("properties"), map.get("required"))
-            {
-                for name in required.iter().filter_map(Value::as_str) {
-                    if let Some(Value::Object(s)) = props.get(name) {
-                        found.read_only |= s.get("readOnly") == Some(&Value::Bool(true));
-                        found.write_only |= s.get("writeOnly") == Some(&Value::Bool(true));
-                    }
-                }
-            }
-            for (k, v) in map {
-                if found.both() {
-                    return;
-                }
-                if !DATA_KEYS.contains(&k.as_str()) {
-                    relax_needs_walk(v, found);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for i in items {
-                if found.both() {
-                    return;
-                }
-                relax_needs_walk(i, found);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -364,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn relax_needs_finds_both_markers_as_would_relax_does() {
+    fn conversion_finds_both_relax_markers_as_would_relax_does() {
         let none = json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}},
             "example": {"required": ["x"], "properties": {"x": {"readOnly": true}}}});
         let read =
@@ -372,12 +360,12 @@ mod tests {
         let both =
             json!([read.clone(), {"required": ["b"], "properties": {"b": {"writeOnly": true}}}]);
         for v in [&none, &read, &both] {
-            let r = relax_needs(v);
+            let r = convert_document(&mut v.clone(), OasVersion::V3_1);
             assert_eq!(r.read_only, would_relax(v, "readOnly"), "{v}");
             assert_eq!(r.write_only, would_relax(v, "writeOnly"), "{v}");
         }
         assert_eq!(
-            relax_needs(&both),
+            convert_document(&mut both.clone(), OasVersion::V3_1),
             Relax {
                 read_only: true,
                 write_only: true

@@ -52,6 +52,39 @@ const SCHEMA_MAP_KEYWORDS: &[&str] = &[
 /// Keywords whose value is a non-empty array of schemas.
 const SCHEMA_LIST_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 
+/// How many keywords hold subschemas (the three lists above).
+const SUBSCHEMA_KEYWORDS: usize = 21;
+
+/// The position of a subschema keyword in `SCHEMA_KEYWORDS`, then
+/// `SCHEMA_MAP_KEYWORDS`, then `SCHEMA_LIST_KEYWORDS` (a `match`, which
+/// compiles to a length switch and word compares, not a call per keyword).
+fn subschema_rank(key: &str) -> Option<usize> {
+    Some(match key {
+        "items" => 0,
+        "additionalProperties" => 1,
+        "not" => 2,
+        "if" => 3,
+        "then" => 4,
+        "else" => 5,
+        "contains" => 6,
+        "propertyNames" => 7,
+        "unevaluatedItems" => 8,
+        "unevaluatedProperties" => 9,
+        "additionalItems" => 10,
+        "contentSchema" => 11,
+        "properties" => 12,
+        "patternProperties" => 13,
+        "$defs" => 14,
+        "definitions" => 15,
+        "dependentSchemas" => 16,
+        "allOf" => 17,
+        "anyOf" => 18,
+        "oneOf" => 19,
+        "prefixItems" => 20,
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 const NON_NEGATIVE_INTEGERS: &[&str] = &[
     "minLength",
@@ -262,15 +295,38 @@ impl Walker<'_> {
         {
             self.flaw(pointer, "oneOf", message);
         }
-        for key in SCHEMA_KEYWORDS {
-            if let Some(child) = map.get_mut(*key) {
+        // Which subschema keywords are present, found in one pass over the
+        // keys (a lookup per keyword compared every key ~20 times); they are
+        // still visited in the lists' order, so flaws keep their order.
+        let mut present = [false; SUBSCHEMA_KEYWORDS];
+        for key in map.keys() {
+            if let Some(rank) = subschema_rank(key) {
+                present[rank] = true;
+            }
+        }
+        if !present.contains(&true) {
+            return;
+        }
+        let (single, rest) = present.split_at(SCHEMA_KEYWORDS.len());
+        let (maps, lists) = rest.split_at(SCHEMA_MAP_KEYWORDS.len());
+        fn wanted<'p>(
+            keys: &'static [&'static str],
+            present: &'p [bool],
+        ) -> impl Iterator<Item = &'static str> + 'p {
+            keys.iter()
+                .zip(present)
+                .filter(|(_, p)| **p)
+                .map(|(k, _)| *k)
+        }
+        for key in wanted(SCHEMA_KEYWORDS, single) {
+            if let Some(child) = map.get_mut(key) {
                 let len = push(pointer, key);
                 self.schema(child, pointer);
                 pointer.truncate(len);
             }
         }
-        for key in SCHEMA_MAP_KEYWORDS {
-            if let Some(Value::Object(children)) = map.get_mut(*key) {
+        for key in wanted(SCHEMA_MAP_KEYWORDS, maps) {
+            if let Some(Value::Object(children)) = map.get_mut(key) {
                 let len = push(pointer, key);
                 for (name, child) in children.iter_mut() {
                     let inner = push(pointer, name);
@@ -280,8 +336,8 @@ impl Walker<'_> {
                 pointer.truncate(len);
             }
         }
-        for key in SCHEMA_LIST_KEYWORDS {
-            if let Some(Value::Array(children)) = map.get_mut(*key) {
+        for key in wanted(SCHEMA_LIST_KEYWORDS, lists) {
+            if let Some(Value::Array(children)) = map.get_mut(key) {
                 let len = push(pointer, key);
                 for (i, child) in children.iter_mut().enumerate() {
                     let inner = push(pointer, &i.to_string());
@@ -506,6 +562,21 @@ fn required_problem(value: &Value) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn subschema_ranks_follow_the_keyword_lists() {
+        let all: Vec<&str> = SCHEMA_KEYWORDS
+            .iter()
+            .chain(SCHEMA_MAP_KEYWORDS)
+            .chain(SCHEMA_LIST_KEYWORDS)
+            .copied()
+            .collect();
+        assert_eq!(all.len(), SUBSCHEMA_KEYWORDS);
+        for (i, key) in all.iter().enumerate() {
+            assert_eq!(subschema_rank(key), Some(i), "{key}");
+        }
+        assert_eq!(subschema_rank("type"), None);
+    }
 
     #[test]
     fn the_keyword_classes_match_the_keyword_lists() {
