@@ -79,8 +79,9 @@ fn main() {
     }
     let named = args
         .iter()
-        .find(|a| !a.starts_with("--"))
-        .map(PathBuf::from);
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--for"))
+        .map(|(_, a)| PathBuf::from(a));
     let Some(path) = named else {
         // One process per spec, so each peak RSS is its own.
         let Ok(exe) = std::env::current_exe() else {
@@ -88,24 +89,49 @@ fn main() {
             std::process::exit(2);
         };
         for spec in default_specs() {
-            let status = std::process::Command::new(&exe).arg(&spec).status();
-            if !status.is_ok_and(|s| s.success()) {
-                std::process::exit(1);
+            let mut runs = vec![vec![spec.as_os_str().to_owned()]];
+            if let Some(id) = first_operation_id(&spec) {
+                runs.push(vec!["--for".into(), id.into(), spec.as_os_str().to_owned()]);
+            }
+            for args in runs {
+                let status = std::process::Command::new(&exe).args(&args).status();
+                if !status.is_ok_and(|s| s.success()) {
+                    std::process::exit(1);
+                }
             }
         }
         return;
     };
-    measure(&path);
+    // `--for ID`: load the spec as `run` does for a suite naming only that
+    // operation (`spec::load_for`: the others outlined).
+    let wanted = args.iter().position(|a| a == "--for").map(|i| {
+        let mut wanted = apiconform::spec::Wanted::default();
+        wanted.ids.extend(args.get(i + 1).cloned());
+        wanted
+    });
+    measure(&path, wanted.as_ref());
 }
 
-fn measure(path: &std::path::Path) {
+/// The first operationId of a JSON description (read outside the measured
+/// process), for the `--for` run.
+fn first_operation_id(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    doc.get("paths")?.as_object()?.values().find_map(|item| {
+        item.as_object()?
+            .values()
+            .find_map(|op| Some(op.get("operationId")?.as_str()?.to_string()))
+    })
+}
+
+fn measure(path: &std::path::Path, wanted: Option<&apiconform::spec::Wanted>) {
     if !path.exists() {
         eprintln!("{} is missing", path.display());
         std::process::exit(2);
     }
     let size_mb = std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1e6);
     let started = Instant::now();
-    let (spec, phases) = apiconform::spec::load_with_phases(path);
+    let (spec, phases) = apiconform::spec::load_with_phases(path, wanted);
     let spec = match spec {
         Ok(s) => s,
         Err(d) => {
@@ -119,11 +145,17 @@ fn measure(path: &std::path::Path) {
     }
     // What `run` needs for its first response: the validators of one
     // operation, focused on it as `run` focuses on its selected cases'.
-    let first = spec.operations.iter().position(|o| {
-        o.responses
+    let first = match wanted {
+        Some(w) => spec
+            .operations
             .iter()
-            .any(|r| r.content.iter().any(|m| m.schema.is_some()))
-    });
+            .position(|o| o.id.as_ref().is_some_and(|id| w.ids.contains(id))),
+        None => spec.operations.iter().position(|o| {
+            o.responses
+                .iter()
+                .any(|r| r.content.iter().any(|m| m.schema.is_some()))
+        }),
+    };
     if let Some(index) = first {
         spec.focus(&[apiconform::spec::OperationId(index)]);
         let op = &spec.operations[index];
@@ -137,6 +169,27 @@ fn measure(path: &std::path::Path) {
     }
     let first_ready = started.elapsed();
     let rss_first = peak_rss_mb();
+    if let Some(id) = first.and_then(|i| spec.operations[i].id.as_ref())
+        && wanted.is_some()
+    {
+        println!(
+            "{} ({size_mb:.1} MB), loaded for `{id}` ({}):",
+            path.display(),
+            match spec.is_outline() {
+                true => "the other operations outlined",
+                false => "whole: it cannot be outlined",
+            }
+        );
+        println!(
+            "load + index:        {:>8.1} ms",
+            loaded.as_secs_f64() * 1000.0
+        );
+        println!(
+            "one operation ready: {:>8.1} ms (peak RSS {rss_first:.1} MB)",
+            first_ready.as_secs_f64() * 1000.0
+        );
+        return;
+    }
     let compile_started = Instant::now();
     let failures = spec.compile_all();
     let compiled = compile_started.elapsed();

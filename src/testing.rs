@@ -119,8 +119,14 @@ fn plan(opts: &Options) -> Result<Vec<Planned>, String> {
         return Ok(Vec::new());
     }
     let external = ExternalVars::collect(&[], &[]).map_err(|d| d.to_string())?;
-    let suites =
-        suite::load_paths(&opts.suites, &LoadOptions { external }).map_err(|d| d.to_string())?;
+    let suites = suite::load_paths(
+        &opts.suites,
+        &LoadOptions {
+            external,
+            outline_specs: false,
+        },
+    )
+    .map_err(|d| d.to_string())?;
     Ok(run::plan(&suites, &Filters::default(), None)
         .into_iter()
         .map(|pc| {

@@ -414,3 +414,86 @@ fn a_large_real_swagger2_description_loads_and_runs_a_suite() {
     );
     assert!(text.contains("Warnings"), "{text}");
 }
+
+/// A JSON description with three operations: `getA` (its schema holds a
+/// pattern that cannot run), `listB` (the same flaw, in a schema only it
+/// uses) and `makeC`.
+const OUTLINE_SPEC: &str = r##"{
+  "openapi": "3.0.3",
+  "info": {"title": "outline", "version": "1"},
+  "paths": {
+    "/a/{id}": {
+      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "get": {"operationId": "getA", "responses": {
+        "204": {"description": "none"},
+        "200": {"description": "one", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}
+    },
+    "/b": {
+      "get": {"operationId": "listB", "responses": {
+        "200": {"description": "all", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/B"}}}}}},
+      "post": {"operationId": "makeC", "responses": {"201": {"description": "made"}}}
+    }
+  },
+  "components": {"schemas": {
+    "A": {"type": "object", "properties": {"code": {"type": "string", "pattern": "(unclosed"}}},
+    "B": {"type": "object", "properties": {"tag": {"type": "string", "pattern": "(also unclosed"}}}
+  }}
+}"##;
+
+#[test]
+fn a_run_loads_a_json_spec_for_the_operations_its_suites_name() {
+    let dir = Scratch::new("outline");
+    let spec = dir.write("openapi.json", OUTLINE_SPEC);
+    let suite = dir.write(
+        "suite.yaml",
+        "spec: openapi.json\nname: outline\ncases:\n  - name: by id\n    steps:\n      - {operation: getA, path: {id: x}, expect: {status: 204}}\n  - name: by path\n    steps:\n      - {request: GET /a/y, expect: {status: 204}}\n",
+    );
+    let (url, connections) = counting_target();
+    let out = apiconform(&[
+        "run",
+        &suite,
+        "--base-url",
+        &url,
+        "--no-progress",
+        "--coverage",
+    ]);
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
+    assert!(text.contains("2 passed, 0 failed"), "{text}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // The flaw in what the cases use is reported; the one only `listB`
+    // reaches is not this run's concern, and the note says so.
+    assert!(
+        err.contains("/components/schemas/A/properties/code/pattern"),
+        "{err}"
+    );
+    assert!(!err.contains("/components/schemas/B"), "{err}");
+    assert!(
+        err.contains("1 spec warning in what the selected suites use"),
+        "{err}"
+    );
+    // Coverage still knows every operation of the spec.
+    for op in ["getA", "listB", "makeC"] {
+        assert!(text.contains(op), "coverage lists {op}: {text}");
+    }
+    // `check --spec` reads all of it.
+    let out = apiconform(&["check", "--spec", &spec]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("/components/schemas/B/properties/tag/pattern"),
+        "{err}"
+    );
+
+    // A name the outline does not know gets the whole spec's diagnostic.
+    let typo = dir.write(
+        "typo.yaml",
+        "spec: openapi.json\nname: typo\ncases:\n  - name: typo\n    steps:\n      - {operation: lstB, expect: {status: 200}}\n",
+    );
+    let out = apiconform(&["run", &typo, "--base-url", &url, "--no-progress"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("typo.yaml:6:21") && err.contains("did you mean `listB`"),
+        "{err}"
+    );
+}

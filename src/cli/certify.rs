@@ -68,18 +68,21 @@ fn certify(args: CertifyArgs) -> u8 {
         None => None,
     };
     // The whole suite: no filters, no partition.
-    let mut sel = match select(&SelectArgs {
-        paths: args.paths.clone(),
-        name: Vec::new(),
-        name_regex: None,
-        tag: Vec::new(),
-        exclude_tag: Vec::new(),
-        partition: None,
-        var: args.var.clone(),
-        vars_file: args.vars_file.clone(),
-        secret: args.secret.clone(),
-        profile: args.profile.clone(),
-    }) {
+    let mut sel = match select(
+        &SelectArgs {
+            paths: args.paths.clone(),
+            name: Vec::new(),
+            name_regex: None,
+            tag: Vec::new(),
+            exclude_tag: Vec::new(),
+            partition: None,
+            var: args.var.clone(),
+            vars_file: args.vars_file.clone(),
+            secret: args.secret.clone(),
+            profile: args.profile.clone(),
+        },
+        false,
+    ) {
         Ok(s) => s,
         Err(code) => return code,
     };

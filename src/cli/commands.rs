@@ -61,7 +61,7 @@ fn serve_command(args: crate::serve::ServeArgs) -> u8 {
 }
 
 fn list_command(args: ListArgs) -> u8 {
-    let sel = match select(&args.select) {
+    let sel = match select(&args.select, true) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -160,7 +160,13 @@ fn check_command(args: CheckArgs) -> u8 {
             Err(d) => return input_error(&d),
         };
         let paths = default_paths(&suite_paths);
-        match suite::load_paths(&paths, &LoadOptions { external }) {
+        match suite::load_paths(
+            &paths,
+            &LoadOptions {
+                external,
+                outline_specs: false,
+            },
+        ) {
             Ok(suites) => {
                 let every_case = run::plan(&suites, &run::Filters::default(), None);
                 diagnostics.0.extend(broken_refs_in_plan(&every_case).0);
@@ -229,8 +235,12 @@ fn print_spec_warnings(suites: &[Arc<crate::suite::Suite>]) {
         }
         seen.push(&s.spec.path);
         eprintln!("{}", s.spec.warnings.warnings_text(5));
+        let scope = match s.spec.is_outline() {
+            true => " in what the selected suites use",
+            false => "",
+        };
         eprintln!(
-            "({} spec warning{}: `apiconform check --spec {}` lists them; schemas compiled lazily may add more)",
+            "({} spec warning{}{scope}: `apiconform check --spec {}` lists them all; schemas compiled lazily may add more)",
             s.spec.warnings.len(),
             if s.spec.warnings.len() == 1 { "" } else { "s" },
             s.spec.path.display()
@@ -272,7 +282,7 @@ fn check_mask(only: &[String], exclude: &[String]) -> Result<CheckSet, String> {
 }
 
 fn run_command(args: RunArgs) -> u8 {
-    let mut sel = match select(&args.select) {
+    let mut sel = match select(&args.select, true) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -113,7 +113,10 @@ pub(crate) struct Selection {
     pub external: ExternalVars,
 }
 
-pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
+/// Loads and filters the suites. `outline_specs`: each spec is loaded for
+/// the operations its suites name (what a run or a listing needs), not
+/// whole (what a certificate's coverage and warnings need).
+pub(crate) fn select(args: &SelectArgs, outline_specs: bool) -> Result<Selection, u8> {
     let external = external_vars(&args.var, &args.vars_file, &args.secret)
         .and_then(|e| over_profile(e, &args.profile))
         .map_err(|d| input_error(&d))?;
@@ -132,6 +135,7 @@ pub(crate) fn select(args: &SelectArgs) -> Result<Selection, u8> {
     };
     let options = LoadOptions {
         external: external.clone(),
+        outline_specs,
     };
     let suites =
         suite::load_paths(&default_paths(&args.paths), &options).map_err(|d| input_error(&d))?;

@@ -305,7 +305,13 @@ fn put_in_place(out: &Path, yaml: &str, pinned: bool) -> Result<(), Failure> {
 fn write_checked(temp: &Path, out: &Path, yaml: &str, pinned: bool) -> Result<(), Failure> {
     std::fs::write(temp, yaml).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
     let external = external_vars(&[], &[], &[]).map_err(Failure::Input)?;
-    if let Err(d) = suite::load_paths(&[temp.to_path_buf()], &LoadOptions { external }) {
+    if let Err(d) = suite::load_paths(
+        &[temp.to_path_buf()],
+        &LoadOptions {
+            external,
+            outline_specs: false,
+        },
+    ) {
         let why = if pinned {
             "check the --set values"
         } else {

@@ -1,7 +1,7 @@
 //! Loading a spec: read the root file and every file reached through `$ref`,
 //! convert schemas, build the registry and index the operations.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::convert::{self, OasVersion};
 use super::flaws;
 use super::locate;
+use super::outline::{self, Wanted};
 use super::pattern::Patterns;
 use super::source;
 use super::sparse;
@@ -180,18 +181,34 @@ impl Clock {
 }
 
 pub fn load(path: &Path) -> Result<Spec, Diagnostics> {
-    load_with_phases(path).0
+    load_with_phases(path, None).0
 }
 
-/// [`load`], and how long each of its phases took.
-pub fn load_with_phases(path: &Path) -> (Result<Spec, Diagnostics>, Phases) {
+/// The spec for work that uses only the `wanted` operations (a run of a
+/// few cases): where that is safe, every other operation is an outline and
+/// only what the wanted ones reach is parsed (`outline.rs`); otherwise, and
+/// for YAML, the whole spec. [`Spec::is_outline`] and
+/// [`Spec::is_outlined`] tell which.
+pub fn load_for(path: &Path, wanted: &Wanted) -> Result<Spec, Diagnostics> {
+    load_with_phases(path, Some(wanted)).0
+}
+
+/// [`load`] (or [`load_for`]), and how long each of its phases took.
+pub fn load_with_phases(
+    path: &Path,
+    wanted: Option<&Wanted>,
+) -> (Result<Spec, Diagnostics>, Phases) {
     let mut clock = Clock::new();
-    let spec = load_timed(path, &mut clock);
+    let spec = load_timed(path, wanted, &mut clock);
     (spec, clock.phases)
 }
 
-fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
-    let mut docs = read_documents(path, clock)?;
+fn load_timed(
+    path: &Path,
+    wanted: Option<&Wanted>,
+    clock: &mut Clock,
+) -> Result<Spec, Diagnostics> {
+    let (mut docs, outlined) = read_documents(path, wanted, clock)?;
     let was_swagger2 = convert_swagger2(&mut docs);
     clock.lap("swagger 2.0");
     let Some(first) = docs.first() else {
@@ -221,9 +238,13 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
     // (index in `pending`, document, pointer of the emptied schema)
     let mut broken: Vec<(usize, usize, String)> = Vec::new();
     let mut patterns = Patterns::default();
+    // Whether some `required` names a `readOnly` (or `writeOnly`)
+    // property: then requests (responses) get a relaxed copy. Found while
+    // converting; a flaw repaired afterwards can only make a copy needless.
+    let mut needs = convert::Relax::default();
     for (index, doc) in docs.into_iter().enumerate() {
         let mut value = doc.value;
-        convert::convert_document(&mut value, version);
+        needs = needs.or(convert::convert_document(&mut value, version));
         clock.lap("convert");
         let found = flaws::repair(&mut value, &mut patterns);
         clock.lap("repair");
@@ -241,12 +262,7 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
         files.push((doc.file, doc.canonical, doc.sha256, doc.text));
         converted.push(value);
     }
-    let mut needs = convert::Relax::default();
-    for v in &converted {
-        needs = needs.or(convert::relax_needs(v));
-    }
     let (needs_request, needs_response) = (needs.read_only, needs.write_only);
-    clock.lap("relax check");
 
     let mut documents = Vec::new();
     let mut uris = Vec::new();
@@ -280,6 +296,7 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
         diagnostics: Diagnostics::default(),
         warnings: Vec::new(),
         swagger2: was_swagger2,
+        outlined: outlined.as_ref(),
     };
     let operations = indexer.operations();
     let Indexer {
@@ -319,6 +336,13 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
             }
         }
     }
+    let outlined_operations = outlined.map(|pointers| {
+        let indices = operations.iter().enumerate();
+        indices
+            .filter(|(_, op)| pointers.contains(&op.pointer))
+            .map(|(i, _)| i)
+            .collect::<HashSet<usize>>()
+    });
     clock.lap("operation ids");
     let warnings = place(pending, &documents);
     clock.lap("positions");
@@ -347,6 +371,7 @@ fn load_timed(path: &Path, clock: &mut Clock) -> Result<Spec, Diagnostics> {
         router,
         by_id,
         validators,
+        outlined: outlined_operations,
     })
 }
 
@@ -414,9 +439,16 @@ pub(super) fn canonical_name(name: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// Reads the root document and, breadth first, every document its `$ref`s
-/// name (files, or URLs for a spec fetched from a URL), each once.
-fn read_documents(path: &Path, clock: &mut Clock) -> Result<Vec<RawDoc>, Diagnostics> {
+/// Reads the root document (outlined for `wanted` where possible, see
+/// [`load_for`]) and, breadth first, every document its `$ref`s name
+/// (files, or URLs for a spec fetched from a URL), each once. Also returns
+/// the pointers of the outlined operations (`None` for a whole spec).
+fn read_documents(
+    path: &Path,
+    wanted: Option<&Wanted>,
+    clock: &mut Clock,
+) -> Result<(Vec<RawDoc>, Option<HashSet<String>>), Diagnostics> {
+    let mut outlined = None;
     let mut docs: Vec<RawDoc> = Vec::new();
     let mut seen: HashMap<PathBuf, usize> = HashMap::new();
     let mut queue: VecDeque<(PathBuf, Option<(PathBuf, String)>)> = VecDeque::new();
@@ -470,16 +502,31 @@ fn read_documents(path: &Path, clock: &mut Clock) -> Result<Vec<RawDoc>, Diagnos
                 continue;
             }
         };
-        let value = match yaml::value_from_str(&file, &text) {
-            Ok(v) => v,
-            Err(d) => {
-                diagnostics.push(d);
-                continue;
+        let reduced = match wanted {
+            Some(wanted) if docs.is_empty() && yaml::looks_json(&file, &text) => {
+                outline::outline(&text, wanted)
             }
+            _ => None,
+        };
+        let value = match reduced {
+            Some(reduced) => {
+                outlined = Some(reduced.outlined);
+                reduced.value
+            }
+            None => match yaml::value_from_str(&file, &text) {
+                Ok(v) => v,
+                Err(d) => {
+                    diagnostics.push(d);
+                    continue;
+                }
+            },
         };
         clock.lap("parse");
         let mut refs = Vec::new();
-        collect_external_refs(&value, &mut refs);
+        if outlined.is_none() {
+            // (An outline has none: it is not made when a `$ref` names a file.)
+            collect_external_refs(&value, &mut refs);
+        }
         clock.lap("external refs");
         for (pointer, target) in refs {
             let next = source::join_reference(&canonical, &target);
@@ -496,7 +543,7 @@ fn read_documents(path: &Path, clock: &mut Clock) -> Result<Vec<RawDoc>, Diagnos
     if docs.is_empty() || !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(docs)
+    Ok((docs, outlined))
 }
 
 /// Collects `(pointer, file)` for every `$ref` that names another file.
@@ -618,6 +665,9 @@ struct Indexer<'a> {
     warnings: Vec<Pending>,
     /// The root was Swagger 2.0 (converted): body parameters are expected.
     swagger2: bool,
+    /// Pointers of the operations that are outlines (see `outline.rs`):
+    /// their parameters were not read, so they are not checked.
+    outlined: Option<&'a HashSet<String>>,
 }
 
 impl<'a> Indexer<'a> {
@@ -822,7 +872,7 @@ impl<'a> Indexer<'a> {
             parameters.retain(|q| !(q.name == p.name && q.location == p.location));
             parameters.push(p);
         }
-        if kind == OperationKind::Path {
+        if kind == OperationKind::Path && !self.outlined.is_some_and(|o| o.contains(&at.pointer)) {
             for name in template_params(key) {
                 if !parameters
                     .iter()

@@ -9,6 +9,7 @@ mod flaws;
 pub mod lint;
 mod load;
 mod locate;
+mod outline;
 pub mod pattern;
 mod reach;
 pub mod router;
@@ -17,7 +18,7 @@ mod sparse;
 mod swagger2;
 mod validators;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,7 +27,8 @@ use serde_json::Value;
 
 use crate::diag::{self, Diagnostics};
 pub use convert::OasVersion;
-pub use load::{Phases, load, load_with_phases, sha256_hex};
+pub use load::{Phases, load, load_for, load_with_phases, sha256_hex};
+pub use outline::Wanted;
 pub use reach::BrokenRef;
 pub use validators::{SchemaError, SchemaId, SchemaValidator, Validators, Violation};
 
@@ -54,6 +56,9 @@ pub struct Spec {
     router: router::Router,
     by_id: HashMap<String, usize>,
     validators: Validators,
+    /// For a spec loaded for some operations (`load_for`), the others,
+    /// which are outlines; `None` for a whole spec.
+    outlined: Option<HashSet<usize>>,
 }
 
 /// One file of a spec.
@@ -252,6 +257,18 @@ impl Spec {
 
     pub fn operation_index_by_id(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// Whether this spec was loaded for some operations only
+    /// ([`load_for`]): its warnings then cover what those operations use.
+    pub fn is_outline(&self) -> bool {
+        self.outlined.is_some()
+    }
+
+    /// Whether an operation is an outline: identity, security and response
+    /// keys only, no parameters, bodies or schemas ([`load_for`]).
+    pub fn is_outlined(&self, op: OperationId) -> bool {
+        self.outlined.as_ref().is_some_and(|o| o.contains(&op.0))
     }
 
     /// Finds the operation for a method and a concrete or template path.

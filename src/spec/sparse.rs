@@ -61,7 +61,7 @@ pub fn reaching<'r>(doc: &Value, roots: impl IntoIterator<Item = &'r str>) -> Op
 }
 
 /// JSON-pointer tokens, unescaped (`~1` is `/`, `~0` is `~`).
-fn tokens(pointer: &str) -> Vec<String> {
+pub(super) fn tokens(pointer: &str) -> Vec<String> {
     pointer
         .split('/')
         .skip(1)
@@ -97,7 +97,7 @@ fn lookup<'v>(doc: &'v Value, tokens: &[String]) -> Option<&'v Value> {
 
 /// Collects the local `$ref` pointers under `value` (percent-decoded);
 /// false if something makes the closure unknowable.
-fn collect_refs(value: &Value, out: &mut Vec<String>) -> bool {
+pub(super) fn collect_refs(value: &Value, out: &mut Vec<String>) -> bool {
     match value {
         Value::Object(map) => {
             for (key, child) in map {

@@ -31,6 +31,10 @@ use crate::yaml;
 pub struct LoadOptions {
     /// Variables from `--var`, `--vars-file` and the environment.
     pub external: ExternalVars,
+    /// Load each spec for the operations its suites name (`spec::load_for`:
+    /// the others outlined), as a run does; the whole spec otherwise, and
+    /// whenever the outline turns out not to be enough.
+    pub outline_specs: bool,
 }
 
 /// Expands folders into suite files (`*.yaml`, `*.yml`, sorted; names
@@ -138,36 +142,119 @@ pub fn load_file(
     let key = spec_path
         .canonicalize()
         .unwrap_or_else(|_| spec_path.clone());
+    let shared = SharedFiles::load(file, &model.shared)?;
+    let spec_at = (model.spec.pos, spec_path.as_path());
+    if options.outline_specs && model.generate.is_none() {
+        let wanted = wanted_operations(&model, &shared);
+        let spec = match specs.get(&key) {
+            Some(s) => s.clone(),
+            None => {
+                let loaded = Arc::new(load_spec(file, spec_at, Some(&wanted))?);
+                specs.insert(key.clone(), loaded.clone());
+                loaded
+            }
+        };
+        let compiled = compile(file, options, &shared, model, sha256.clone(), spec.clone());
+        match compiled {
+            Ok(suite) if !uses_outlines(&suite) => return Ok(suite),
+            other if !spec.is_outline() => return other,
+            // An outline is not enough (an outlined operation, or a
+            // problem to report against the whole spec): load it whole.
+            _ => {}
+        }
+        let whole = Arc::new(load_spec(file, spec_at, None)?);
+        specs.insert(key, whole.clone());
+        let model: model::SuiteFile = yaml::from_str(file, &text)?;
+        return compile(file, options, &shared, model, sha256, whole);
+    }
     let spec = match specs.get(&key) {
-        Some(s) => s.clone(),
-        None => {
-            let loaded = spec::load(&spec_path).map_err(|mut d| {
-                d.0.insert(
-                    0,
-                    Diagnostic::new(
-                        file,
-                        model.spec.pos,
-                        format!("cannot use spec {}", spec_path.display()),
-                    ),
-                );
-                d
-            })?;
-            let loaded = Arc::new(loaded);
+        Some(s) if !s.is_outline() => s.clone(),
+        _ => {
+            let loaded = Arc::new(load_spec(file, spec_at, None)?);
             specs.insert(key, loaded.clone());
             loaded
         }
     };
-    let shared = SharedFiles::load(file, &model.shared)?;
+    compile(file, options, &shared, model, sha256, spec)
+}
+
+/// Loads a suite's spec (for the `wanted` operations, or whole); a failure
+/// is also named at the suite's `spec:`.
+fn load_spec(
+    file: &Path,
+    (pos, spec_path): (Pos, &Path),
+    wanted: Option<&spec::Wanted>,
+) -> Result<Spec, Diagnostics> {
+    let loaded = match wanted {
+        Some(wanted) => spec::load_for(spec_path, wanted),
+        None => spec::load(spec_path),
+    };
+    loaded.map_err(|mut d| {
+        d.0.insert(
+            0,
+            Diagnostic::new(
+                file,
+                pos,
+                format!("cannot use spec {}", spec_path.display()),
+            ),
+        );
+        d
+    })
+}
+
+fn compile(
+    file: &Path,
+    options: &LoadOptions,
+    shared: &SharedFiles,
+    model: model::SuiteFile,
+    sha256: String,
+    spec: Arc<Spec>,
+) -> Result<Suite, Diagnostics> {
     let mut c = Compiler {
         file,
         spec: &spec,
         diagnostics: shared.check_names(),
         external: &options.external,
-        shared: &shared,
+        shared,
         include: None,
     };
     let suite = c.suite(model, file, sha256, spec.clone());
     c.diagnostics.into_result(suite)
+}
+
+/// The operations a suite file and its shared files name.
+fn wanted_operations(model: &model::SuiteFile, shared: &SharedFiles) -> spec::Wanted {
+    let mut wanted = spec::Wanted::default();
+    let cases = model
+        .cases
+        .iter()
+        .flat_map(|c| c.steps.iter().chain(&c.cleanup));
+    let steps = model.setup.iter().chain(&model.teardown).chain(cases);
+    for step in steps.chain(shared.all_steps()) {
+        if let Some(id) = &step.operation {
+            wanted.ids.insert(id.value.clone());
+        }
+        if let Some((method, path)) = step
+            .request
+            .as_ref()
+            .and_then(|r| r.value.trim().split_once(' '))
+        {
+            wanted
+                .routes
+                .push((method.to_string(), path.trim().to_string()));
+        }
+    }
+    wanted
+}
+
+/// Whether a compiled suite uses an operation its spec has only outlined.
+fn uses_outlines(suite: &Suite) -> bool {
+    let cases = suite
+        .cases
+        .iter()
+        .flat_map(|c| c.steps.iter().chain(&c.cleanup));
+    let mut steps = suite.setup.iter().chain(&suite.teardown).chain(cases);
+    steps.any(|s| s.operation_id.is_some_and(|op| suite.spec.is_outlined(op)))
 }
 
 struct Compiler<'a> {

@@ -158,3 +158,63 @@ fn skip_keeps_its_reason_and_refuses_an_empty_one() {
     .expect("an empty reason is refused");
     assert!(e.to_string().contains("`skip:` needs a reason"), "{e}");
 }
+
+/// The mycloud spec as JSON (outlines are made of JSON documents only)
+/// and a suite naming `getShare`, in a folder of their own.
+fn json_spec_suite(name: &str) -> (PathBuf, PathBuf) {
+    let dir =
+        std::env::temp_dir().join(format!("apiconform-outline-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let yaml = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/mycloud-shares-v1.yaml");
+    let text = std::fs::read_to_string(&yaml).expect("bundled spec");
+    let value = crate::yaml::value_from_str(&yaml, &text).expect("parses");
+    let spec = dir.join("mycloud.json");
+    std::fs::write(&spec, value.to_string()).expect("write spec");
+    let suite = dir.join("suite.yaml");
+    let cases = "spec: mycloud.json\nname: outline\ncases:\n  - name: get\n    steps:\n      - {operation: getShare, path: {shareId: s1}, expect: {status: 404}}\n";
+    std::fs::write(&suite, cases).expect("write suite");
+    (spec, suite)
+}
+
+#[test]
+fn with_outline_specs_a_suite_gets_its_operations_whole_and_the_others_outlined() {
+    let (_, file) = json_spec_suite("used");
+    let options = LoadOptions {
+        outline_specs: true,
+        ..LoadOptions::default()
+    };
+    let suite = load_file(&file, &options, &mut HashMap::new()).expect("loads");
+    let spec = &suite.spec;
+    assert!(spec.is_outline());
+    let get = spec.operation_index_by_id("getShare").expect("getShare");
+    let create = spec
+        .operation_index_by_id("createShare")
+        .expect("createShare");
+    assert!(!spec.is_outlined(OperationId(get)));
+    assert!(spec.is_outlined(OperationId(create)));
+    // The outline keeps what coverage and security need.
+    assert!(!spec.operations[create].responses.is_empty());
+    assert!(spec.operations[create].request_body.is_none());
+    // Without the option the spec is whole.
+    let suite = load_file(&file, &LoadOptions::default(), &mut HashMap::new()).expect("loads");
+    assert!(!suite.spec.is_outline());
+    assert!(suite.spec.operations[create].request_body.is_some());
+}
+
+#[test]
+fn an_outline_that_lacks_an_operation_the_suite_uses_is_replaced_by_the_whole_spec() {
+    let (spec_file, file) = json_spec_suite("lacking");
+    let key = spec_file.canonicalize().expect("canonical");
+    // Cached by an earlier suite that named nothing: every operation outlined.
+    let earlier =
+        crate::spec::load_for(&spec_file, &crate::spec::Wanted::default()).expect("loads");
+    assert!(earlier.is_outline());
+    let mut specs = HashMap::from([(key.clone(), std::sync::Arc::new(earlier))]);
+    let options = LoadOptions {
+        outline_specs: true,
+        ..LoadOptions::default()
+    };
+    let suite = load_file(&file, &options, &mut specs).expect("loads");
+    assert!(!suite.spec.is_outline(), "compiled against the whole spec");
+    assert!(!specs[&key].is_outline(), "and the whole spec is cached");
+}

@@ -24,6 +24,14 @@ pub struct Included<'s, 'm> {
 }
 
 impl SharedFiles {
+    /// Every step of every shared file (whether a case uses it or not).
+    pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
+        self.files
+            .iter()
+            .flat_map(|(_, f)| f.steps.values())
+            .flat_map(|steps| steps.value.iter())
+    }
+
     /// Reads every `shared:` path (relative to the suite file's folder).
     pub fn load(suite_file: &Path, paths: &[Sp<String>]) -> Result<SharedFiles, Diagnostics> {
         let dir = suite_file.parent().unwrap_or(Path::new("."));
