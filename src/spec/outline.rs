@@ -46,11 +46,14 @@ pub(super) struct Outline {
     pub outlined: HashSet<String>,
 }
 
-/// Members of a JSON object, values unparsed, in document order.
-struct RawMap<'a>(Vec<(String, &'a RawValue)>);
+/// The members of a JSON object, in document order.
+struct Entries<V>(Vec<(String, V)>);
+
+/// Members of a JSON object, values unparsed.
+type RawMap<'a> = Entries<&'a RawValue>;
 
 /// An object of objects (`paths`, `components`), two levels read in one scan.
-struct RawMaps<'a>(Vec<(String, RawMap<'a>)>);
+type RawMaps<'a> = Entries<RawMap<'a>>;
 
 /// The root object, `paths` and `components` two levels deep.
 struct RootParts<'a> {
@@ -89,7 +92,7 @@ pub(super) fn outline(text: &str, wanted: &Wanted) -> Option<Outline> {
     let mut outlined = HashSet::new();
     let paths = reduce_paths(&parts.paths, wanted, &mut refs, &mut outlined)?;
     root.insert("paths".into(), Value::Object(paths));
-    let empty = RawMaps(Vec::new());
+    let empty = Entries(Vec::new());
     let components = reduce_components(parts.components.as_ref().unwrap_or(&empty), refs)?;
     if parts.components.is_some() || !components.is_empty() {
         root.insert("components".into(), Value::Object(components));
@@ -281,7 +284,7 @@ fn reduce_components(sections: &RawMaps<'_>, mut refs: Vec<String>) -> Option<Ma
     Some(out)
 }
 
-impl<'a> RawMap<'a> {
+impl<'a> Entries<&'a RawValue> {
     /// The last member named `name` (as `serde_json` keeps the last of
     /// duplicate keys).
     fn get(&self, name: &str) -> Option<&'a RawValue> {
@@ -293,43 +296,23 @@ impl<'a> RawMap<'a> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawMap<'de> {
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawMap<'de>;
+        struct Members<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Members<V> {
+            type Value = Entries<V>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
-                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                while let Some(entry) = map.next_entry::<String, V>()? {
                     out.push(entry);
                 }
-                Ok(RawMap(out))
+                Ok(Entries(out))
             }
         }
-        d.deserialize_map(V)
-    }
-}
-
-impl<'de> Deserialize<'de> for RawMaps<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawMaps<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object of objects")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(entry) = map.next_entry::<String, RawMap<'de>>()? {
-                    out.push(entry);
-                }
-                Ok(RawMaps(out))
-            }
-        }
-        d.deserialize_map(V)
+        d.deserialize_map(Members(std::marker::PhantomData))
     }
 }
 
@@ -343,9 +326,9 @@ impl<'de> Deserialize<'de> for RootParts<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut parts = RootParts {
-                    paths: RawMaps(Vec::new()),
+                    paths: Entries(Vec::new()),
                     components: None,
-                    rest: RawMap(Vec::new()),
+                    rest: Entries(Vec::new()),
                 };
                 let mut seen = HashSet::new();
                 while let Some(key) = map.next_key::<String>()? {
