@@ -1082,3 +1082,104 @@ mod external_ref_tests {
         );
     }
 }
+
+/// A spec loaded for some operations (`load_for`) against the whole load.
+#[cfg(test)]
+mod outline_tests {
+    use super::*;
+
+    /// An operation as a run sees it, schemas named by pointer and content.
+    fn describe(spec: &crate::spec::Spec, op: &crate::spec::Operation) -> String {
+        let schema = |id: Option<crate::spec::SchemaId>| match id {
+            Some(id) => format!(
+                "{}={}",
+                spec.schema_pointer(id),
+                spec.schema_source(id)
+                    .map_or(Value::Null, |(_, v)| v.clone())
+            ),
+            None => "-".into(),
+        };
+        let mut out = format!(
+            "{} {} {:?} {:?} secured={}\n",
+            op.method, op.path, op.id, op.pointer, op.secured
+        );
+        for p in &op.parameters {
+            out += &format!(
+                "param {} {:?} {} {}\n",
+                p.name,
+                p.location,
+                p.required,
+                schema(p.schema)
+            );
+        }
+        if let Some(body) = &op.request_body {
+            for m in &body.content {
+                out += &format!("body {} {} {}\n", body.required, m.name, schema(m.schema));
+            }
+        }
+        for r in &op.responses {
+            out += &format!("response {}\n", r.key);
+            for m in &r.content {
+                out += &format!("  {} {}\n", m.name, schema(m.schema));
+            }
+            for h in &r.headers {
+                out += &format!("  header {} {} {}\n", h.name, h.required, schema(h.schema));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn each_operation_loaded_for_itself_is_what_the_whole_spec_says() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir =
+            std::env::temp_dir().join(format!("apiconform-outline-eq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // petstore-30 names schemas in common.yaml: a spec of two files is
+        // never outlined, and must come out the same.
+        std::fs::copy(
+            root.join("tests/fixtures/common.yaml"),
+            dir.join("common.yaml"),
+        )
+        .expect("copy common.yaml");
+        for (name, outlined) in [
+            ("specs/enablenow-sharing-v1.yaml", true),
+            ("specs/mycloud-shares-v1.yaml", true),
+            ("tests/fixtures/pets-api.yaml", true),
+            ("tests/fixtures/echo-api.yaml", true),
+            ("tests/fixtures/petstore-30.yaml", false),
+        ] {
+            let yaml = root.join(name);
+            let text = std::fs::read_to_string(&yaml).expect("fixture");
+            let value = crate::yaml::value_from_str(&yaml, &text).expect("parses");
+            let json = dir.join("spec.json");
+            std::fs::write(&json, serde_json::to_string_pretty(&value).expect("json"))
+                .expect("write");
+            let whole = crate::spec::load(&json).expect("loads whole");
+            for (i, op) in whole.operations.iter().enumerate() {
+                let mut wanted = Wanted::default();
+                wanted.routes.push((op.method.clone(), op.path.clone()));
+                let part = crate::spec::load_for(&json, &wanted).expect("loads for one");
+                assert_eq!(part.is_outline(), outlined, "{name}");
+                assert!(
+                    !part.is_outlined(crate::spec::OperationId(i)),
+                    "{name} {}",
+                    op.label()
+                );
+                assert_eq!(part.operations.len(), whole.operations.len(), "{name}");
+                assert_eq!(
+                    describe(&part, &part.operations[i]),
+                    describe(&whole, op),
+                    "{name}"
+                );
+                for w in &part.warnings.0 {
+                    let text = w.to_string();
+                    assert!(
+                        whole.warnings.0.iter().any(|v| v.to_string() == text),
+                        "{name}: a warning the whole spec does not give: {text}"
+                    );
+                }
+            }
+        }
+    }
+}
