@@ -484,6 +484,18 @@ fn a_run_loads_a_json_spec_for_the_operations_its_suites_name() {
         "{err}"
     );
 
+    // A second suite naming `listB`: that one needs the whole spec, whose
+    // warnings are then the ones shown.
+    let other = dir.write(
+        "other.yaml",
+        "spec: openapi.json\nname: other\ncases:\n  - name: list\n    steps:\n      - {operation: listB, expect: {status: 204}}\n",
+    );
+    let out = apiconform(&["run", &suite, &other, "--base-url", &url, "--no-progress"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}{}", stdout(&out));
+    assert!(err.contains("/components/schemas/B/properties/tag/pattern"), "{err}");
+    assert!(err.contains("(2 spec warnings:"), "{err}");
+
     // A name the outline does not know gets the whole spec's diagnostic.
     let typo = dir.write(
         "typo.yaml",

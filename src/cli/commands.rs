@@ -229,21 +229,25 @@ fn warning_count(n: usize) -> String {
 /// spec, pointing at `check` for the full list.
 fn print_spec_warnings(suites: &[Arc<crate::suite::Suite>]) {
     let mut seen: Vec<&Path> = Vec::new();
-    for s in suites {
-        if seen.contains(&s.spec.path.as_path()) || s.spec.warnings.is_empty() {
+    // Where suites got one spec both whole and as an outline (they name
+    // different operations), the whole one's warnings are the ones to show.
+    let mut specs: Vec<&Arc<crate::spec::Spec>> = suites.iter().map(|s| &s.spec).collect();
+    specs.sort_by_key(|spec| spec.is_outline());
+    for spec in specs {
+        if seen.contains(&spec.path.as_path()) || spec.warnings.is_empty() {
             continue;
         }
-        seen.push(&s.spec.path);
-        eprintln!("{}", s.spec.warnings.warnings_text(5));
-        let scope = match s.spec.is_outline() {
+        seen.push(&spec.path);
+        eprintln!("{}", spec.warnings.warnings_text(5));
+        let scope = match spec.is_outline() {
             true => " in what the selected suites use",
             false => "",
         };
         eprintln!(
             "({} spec warning{}{scope}: `apiconform check --spec {}` lists them all; schemas compiled lazily may add more)",
-            s.spec.warnings.len(),
-            if s.spec.warnings.len() == 1 { "" } else { "s" },
-            s.spec.path.display()
+            spec.warnings.len(),
+            if spec.warnings.len() == 1 { "" } else { "s" },
+            spec.path.display()
         );
     }
 }
