@@ -493,7 +493,10 @@ fn a_run_loads_a_json_spec_for_the_operations_its_suites_name() {
     let out = apiconform(&["run", &suite, &other, "--base-url", &url, "--no-progress"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}{}", stdout(&out));
-    assert!(err.contains("/components/schemas/B/properties/tag/pattern"), "{err}");
+    assert!(
+        err.contains("/components/schemas/B/properties/tag/pattern"),
+        "{err}"
+    );
     assert!(err.contains("(2 spec warnings:"), "{err}");
 
     // A name the outline does not know gets the whole spec's diagnostic.

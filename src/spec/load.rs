@@ -20,15 +20,11 @@ use super::sparse;
 use super::swagger2;
 use super::validators::{self, SchemaTable, Validators};
 use super::{
-    Document, Header, MediaType, Operation, OperationKind, ParamIn, Parameter, RequestBody,
-    Response, Spec, escape_token, reach::BrokenRef, router::Router,
+    Document, Header, METHODS, MediaType, Operation, OperationKind, ParamIn, Parameter,
+    RequestBody, Response, Spec, escape_token, reach::BrokenRef, router::Router,
 };
 use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::yaml;
-
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// Characters escaped in the path part of a document's made-up URI.
 const URI_PATH: &AsciiSet = &CONTROLS

@@ -29,6 +29,11 @@ use crate::diag::{self, Diagnostics};
 pub use convert::OasVersion;
 pub use load::{Phases, load, load_for, load_with_phases, sha256_hex};
 pub use outline::Wanted;
+
+/// The operation keys of an OpenAPI path item.
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 pub use reach::BrokenRef;
 pub use validators::{SchemaError, SchemaId, SchemaValidator, Validators, Violation};
 

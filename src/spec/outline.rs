@@ -23,6 +23,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::METHODS;
 use super::router::Router;
 use super::sparse;
 
@@ -57,14 +58,10 @@ type RawMaps<'a> = Entries<RawMap<'a>>;
 
 /// The root object, `paths` and `components` two levels deep.
 struct RootParts<'a> {
-    paths: RawMaps<'a>,
+    paths: Option<RawMaps<'a>>,
     components: Option<RawMaps<'a>>,
     rest: RawMap<'a>,
 }
-
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// `text` (a JSON document) reduced to what `wanted` uses; `None` when the
 /// reduction cannot be known to leave every result of those operations as
@@ -90,8 +87,10 @@ pub(super) fn outline(text: &str, wanted: &Wanted) -> Option<Outline> {
         return None;
     }
     let mut outlined = HashSet::new();
-    let paths = reduce_paths(&parts.paths, wanted, &mut refs, &mut outlined)?;
-    root.insert("paths".into(), Value::Object(paths));
+    if let Some(items) = &parts.paths {
+        let paths = reduce_paths(items, wanted, &mut refs, &mut outlined)?;
+        root.insert("paths".into(), Value::Object(paths));
+    }
     let empty = Entries(Vec::new());
     let components = reduce_components(parts.components.as_ref().unwrap_or(&empty), refs)?;
     if parts.components.is_some() || !components.is_empty() {
@@ -326,7 +325,7 @@ impl<'de> Deserialize<'de> for RootParts<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut parts = RootParts {
-                    paths: Entries(Vec::new()),
+                    paths: None,
                     components: None,
                     rest: Entries(Vec::new()),
                 };
@@ -337,7 +336,7 @@ impl<'de> Deserialize<'de> for RootParts<'de> {
                         return Err(serde::de::Error::custom("duplicate key"));
                     }
                     match key.as_str() {
-                        "paths" => parts.paths = map.next_value()?,
+                        "paths" => parts.paths = Some(map.next_value()?),
                         "components" => parts.components = Some(map.next_value()?),
                         _ => parts.rest.0.push((key, map.next_value()?)),
                     }
@@ -478,5 +477,16 @@ mod tests {
         for text in cases {
             assert!(outline(&text, &wanted).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn members_the_document_lacks_stay_absent() {
+        let text = json!({"openapi": "3.1.0", "webhooks": {"made": {"post": {
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}}}})
+        .to_string();
+        let o = outline(&text, &Wanted::default()).expect("reducible");
+        assert_eq!(o.value.get("paths"), None);
+        assert_eq!(o.value.get("components"), None);
+        assert!(o.value.pointer("/webhooks/made/post/requestBody").is_some());
     }
 }
