@@ -249,6 +249,9 @@ fn run_harness(
         },
         jobs,
         record: Record::Failures,
+        // As `apiconform run` sets it without `-v` or a JSON stream: no
+        // reporter here asks for per-step events (`Reporter::wants_steps`).
+        step_events: false,
         ..RunConfig::default()
     };
     let runner = Arc::new(
