@@ -173,6 +173,18 @@ pub struct Header {
 }
 
 impl Operation {
+    /// Every schema the operation names: parameters, request body,
+    /// responses and their headers.
+    pub fn schema_ids(&self) -> impl Iterator<Item = SchemaId> + '_ {
+        let params = self.parameters.iter().filter_map(|p| p.schema);
+        let body = self.request_body.iter().flat_map(|b| &b.content);
+        let responses = self.responses.iter().flat_map(|r| {
+            let content = r.content.iter().filter_map(|m| m.schema);
+            content.chain(r.headers.iter().filter_map(|h| h.schema))
+        });
+        params.chain(body.filter_map(|m| m.schema)).chain(responses)
+    }
+
     /// `getShare` or `GET /shares/{shareId}` when it has no operationId.
     pub fn label(&self) -> String {
         match &self.id {
@@ -250,6 +262,19 @@ fn media_range_matches(range: &str, essence: &str) -> bool {
 }
 
 /// Whether a media type carries JSON (`application/json`, `application/problem+json`, ...).
+/// The JSON Schema type name of a value (`integer` for a whole number).
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 pub fn is_json(media: &str) -> bool {
     let essence = essence(media);
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
@@ -303,18 +328,8 @@ impl Spec {
     /// their headers) are what the work ahead validates: the first of them
     /// used compiles only them, not the whole spec (see `Validators::focus`).
     pub fn focus(&self, operations: &[OperationId]) {
-        let mut ids = Vec::new();
-        for op in operations.iter().filter_map(|o| self.operations.get(o.0)) {
-            ids.extend(op.parameters.iter().filter_map(|p| p.schema));
-            if let Some(body) = &op.request_body {
-                ids.extend(body.content.iter().filter_map(|m| m.schema));
-            }
-            for r in &op.responses {
-                ids.extend(r.content.iter().filter_map(|m| m.schema));
-                ids.extend(r.headers.iter().filter_map(|h| h.schema));
-            }
-        }
-        self.validators.focus(ids);
+        let ops = operations.iter().filter_map(|o| self.operations.get(o.0));
+        self.validators.focus(ops.flat_map(Operation::schema_ids));
     }
 
     /// The JSON pointer (in its file) of a schema, for messages.

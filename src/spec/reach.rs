@@ -35,16 +35,7 @@ impl Spec {
         if self.broken_refs.is_empty() {
             return Vec::new();
         }
-        let mut ids: Vec<usize> = Vec::new();
-        ids.extend(op.parameters.iter().filter_map(|p| p.schema));
-        if let Some(body) = &op.request_body {
-            ids.extend(body.content.iter().filter_map(|m| m.schema));
-        }
-        for r in &op.responses {
-            ids.extend(r.content.iter().filter_map(|m| m.schema));
-            ids.extend(r.headers.iter().filter_map(|h| h.schema));
-        }
-        let starts = ids.into_iter().map(|id| {
+        let starts = op.schema_ids().map(|id| {
             (
                 self.validators.document(id),
                 self.validators.pointer(id).to_string(),
