@@ -274,15 +274,7 @@ fn same(r: &Resolver<'_>, schema: &Node<'_>, sent: &Value, back: &Value) -> Opti
 /// Whether the schema's `type` (if any) admits the value sent: a value of
 /// another type cannot have been stored as sent.
 fn type_allows(schema: &Value, v: &Value) -> bool {
-    let kind = match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
+    let kind = crate::spec::json_type(v);
     let admits = |t: &str| t == kind || (t == "number" && kind == "integer");
     match schema.get("type") {
         None => true,

@@ -112,23 +112,11 @@ fn subset(part: &Value, whole: &Value) -> bool {
     }
 }
 
-fn type_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 fn has_type(v: &Value, t: JsonType) -> bool {
     match t {
         JsonType::Number => v.is_number(),
         JsonType::Integer => v.as_f64().is_some_and(|f| f.fract() == 0.0),
-        other => type_of(v) == other.name(),
+        other => crate::spec::json_type(v) == other.name(),
     }
 }
 
@@ -261,7 +249,7 @@ impl Matcher {
             return Err(format!(
                 "{what}: expected a {}, got {} {}",
                 t.name(),
-                type_of(v),
+                crate::spec::json_type(v),
                 show(v)
             ));
         }
