@@ -641,14 +641,7 @@ fn cleanup_for(
         .iter()
         .filter(|p| p.location == ParamIn::Path && !create_params.contains(&p.name.as_str()))
     {
-        let sources: Vec<CaptureSource> = match links.iter().find(|(i, _)| *i == delete) {
-            Some((_, params)) => params
-                .iter()
-                .filter(|(n, _)| n == &p.name)
-                .map(|(_, s)| s.clone())
-                .collect(),
-            None => capture_sources(g, spec, op, &p.name),
-        };
+        let sources = bind_sources(g, spec, op, &links, delete, &p.name);
         if sources.is_empty() {
             return None;
         }
@@ -1352,14 +1345,7 @@ fn chain(
             .iter()
             .filter(|p| p.location == ParamIn::Path)
         {
-            let sources = match links.iter().find(|(i, _)| *i == index) {
-                Some((_, params)) => params
-                    .iter()
-                    .filter(|(n, _)| n == &p.name)
-                    .map(|(_, s)| s.clone())
-                    .collect(),
-                None => capture_sources(g, spec, op, &p.name),
-            };
+            let sources = bind_sources(g, spec, op, links, index, &p.name);
             bind.push((p.name.clone(), sources));
         }
         steps.push(ChainStep {
@@ -1482,6 +1468,27 @@ fn links_of(spec: &Spec, op: &Operation) -> Vec<(usize, Vec<(String, CaptureSour
         }
     }
     out
+}
+
+/// Where path parameter `name` of operation `target` comes from after the
+/// create: what the create's links say for that target, else where an id
+/// may sit in its response ([`capture_sources`]).
+fn bind_sources(
+    g: &Generator<'_>,
+    spec: &Spec,
+    create: &Operation,
+    links: &[(usize, Vec<(String, CaptureSource)>)],
+    target: usize,
+    name: &str,
+) -> Vec<CaptureSource> {
+    match links.iter().find(|(i, _)| *i == target) {
+        Some((_, params)) => params
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, s)| s.clone())
+            .collect(),
+        None => capture_sources(g, spec, create, name),
+    }
 }
 
 /// Where an id for path parameter `name` may sit in a create's response:
