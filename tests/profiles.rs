@@ -24,9 +24,8 @@ use serde_json::{Value, json};
 /// The pets list on 127.0.0.1: it answers after a short wait and records
 /// the most requests it ever had in flight at once (what `jobs` sets).
 struct Server {
-    addr: std::net::SocketAddr,
+    served: common::Served,
     peak: Arc<AtomicUsize>,
-    _runtime: tokio::runtime::Runtime,
 }
 
 #[derive(Clone)]
@@ -56,33 +55,20 @@ async fn list(State(load): State<Load>, headers: HeaderMap) -> Response {
 
 impl Server {
     fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let load = Load {
             now: Arc::new(AtomicUsize::new(0)),
             peak: Arc::new(AtomicUsize::new(0)),
         };
         let peak = load.peak.clone();
         let app = Router::new().route("/pets", get(list)).with_state(load);
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
         Server {
-            addr,
+            served: common::serve(app, 2),
             peak,
-            _runtime: runtime,
         }
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr)
     }
 
     fn peak(&self) -> usize {

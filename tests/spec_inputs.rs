@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use common::{Mode, Scratch, TestServer, apiconform, fixture, normalize, stderr, stdout};
+use common::{
+    Mode, Scratch, Served, TestServer, apiconform, fixture, normalize, serve, stderr, stdout,
+};
 
 fn root_relative(text: &str) -> String {
     normalize(text).replace(env!("CARGO_MANIFEST_DIR"), "[root]")
@@ -23,9 +24,8 @@ fn root_relative(text: &str) -> String {
 /// Serves `tests/fixtures` over HTTP on 127.0.0.1, counting requests per
 /// file; `/slow/...` waits 5 s before answering.
 struct FileServer {
-    addr: SocketAddr,
+    served: Served,
     hits: Arc<Mutex<HashMap<String, usize>>>,
-    _runtime: tokio::runtime::Runtime,
 }
 
 type Hits = Arc<Mutex<HashMap<String, usize>>>;
@@ -49,31 +49,18 @@ async fn serve_file(State(hits): State<Hits>, Path(name): Path<String>) -> impl 
 
 impl FileServer {
     fn start() -> FileServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let hits: Hits = Arc::default();
         let app = Router::new()
             .route("/{*name}", get(serve_file))
             .with_state(hits.clone());
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
         FileServer {
-            addr,
+            served: serve(app, 1),
             hits,
-            _runtime: runtime,
         }
     }
 
     fn url(&self, name: &str) -> String {
-        format!("http://{}/{name}", self.addr)
+        format!("http://{}/{name}", self.served.addr)
     }
 
     fn hits(&self, name: &str) -> usize {
@@ -312,20 +299,12 @@ fn a_broken_ref_in_a_schema_the_cases_use_stops_the_run_before_any_request() {
 /// A few Docker Engine endpoints on 127.0.0.1 under `/v1.41` (the
 /// description's basePath); `broken` answers a create with an `Id` that is
 /// a number and no `Warnings`, which the converted schema forbids.
-struct DockerLike {
-    addr: SocketAddr,
-    _runtime: tokio::runtime::Runtime,
-}
+struct DockerLike(Served);
 
 impl DockerLike {
     fn start(broken: bool) -> DockerLike {
         use axum::Json;
         use axum::routing::post;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let ping = || async {
             (
                 [("content-type", "text/plain"), ("api-version", "1.41")],
@@ -357,21 +336,11 @@ impl DockerLike {
             .route("/v1.41/_ping", get(ping))
             .route("/v1.41/containers/create", post(create))
             .route("/v1.41/version", get(version));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        DockerLike {
-            addr,
-            _runtime: runtime,
-        }
+        DockerLike(serve(app, 1))
     }
 
     fn url(&self) -> String {
-        format!("http://{}/v1.41", self.addr)
+        format!("http://{}/v1.41", self.0.addr)
     }
 }
 

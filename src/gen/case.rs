@@ -491,12 +491,25 @@ mod tests {
         assert!(!line.contains("Authorization"), "{line}");
     }
 
-    #[test]
-    fn case_yaml_validates_against_the_case_file_schema() {
+    /// `yaml` parsed back, after asserting it is a valid case file
+    /// (`schema/case-file.schema.json`).
+    fn valid_case_file(yaml: &str) -> Value {
         let schema: Value =
             serde_json::from_str(include_str!("../../schema/case-file.schema.json"))
                 .expect("schema is JSON");
         let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        let value = crate::yaml::value_from_str(std::path::Path::new("case.yaml"), yaml)
+            .expect("parses back");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{yaml}\n{errors:?}");
+        value
+    }
+
+    #[test]
+    fn case_yaml_validates_against_the_case_file_schema() {
         let opts = CaseOptions {
             spec: "../specs/mycloud-shares-v1.yaml",
             case_name: "fuzz: createShare type",
@@ -516,13 +529,7 @@ mod tests {
         variants.push(r);
         for r in variants {
             let yaml = to_case_yaml(&r, &opts).expect("renders");
-            let value = crate::yaml::value_from_str(std::path::Path::new("case.yaml"), &yaml)
-                .expect("parses back");
-            let errors: Vec<String> = validator
-                .iter_errors(&value)
-                .map(|e| e.to_string())
-                .collect();
-            assert!(errors.is_empty(), "{yaml}\n{errors:?}");
+            let value = valid_case_file(&yaml);
             assert_eq!(
                 value["cases"][0]["steps"][0]["body"],
                 json!({"fileIds": "not-a-list"})
@@ -547,10 +554,6 @@ mod tests {
 
     #[test]
     fn a_chain_replays_with_the_created_id_captured_and_fed_on() {
-        let schema: Value =
-            serde_json::from_str(include_str!("../../schema/case-file.schema.json"))
-                .expect("schema is JSON");
-        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
         let opts = CaseOptions {
             spec: "../specs/mycloud-shares-v1.yaml",
             case_name: "fuzz: use after free",
@@ -590,13 +593,7 @@ mod tests {
         let yaml = chain_to_case_yaml(&steps, &read_back, &opts)
             .expect("a body source")
             .expect("renders");
-        let value = crate::yaml::value_from_str(std::path::Path::new("case.yaml"), &yaml)
-            .expect("parses back");
-        let errors: Vec<String> = validator
-            .iter_errors(&value)
-            .map(|e| e.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{yaml}\n{errors:?}");
+        let value = valid_case_file(&yaml);
         let steps = &value["cases"][0]["steps"];
         assert_eq!(
             steps[0]["capture"],

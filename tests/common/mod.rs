@@ -147,19 +147,41 @@ async fn delete_pet(State(s): State<AppState>, Path(id): Path<String>) -> Respon
     }
 }
 
-/// A running test server; dropped, it stops.
-pub struct TestServer {
+/// An axum app served on 127.0.0.1 (a port of its own) by a runtime of its
+/// own; dropped, it stops.
+pub struct Served {
     pub addr: SocketAddr,
     _runtime: tokio::runtime::Runtime,
 }
 
+/// Serves `app` with `workers` runtime threads.
+pub fn serve(app: Router, workers: usize) -> Served {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Served {
+        addr,
+        _runtime: runtime,
+    }
+}
+
+/// A running test server; dropped, it stops.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    _served: Served,
+}
+
 impl TestServer {
     pub fn start(mode: Mode) -> TestServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
         let state = AppState {
             mode,
             pets: Arc::new(Mutex::new(Vec::new())),
@@ -169,16 +191,10 @@ impl TestServer {
             .route("/pets", get(list).post(create))
             .route("/pets/{petId}", get(get_pet).delete(delete_pet))
             .with_state(state);
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let served = serve(app, 1);
         TestServer {
-            addr,
-            _runtime: runtime,
+            addr: served.addr,
+            _served: served,
         }
     }
 
