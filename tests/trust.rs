@@ -437,10 +437,7 @@ fn device_and_pipe_paths_are_written_in_place() {
 
 /// A target that answers every request with what it received: method,
 /// full URL, every header and the body.
-struct EchoServer {
-    addr: std::net::SocketAddr,
-    _runtime: tokio::runtime::Runtime,
-}
+struct EchoServer(common::Served);
 
 impl EchoServer {
     fn start() -> EchoServer {
@@ -467,23 +464,7 @@ impl EchoServer {
                 "body": body,
             }))
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = axum::Router::new().fallback(echo);
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        EchoServer {
-            addr,
-            _runtime: runtime,
-        }
+        EchoServer(common::serve(axum::Router::new().fallback(echo), 1))
     }
 }
 
@@ -579,7 +560,7 @@ fn secrets_never_leave_in_any_form() {
     let db_password = "s3cr3t\"Pa55/&w0rd";
     let vendor = "VEND-0r-c0de 42";
     let url_password = "Url!Pa55word";
-    let base = format!("http://bob:{}@{}", "Url%21Pa55word", server.addr);
+    let base = format!("http://bob:{}@{}", "Url%21Pa55word", server.0.addr);
     let secret_flag = format!("vendor_code={vendor}");
     for (how, flag, env) in [
         ("--base-url", Some(base.as_str()), None),
@@ -630,7 +611,7 @@ fn failed_steps_carry_a_curl_with_named_placeholders_that_reproduces_them() {
     let dir = out_dir("reproduce");
     let vendor = "VEND-0r-c0de 42";
     let db_password = "s3cr3t\"Pa55/&w0rd";
-    let base = format!("http://{}", server.addr);
+    let base = format!("http://{}", server.0.addr);
     let json = p(&dir, "r.json");
     let o = run(&[
         "run",
