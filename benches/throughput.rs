@@ -290,7 +290,17 @@ fn run_harness(
 /// The same requests with no harness: create, parse the id, get.
 fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: usize) -> Figures {
     reset_peak_rss();
-    let client = run::http::client(jobs, Duration::from_secs(10)).expect("client");
+    // The harness's own transport (`Clients::send`), so the ratio measures
+    // the harness, not a difference of client stacks.
+    let clients = run::http::Clients::build(
+        jobs,
+        Duration::from_secs(10),
+        &run::http::Network::default(),
+        None,
+    )
+    .expect("client");
+    let timeout = Duration::from_secs(10);
+    let max_body = RunConfig::default().max_body_size;
     let cases = steps.div_ceil(2);
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -298,7 +308,7 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
     let latencies: Vec<f64> = rt.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..jobs {
-            let client = client.clone();
+            let clients = clients.clone();
             let next = next.clone();
             let base = base_url.to_string();
             tasks.push(tokio::spawn(async move {
@@ -307,27 +317,30 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
                     let t = Instant::now();
                     let body =
                         serde_json::json!({"clientId": "en-app-ref-002", "consentIds": [SHARE_ID]});
-                    let Ok(resp) = client
+                    let Ok(request) = clients
+                        .pooled
                         .post(format!("{base}/shares"))
                         .header(header::AUTHORIZATION, "Bearer enablenow-dev-token")
                         .json(&body)
-                        .send()
-                        .await
+                        .build()
                     else {
                         continue;
                     };
-                    let bytes = resp.bytes().await.unwrap_or_default();
-                    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                    let Ok(resp) = clients.send(request, timeout, max_body).await.response else {
+                        continue;
+                    };
+                    let v: serde_json::Value =
+                        serde_json::from_slice(&resp.body).unwrap_or_default();
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     let id = v["data"].as_str().unwrap_or_default().to_string();
                     let t = Instant::now();
-                    if let Ok(resp) = client
+                    if let Ok(request) = clients
+                        .pooled
                         .get(format!("{base}/shares/{id}"))
                         .header(header::AUTHORIZATION, "Bearer enablenow-dev-token")
-                        .send()
-                        .await
+                        .build()
                     {
-                        let _ = resp.bytes().await;
+                        let _ = clients.send(request, timeout, max_body).await;
                     }
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
@@ -379,16 +392,8 @@ fn time_to_first_request(base_url: &str, first: &OnceLock<Instant>) -> Option<Du
 
 /// Runs one phase in this process and prints its figures.
 fn run_phase(args: &Args, phase: &str) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(
-            std::env::var("BENCH_WORKERS")
-                .ok()
-                .and_then(|w| w.parse().ok())
-                .unwrap_or(2),
-        )
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // The runtime `apiconform run --jobs N` uses, for both loops.
+    let rt = run::runtime_for(args.jobs).expect("runtime");
     let (base_url, first_request) = fast_target();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-throughput");
     match phase {

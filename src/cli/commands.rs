@@ -366,7 +366,7 @@ fn run_command(args: RunArgs) -> u8 {
         deadline: None,
         network,
     };
-    let runtime = match run::runtime() {
+    let runtime = match run::runtime_for(config.jobs) {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };

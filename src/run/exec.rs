@@ -39,8 +39,7 @@ pub struct Target {
 
 /// Executes planned cases. Shared by all case tasks.
 pub struct Runner {
-    client: reqwest::Client,
-    fresh_client: reqwest::Client,
+    clients: http::Clients,
     config: RunConfig,
     contexts: HashMap<PathBuf, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
@@ -150,8 +149,7 @@ impl Runner {
             .map(|s| (s.file.clone(), tokio::sync::OnceCell::new()))
             .collect();
         diagnostics.into_result(Runner {
-            client: default.pooled,
-            fresh_client: default.fresh,
+            clients: default,
             config,
             contexts,
             inbox,
@@ -487,8 +485,7 @@ impl Runner {
     /// What the step stages need from the runner.
     fn stages(&self) -> Stages<'_> {
         Stages {
-            client: &self.client,
-            fresh_client: &self.fresh_client,
+            clients: &self.clients,
             config: &self.config,
             inbox: self.inbox.as_deref(),
             waits: &self.waits,

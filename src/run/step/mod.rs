@@ -87,9 +87,7 @@ impl CaseState {
 /// What the stages need from the runner: the client, the settings and
 /// the webhook inbox.
 pub(super) struct Stages<'a> {
-    pub client: &'a reqwest::Client,
-    /// No pooling: for the one retry after a stale keep-alive connection.
-    pub fresh_client: &'a reqwest::Client,
+    pub clients: &'a super::http::Clients,
     pub config: &'a RunConfig,
     pub inbox: Option<&'a Inbox>,
     /// The run's count of rate-limit waits, for the summary.

@@ -140,7 +140,15 @@ async fn send_authorized(
         return send(st, cx, req, rendered, notes, None).await;
     };
     let (timeout, max_body) = (st.config.timeout, st.config.max_body_size);
-    let fetch = |grant| oauth::exchange(st.client, source.config(), grant, timeout, max_body);
+    let fetch = |grant| {
+        oauth::exchange(
+            &st.clients.pooled,
+            source.config(),
+            grant,
+            timeout,
+            max_body,
+        )
+    };
     let token = source.current(&fetch).await.map_err(|e| e.to_string())?;
     tokens.sent.push(token.clone());
     let response = send(st, cx, req, rendered, notes, Some(&token)).await?;
@@ -174,15 +182,14 @@ async fn send(
         limiter.acquire().await;
     }
     // A credential with its own client certificate has its own clients.
-    let (pooled, fresh) = match req
+    let clients = req
         .credential
         .as_ref()
         .and_then(|c| cx.ctx.tls_clients.get(c))
-    {
-        Some(c) => (&c.pooled, &c.fresh),
-        None => (st.client, st.fresh_client),
-    };
-    let mut builder = pooled.request(req.method.clone(), rendered.url.as_str());
+        .unwrap_or(st.clients);
+    let mut builder = clients
+        .pooled
+        .request(req.method.clone(), rendered.url.as_str());
     for (name, value) in &rendered.headers {
         builder = builder.header(name, value.as_str());
     }
@@ -202,14 +209,9 @@ async fn send(
         builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
     }
     let request = builder.build().map_err(|e| e.to_string())?;
-    let sent = http::send_once_more_if_stale(
-        pooled,
-        fresh,
-        request,
-        st.config.timeout,
-        st.config.max_body_size,
-    )
-    .await;
+    let sent = clients
+        .send(request, st.config.timeout, st.config.max_body_size)
+        .await;
     notes.extend(sent.retried);
     sent.response.map_err(|e| match e {
         http::SendError::Transport(text) => via_proxy(st, &rendered.url, text),

@@ -6,6 +6,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
+mod direct;
+
+/// What every request says it is.
+pub const USER_AGENT_VALUE: &str = concat!("apiconform/", env!("CARGO_PKG_VERSION"));
+
 /// A received response, body fully read.
 pub struct HttpResponse {
     pub status: u16,
@@ -29,12 +34,16 @@ pub struct Network {
     pub cacert_files: Vec<std::path::PathBuf>,
 }
 
-/// A pooled client and its no-reuse twin (see [`fresh_client`]), for one
-/// TLS identity. Cloning shares the connection pools.
+/// How a run sends requests for one TLS identity: plain `http://` on
+/// connections the sending task drives itself ([`direct`]), everything
+/// else (TLS, proxies, streamed bodies) on a pooled reqwest client and
+/// its no-reuse twin (see [`fresh_client`]). Cloning shares the pools.
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub pooled: reqwest::Client,
     pub fresh: reqwest::Client,
+    direct: std::sync::Arc<direct::Pool>,
+    proxy: std::sync::Arc<super::proxy::ProxySettings>,
 }
 
 impl Clients {
@@ -48,8 +57,29 @@ impl Clients {
         Ok(Clients {
             pooled: client_for(jobs, connect_timeout, net, cert)?,
             fresh: fresh_client_for(connect_timeout, net, cert)?,
+            direct: std::sync::Arc::new(direct::Pool::new(idle_per_host(jobs), connect_timeout)),
+            proxy: std::sync::Arc::new(net.proxy.clone()),
         })
     }
+
+    /// Sends `request`, resending it once if it met a stale kept-alive
+    /// connection and is idempotent (see [`send_once_more_if_stale`]).
+    pub async fn send(
+        &self,
+        request: reqwest::Request,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Sent {
+        if direct::Pool::accepts(&request) && self.proxy.route(request.url()).is_none() {
+            return self.direct.send(request, timeout, max_body).await;
+        }
+        send_once_more_if_stale(&self.pooled, &self.fresh, request, timeout, max_body).await
+    }
+}
+
+/// Idle connections kept per host: room for every job plus slack.
+fn idle_per_host(jobs: usize) -> usize {
+    jobs.max(1) * 2
 }
 
 /// The TLS and proxy settings on a builder. Proxies are only ever the
@@ -101,11 +131,11 @@ pub fn client_for(
     cert: Option<&crate::tls::ClientCert>,
 ) -> Result<reqwest::Client, reqwest::Error> {
     let builder = reqwest::Client::builder()
-        .user_agent(concat!("apiconform/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT_VALUE)
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(jobs.max(1) * 2)
+        .pool_max_idle_per_host(idle_per_host(jobs))
         .pool_idle_timeout(Duration::from_secs(30));
     with_network(builder, net, cert).build()
 }
@@ -117,7 +147,7 @@ pub fn fresh_client_for(
     cert: Option<&crate::tls::ClientCert>,
 ) -> Result<reqwest::Client, reqwest::Error> {
     let builder = reqwest::Client::builder()
-        .user_agent(concat!("apiconform/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT_VALUE)
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .connect_timeout(connect_timeout)
