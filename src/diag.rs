@@ -185,6 +185,19 @@ pub fn plural(n: usize, noun: &str) -> String {
 }
 
 /// Formats a source location the way compilers and editors expect.
+/// [`location`] for a file already shown as text (`Suite::file_display`):
+/// the runner calls it for every check of every step, and showing a path
+/// costs more than the rest of the line.
+pub fn location_in(file: &str, pos: Pos) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(file.len() + 12);
+    out.push_str(file);
+    if pos.is_known() {
+        let _ = write!(out, ":{}:{}", pos.line, pos.column);
+    }
+    out
+}
+
 pub fn location(file: &Path, pos: Pos) -> String {
     if pos.is_known() {
         format!("{}:{}:{}", file.display(), pos.line, pos.column)
@@ -275,6 +288,22 @@ impl fmt::Display for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn location_in_writes_what_location_writes() {
+        let file = Path::new("cases/a b.yaml");
+        let at = Pos {
+            line: 12,
+            column: 7,
+        };
+        let shown = file.display().to_string();
+        assert_eq!(location_in(&shown, at), location(file, at));
+        assert_eq!(location_in(&shown, at), "cases/a b.yaml:12:7");
+        assert_eq!(
+            location_in(&shown, Pos::UNKNOWN),
+            location(file, Pos::UNKNOWN)
+        );
+    }
 
     #[test]
     fn header_values_with_line_breaks_are_named() {

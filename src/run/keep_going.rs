@@ -31,6 +31,10 @@ impl Gate {
                 "skipped: step {n} failed and the case sets `stop_on_failure`"
             ));
         }
+        if self.missing.is_empty() {
+            // The usual case: nothing earlier went missing.
+            return None;
+        }
         step.variables()
             .into_iter()
             .find_map(|v| self.missing.get(&v).map(|n| (v, *n)))
@@ -57,5 +61,43 @@ impl Gate {
                 self.missing.entry(c.name.clone()).or_insert(position);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suite(yaml: &str) -> crate::suite::Suite {
+        let dir = std::env::temp_dir().join(format!("apiconform-gate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let spec =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pets-api.yaml");
+        let file = dir.join("gate.yaml");
+        let text = format!(
+            "spec: {}\nname: gate\ncases:\n  - name: c\n    steps:\n{yaml}",
+            spec.display()
+        );
+        std::fs::write(&file, text).expect("write");
+        let mut specs = std::collections::HashMap::new();
+        crate::suite::load::load_file(&file, &Default::default(), &mut specs).expect("loads")
+    }
+
+    #[test]
+    fn a_step_runs_unless_it_needs_a_capture_an_earlier_step_failed_to_make() {
+        let suite = suite(
+            "      - request: POST /pets\n        body: {name: rex}\n        capture: {pet: {body: $.id}}\n      - request: GET /pets/{petId}\n        path: {petId: \"{{ pet }}\"}\n      - request: GET /pets\n",
+        );
+        let steps = &suite.cases[0].steps;
+        let mut gate = Gate::default();
+        assert_eq!(gate.hold(&steps[1], Phase::Main, false), None);
+        gate.after(&steps[0], 1, StepOutcome::Failed, |_| false);
+        assert_eq!(
+            gate.hold(&steps[1], Phase::Main, false).as_deref(),
+            Some("skipped: needs `pet`, not captured by step 1")
+        );
+        assert_eq!(gate.hold(&steps[2], Phase::Main, false), None);
+        assert!(gate.hold(&steps[2], Phase::Main, true).is_some());
+        assert_eq!(gate.hold(&steps[1], Phase::Cleanup, false), None);
     }
 }

@@ -56,12 +56,9 @@ impl std::fmt::Debug for Pool {
 /// A request taken apart for hyper, plus what errors name.
 struct Outgoing {
     method: reqwest::Method,
-    url: String,
-    key: String,
-    /// The host to connect to (an IPv6 address without brackets).
-    host: String,
-    port: u16,
-    path_and_query: String,
+    url: reqwest::Url,
+    /// The origin-form target (`/path?query`), as HTTP/1.1 sends it.
+    uri: hyper::Uri,
     headers: HeaderMap,
     body: Bytes,
 }
@@ -120,7 +117,7 @@ impl Pool {
             timeout,
             max_body,
         };
-        while let Some(conn) = self.take_idle(&out.key) {
+        while let Some(conn) = self.take_idle(out.key()) {
             match self.attempt(conn, true, &out, &limits).await {
                 Attempt::Done(response) => return sent(response, None),
                 Attempt::Unsent => continue,
@@ -210,7 +207,7 @@ impl Pool {
             ))),
         };
         if result.is_ok() {
-            self.put_idle(&out.key, conn);
+            self.put_idle(out.key(), conn);
         }
         Attempt::Done(result)
     }
@@ -218,7 +215,8 @@ impl Pool {
     async fn connect(&self, out: &Outgoing, limits: &Limits) -> Result<Conn, SendError> {
         let cannot =
             |why: String| SendError::Transport(format!("cannot connect to {}: {why}", out.url));
-        let tcp = TcpStream::connect((out.host.as_str(), out.port));
+        let (host, port) = out.address();
+        let tcp = TcpStream::connect((host.as_str(), port));
         let until = limits
             .deadline
             .min(tokio::time::Instant::now() + self.connect_timeout);
@@ -263,10 +261,14 @@ impl Pool {
             return;
         }
         conn.idle_since = Instant::now();
-        if let Ok(mut idle) = self.idle.lock() {
-            let conns = idle.entry(key.to_string()).or_default();
-            if conns.len() < self.max_idle_per_host {
-                conns.push(conn);
+        let Ok(mut idle) = self.idle.lock() else {
+            return;
+        };
+        match idle.get_mut(key) {
+            Some(conns) if conns.len() < self.max_idle_per_host => conns.push(conn),
+            Some(_) => {}
+            None => {
+                idle.insert(key.to_string(), vec![conn]);
             }
         }
     }
@@ -347,29 +349,22 @@ async fn read(
 }
 
 impl Outgoing {
-    fn from_request(request: reqwest::Request) -> Result<Outgoing, SendError> {
-        let url = request.url();
-        let port = url.port_or_known_default().unwrap_or(80);
-        let host = match url.host() {
-            Some(url::Host::Domain(d)) => d.to_string(),
-            Some(url::Host::Ipv4(ip)) => ip.to_string(),
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            None => {
-                return Err(SendError::Transport(format!(
-                    "request failed to {url}: the URL has no host"
-                )));
-            }
-        };
-        let authority = match url.port() {
-            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
-        let path_and_query = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
-        let mut headers = request.headers().clone();
-        default_header(&mut headers, header::HOST, &authority);
+    fn from_request(mut request: reqwest::Request) -> Result<Outgoing, SendError> {
+        use url::Position;
+        let url = request.url().clone();
+        if url.host().is_none() {
+            return Err(SendError::Transport(format!(
+                "request failed to {url}: the URL has no host"
+            )));
+        }
+        let uri = hyper::Uri::try_from(&url[Position::BeforePath..Position::AfterQuery])
+            .map_err(|e| SendError::Transport(format!("request failed to {url}: {e}")))?;
+        let mut headers = std::mem::take(request.headers_mut());
+        if !headers.contains_key(header::HOST)
+            && let Ok(host) = HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort])
+        {
+            headers.insert(header::HOST, host);
+        }
         default_header(&mut headers, header::USER_AGENT, USER_AGENT_VALUE);
         default_header(&mut headers, header::ACCEPT, "*/*");
         let body = request
@@ -379,33 +374,44 @@ impl Outgoing {
             .unwrap_or_default();
         Ok(Outgoing {
             method: request.method().clone(),
-            url: url.to_string(),
-            key: format!("{}:{port}", url.host_str().unwrap_or_default()),
-            host,
-            port,
-            path_and_query,
+            url,
+            uri,
             headers,
             body,
         })
     }
 
+    /// Which pooled connections can carry this request: `host:port` as
+    /// the URL writes them.
+    fn key(&self) -> &str {
+        &self.url[url::Position::BeforeHost..url::Position::AfterPort]
+    }
+
+    /// Where to connect: the host (an IPv6 address without brackets) and
+    /// the port.
+    fn address(&self) -> (String, u16) {
+        let host = match self.url.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => String::new(),
+        };
+        (host, self.url.port_or_known_default().unwrap_or(80))
+    }
+
     fn request(&self) -> hyper::Request<Full<Bytes>> {
         let mut request = hyper::Request::new(Full::new(self.body.clone()));
         *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
-        if let Ok(uri) = self.path_and_query.parse() {
-            *request.uri_mut() = uri;
-        }
         request
     }
 }
 
 /// Sets a header reqwest's client would have set, unless the step did.
-fn default_header(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
-    if !headers.contains_key(&name)
-        && let Ok(v) = HeaderValue::from_str(value)
-    {
-        headers.insert(name, v);
+fn default_header(headers: &mut HeaderMap, name: header::HeaderName, value: &'static str) {
+    if !headers.contains_key(&name) {
+        headers.insert(name, HeaderValue::from_static(value));
     }
 }
 
