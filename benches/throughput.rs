@@ -305,27 +305,30 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let cpu0 = cpu_time();
-    let latencies: Vec<f64> = rt.block_on(async {
-        let mut tasks = Vec::new();
-        for _ in 0..jobs {
-            let clients = clients.clone();
-            let next = next.clone();
-            let base = base_url.to_string();
-            tasks.push(tokio::spawn(async move {
+    let latencies: Vec<f64> =
+        rt.block_on(async {
+            let mut tasks = Vec::new();
+            for _ in 0..jobs {
+                let clients = clients.clone();
+                let next = next.clone();
+                let auth = header::HeaderValue::from_static("Bearer enablenow-dev-token");
+                let json = header::HeaderValue::from_static("application/json");
+                let base = base_url.to_string();
+                tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 while next.fetch_add(1, Ordering::Relaxed) < cases as u64 {
                     let t = Instant::now();
                     let body =
                         serde_json::json!({"clientId": "en-app-ref-002", "consentIds": [SHARE_ID]});
-                    let Ok(request) = clients
-                        .pooled
-                        .post(format!("{base}/shares"))
-                        .header(header::AUTHORIZATION, "Bearer enablenow-dev-token")
-                        .json(&body)
-                        .build()
+                    let Ok(mut request) =
+                        run::http::new_request(reqwest::Method::POST, &format!("{base}/shares"))
                     else {
                         continue;
                     };
+                    let headers = request.headers_mut();
+                    headers.insert(header::AUTHORIZATION, auth.clone());
+                    headers.insert(header::CONTENT_TYPE, json.clone());
+                    *request.body_mut() = serde_json::to_vec(&body).ok().map(Into::into);
                     let Ok(resp) = clients.send(request, timeout, max_body).await.response else {
                         continue;
                     };
@@ -334,25 +337,23 @@ fn run_bare(rt: &tokio::runtime::Runtime, base_url: &str, steps: usize, jobs: us
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     let id = v["data"].as_str().unwrap_or_default().to_string();
                     let t = Instant::now();
-                    if let Ok(request) = clients
-                        .pooled
-                        .get(format!("{base}/shares/{id}"))
-                        .header(header::AUTHORIZATION, "Bearer enablenow-dev-token")
-                        .build()
+                    if let Ok(mut request) =
+                        run::http::new_request(reqwest::Method::GET, &format!("{base}/shares/{id}"))
                     {
+                        request.headers_mut().insert(header::AUTHORIZATION, auth.clone());
                         let _ = clients.send(request, timeout, max_body).await;
                     }
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
                 lat
             }));
-        }
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await.unwrap_or_default());
-        }
-        all
-    });
+            }
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.unwrap_or_default());
+            }
+            all
+        });
     Figures {
         cpu: cpu_time() - cpu0,
         steps: cases * 2,

@@ -37,29 +37,91 @@ pub struct Network {
 /// How a run sends requests for one TLS identity: plain `http://` on
 /// connections the sending task drives itself ([`direct`]), everything
 /// else (TLS, proxies, streamed bodies) on a pooled reqwest client and
-/// its no-reuse twin (see [`fresh_client`]). Cloning shares the pools.
+/// its no-reuse twin (see [`fresh_client_for`]). Cloning shares the pools.
+///
+/// The reqwest pair is built on first use when the run has no TLS
+/// settings of its own: building it reads the system's trusted roots (a
+/// few hundred files, most of a short plain-HTTP run's start-up), which
+/// a run against `http://` never needs. With `--cacert`, `--cert` or
+/// `--insecure` it is built at once, so a bad setting fails the run
+/// before any request.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    pub pooled: reqwest::Client,
-    pub fresh: reqwest::Client,
+    reqwest: std::sync::Arc<std::sync::OnceLock<Result<Reqwest, String>>>,
+    settings: std::sync::Arc<Settings>,
     direct: std::sync::Arc<direct::Pool>,
-    proxy: std::sync::Arc<super::proxy::ProxySettings>,
+}
+
+/// The pooled reqwest client and its no-reuse twin.
+#[derive(Debug)]
+struct Reqwest {
+    pooled: reqwest::Client,
+    fresh: reqwest::Client,
+}
+
+/// What building the reqwest pair takes.
+#[derive(Debug)]
+struct Settings {
+    jobs: usize,
+    connect_timeout: Duration,
+    net: Network,
+    cert: Option<crate::tls::ClientCert>,
+}
+
+impl Settings {
+    fn build(&self) -> Result<Reqwest, reqwest::Error> {
+        let cert = self.cert.as_ref();
+        Ok(Reqwest {
+            pooled: client_for(self.jobs, self.connect_timeout, &self.net, cert)?,
+            fresh: fresh_client_for(self.connect_timeout, &self.net, cert)?,
+        })
+    }
+
+    /// Whether the run sets up TLS itself (so its errors show up front).
+    fn has_own_tls(&self) -> bool {
+        self.cert.is_some()
+            || self.net.client_cert.is_some()
+            || !self.net.roots.is_empty()
+            || self.net.insecure
+    }
 }
 
 impl Clients {
-    /// Both clients for `cert` (or the run's `--cert`, when `None`).
+    /// The clients for `cert` (or the run's `--cert`, when `None`).
     pub fn build(
         jobs: usize,
         connect_timeout: Duration,
         net: &Network,
         cert: Option<&crate::tls::ClientCert>,
     ) -> Result<Clients, reqwest::Error> {
+        let settings = Settings {
+            jobs,
+            connect_timeout,
+            net: net.clone(),
+            cert: cert.cloned(),
+        };
+        let reqwest = std::sync::OnceLock::new();
+        if settings.has_own_tls() {
+            let _ = reqwest.set(Ok(settings.build()?));
+        }
         Ok(Clients {
-            pooled: client_for(jobs, connect_timeout, net, cert)?,
-            fresh: fresh_client_for(connect_timeout, net, cert)?,
+            reqwest: std::sync::Arc::new(reqwest),
+            settings: std::sync::Arc::new(settings),
             direct: std::sync::Arc::new(direct::Pool::new(idle_per_host(jobs), connect_timeout)),
-            proxy: std::sync::Arc::new(net.proxy.clone()),
         })
+    }
+
+    fn reqwest(&self) -> Result<&Reqwest, SendError> {
+        self.reqwest
+            .get_or_init(|| self.settings.build().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| SendError::Transport(format!("cannot set up the HTTP client: {e}")))
+    }
+
+    /// The pooled reqwest client (for requests the runner does not check,
+    /// such as OAuth2 token requests).
+    pub fn pooled(&self) -> Result<&reqwest::Client, SendError> {
+        self.reqwest().map(|r| &r.pooled)
     }
 
     /// Sends `request`, resending it once if it met a stale kept-alive
@@ -70,11 +132,25 @@ impl Clients {
         timeout: Duration,
         max_body: usize,
     ) -> Sent {
-        if direct::Pool::accepts(&request) && self.proxy.route(request.url()).is_none() {
+        if direct::Pool::accepts(&request) && self.settings.net.proxy.route(request.url()).is_none()
+        {
             return self.direct.send(request, timeout, max_body).await;
         }
-        send_once_more_if_stale(&self.pooled, &self.fresh, request, timeout, max_body).await
+        match self.reqwest() {
+            Ok(r) => send_once_more_if_stale(&r.pooled, &r.fresh, request, timeout, max_body).await,
+            Err(e) => Sent {
+                response: Err(e),
+                retried: None,
+            },
+        }
     }
+}
+
+/// A request for `url`, built without a client (headers and body are the
+/// caller's): [`Clients::send`] picks the transport afterwards.
+pub fn new_request(method: reqwest::Method, url: &str) -> Result<reqwest::Request, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL `{url}`: {e}"))?;
+    Ok(reqwest::Request::new(method, parsed))
 }
 
 /// Idle connections kept per host: room for every job plus slack.
@@ -109,21 +185,9 @@ fn with_network(
     builder
 }
 
-/// Builds the shared client: connection pooling, no redirects (a
-/// conformance run checks the status the API sends), no proxies, the
-/// system's roots only.
-pub fn client(jobs: usize, connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    client_for(jobs, connect_timeout, &Network::default(), None)
-}
-
-/// A client like [`client`] without connection reuse: the one retry of a
-/// request that met a stale kept-alive connection goes out on a fresh one.
-pub fn fresh_client(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    fresh_client_for(connect_timeout, &Network::default(), None)
-}
-
-/// [`client`] with the run's TLS and proxy settings, presenting `cert`
-/// (else `--cert`, if given).
+/// The shared client: connection pooling, no redirects (a conformance
+/// run checks the status the API sends), proxies only by the run's own
+/// rule, the run's TLS settings, presenting `cert` (else `--cert`).
 pub fn client_for(
     jobs: usize,
     connect_timeout: Duration,
@@ -140,7 +204,8 @@ pub fn client_for(
     with_network(builder, net, cert).build()
 }
 
-/// [`fresh_client`] with the run's TLS and proxy settings.
+/// A client like [`client_for`] without connection reuse: the one retry
+/// of a request that met a stale kept-alive connection goes out on it.
 pub fn fresh_client_for(
     connect_timeout: Duration,
     net: &Network,
@@ -468,4 +533,61 @@ fn tls_hint(text: &str) -> Option<&'static str> {
         return Some("TLS: the certificate was rejected");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-shot HTTP/1.1 server on 127.0.0.1 answering 204.
+    fn server() -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_plain_http_run_never_builds_the_tls_clients() {
+        let clients =
+            Clients::build(1, Duration::from_secs(5), &Network::default(), None).expect("clients");
+        let url = server();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let request = new_request(reqwest::Method::GET, &url).expect("request");
+        let sent = runtime.block_on(clients.send(request, Duration::from_secs(5), 1024));
+        assert_eq!(sent.response.expect("response").status, 204);
+        assert!(
+            clients.reqwest.get().is_none(),
+            "the reqwest clients were built"
+        );
+        // Asked for (OAuth2 token requests, https), they are built then.
+        assert!(clients.pooled().is_ok());
+        assert!(clients.reqwest.get().is_some());
+    }
+
+    #[test]
+    fn own_tls_settings_build_the_clients_at_once() {
+        let net = Network {
+            insecure: true,
+            ..Network::default()
+        };
+        let clients = Clients::build(1, Duration::from_secs(5), &net, None).expect("clients");
+        assert!(clients.reqwest.get().is_some());
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_named() {
+        let error = new_request(reqwest::Method::GET, "http://[::1/x").expect_err("bad url");
+        assert!(error.starts_with("invalid URL `http://[::1/x`:"), "{error}");
+    }
 }

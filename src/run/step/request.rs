@@ -140,15 +140,8 @@ async fn send_authorized(
         return send(st, cx, req, rendered, notes, None).await;
     };
     let (timeout, max_body) = (st.config.timeout, st.config.max_body_size);
-    let fetch = |grant| {
-        oauth::exchange(
-            &st.clients.pooled,
-            source.config(),
-            grant,
-            timeout,
-            max_body,
-        )
-    };
+    let client = st.clients.pooled().map_err(|e| e.to_string())?;
+    let fetch = |grant| oauth::exchange(client, source.config(), grant, timeout, max_body);
     let token = source.current(&fetch).await.map_err(|e| e.to_string())?;
     tokens.sent.push(token.clone());
     let response = send(st, cx, req, rendered, notes, Some(&token)).await?;
@@ -187,28 +180,7 @@ async fn send(
         .as_ref()
         .and_then(|c| cx.ctx.tls_clients.get(c))
         .unwrap_or(st.clients);
-    let mut builder = clients
-        .pooled
-        .request(req.method.clone(), rendered.url.as_str());
-    for (name, value) in &rendered.headers {
-        builder = builder.header(name, value.as_str());
-    }
-    if let Some((name, value)) = credential(cx, req) {
-        builder = builder.header(name.clone(), value.clone());
-    }
-    if let Some(token) = bearer {
-        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| {
-                "oauth2: the token endpoint issued a token that is not a valid header value"
-                    .to_string()
-            })?;
-        value.set_sensitive(true);
-        builder = builder.header(reqwest::header::AUTHORIZATION, value);
-    }
-    if let Some((bytes, content_type)) = rendered.body.clone() {
-        builder = builder.header(CONTENT_TYPE, content_type).body(bytes);
-    }
-    let request = builder.build().map_err(|e| e.to_string())?;
+    let request = build_request(req, rendered, credential(cx, req), bearer)?;
     let sent = clients
         .send(request, st.config.timeout, st.config.max_body_size)
         .await;
@@ -217,6 +189,42 @@ async fn send(
         http::SendError::Transport(text) => via_proxy(st, &rendered.url, text),
         other => other.to_string(),
     })
+}
+
+/// The request to send: the rendered URL, headers and body, the
+/// credential's header and an OAuth2 bearer token.
+fn build_request(
+    req: &RequestStep,
+    rendered: &RenderedRequest<'_>,
+    credential: Option<&(reqwest::header::HeaderName, reqwest::header::HeaderValue)>,
+    bearer: Option<&str>,
+) -> Result<reqwest::Request, String> {
+    use reqwest::header::HeaderValue;
+    let mut request = http::new_request(req.method.clone(), &rendered.url)?;
+    let headers = request.headers_mut();
+    for (name, value) in &rendered.headers {
+        // The render stage refused values HTTP cannot carry.
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("header `{name}`: the value cannot be sent"))?;
+        headers.append(name.clone(), value);
+    }
+    if let Some((name, value)) = credential {
+        headers.append(name.clone(), value.clone());
+    }
+    if let Some(token) = bearer {
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            "oauth2: the token endpoint issued a token that is not a valid header value".to_string()
+        })?;
+        value.set_sensitive(true);
+        headers.append(reqwest::header::AUTHORIZATION, value);
+    }
+    if let Some((bytes, content_type)) = &rendered.body {
+        let value = HeaderValue::from_str(content_type)
+            .map_err(|_| format!("content type `{content_type}` cannot be sent"))?;
+        headers.append(CONTENT_TYPE, value);
+        *request.body_mut() = Some(bytes.clone().into());
+    }
+    Ok(request)
 }
 
 /// A transport error names the proxy the request went through, if any
