@@ -908,3 +908,32 @@ fn merge_reads_version_1_reports_and_writes_version_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("newer"), "{}", stderr(&o));
 }
+
+#[test]
+fn base_url_userinfo_reaches_the_target_as_basic_auth() {
+    // The plain-HTTP transport takes userinfo out of the URL and sends it
+    // as `Authorization: Basic`, as reqwest's builder and curl do.
+    let server = EchoServer::start();
+    let dir = out_dir("userinfo-basic");
+    let spec = fixture("echo-api.yaml");
+    let suite = dir.join("userinfo.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            "spec: {}\nname: userinfo\ncases:\n  - name: basic from the URL\n    steps:\n      - operation: echoGet\n        query: {{q: x}}\n        expect:\n          status: 200\n          body:\n            $.headers.authorization: {{equals: \"Basic Ym9iOlVybCFQYTU1d29yZA==\"}}\n            $.url: {{regex: \"^/echo\"}}\n",
+            spec.display()
+        ),
+    )
+    .expect("write suite");
+    let base = format!("http://bob:Url%21Pa55word@{}", server.0.addr);
+    let o = cmd(&[
+        "run",
+        &suite.display().to_string(),
+        "--base-url",
+        &base,
+        "--no-progress",
+    ])
+    .output()
+    .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+}

@@ -148,9 +148,42 @@ impl Clients {
 
 /// A request for `url`, built without a client (headers and body are the
 /// caller's): [`Clients::send`] picks the transport afterwards.
+///
+/// Userinfo in the URL (`http://user:pass@host`) is sent as
+/// `Authorization: Basic`, as reqwest's builder and curl do, and taken out
+/// of the URL.
 pub fn new_request(method: reqwest::Method, url: &str) -> Result<reqwest::Request, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL `{url}`: {e}"))?;
-    Ok(reqwest::Request::new(method, parsed))
+    let mut parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL `{url}`: {e}"))?;
+    let basic = userinfo_basic(&mut parsed);
+    let mut request = reqwest::Request::new(method, parsed);
+    if let Some(value) = basic {
+        request
+            .headers_mut()
+            .insert(reqwest::header::AUTHORIZATION, value);
+    }
+    Ok(request)
+}
+
+/// Removes the URL's userinfo and returns it as a sensitive
+/// `Basic` header value (user and password percent-decoded).
+fn userinfo_basic(url: &mut reqwest::Url) -> Option<reqwest::header::HeaderValue> {
+    use base64::Engine;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let user = decode(url.username());
+    let password = url.password().map(decode).unwrap_or_default();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// Idle connections kept per host: room for every job plus slack.
@@ -583,6 +616,22 @@ mod tests {
         };
         let clients = Clients::build(1, Duration::from_secs(5), &net, None).expect("clients");
         assert!(clients.reqwest.get().is_some());
+    }
+
+    #[test]
+    fn url_userinfo_is_sent_as_basic_auth_and_leaves_the_url() {
+        let request = new_request(reqwest::Method::GET, "http://bob:Url%21Pa55@127.0.0.1:9/x")
+            .expect("request");
+        assert_eq!(request.url().as_str(), "http://127.0.0.1:9/x");
+        let value = request
+            .headers()
+            .get(reqwest::header::AUTHORIZATION)
+            .expect("basic");
+        // base64("bob:Url!Pa55")
+        assert_eq!(value.to_str().ok(), Some("Basic Ym9iOlVybCFQYTU1"));
+        assert!(value.is_sensitive());
+        let plain = new_request(reqwest::Method::GET, "http://127.0.0.1:9/x").expect("request");
+        assert!(plain.headers().is_empty());
     }
 
     #[test]
