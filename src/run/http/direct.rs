@@ -619,6 +619,52 @@ mod tests {
     }
 
     #[test]
+    fn a_body_that_ends_with_the_connection_is_read_whole() {
+        // HTTP/1.0 style: no length, no chunks, the close ends the body.
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let key = listener.local_addr().expect("addr").to_string();
+        let url = format!("http://{key}/old");
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 2048];
+                let _ = stream.read(&mut buf);
+                let _ = stream
+                    .write_all(b"HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it");
+            }
+        });
+        let pool = Pool::new(2, Duration::from_secs(5));
+        let sent = runtime().block_on(send(&pool, reqwest::Method::GET, &url));
+        let response = sent.response.expect("response");
+        assert_eq!(&response.body[..], b"all of it");
+        assert!(
+            pool.take_idle(&key).is_none(),
+            "a closed connection was pooled"
+        );
+    }
+
+    #[test]
+    fn a_response_that_is_not_http_fails_with_the_reason() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/x", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut buf = [0u8; 2048];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
+            }
+        });
+        let pool = Pool::new(2, Duration::from_secs(5));
+        let sent = runtime().block_on(send(&pool, reqwest::Method::GET, &url));
+        let error = sent.response.err().expect("not HTTP").to_string();
+        assert!(
+            error.starts_with(&format!("request failed to {url}:")),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_body_over_the_limit_is_refused() {
         let (url, _) = server(false);
         let pool = Pool::new(2, Duration::from_secs(5));
