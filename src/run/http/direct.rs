@@ -23,7 +23,10 @@ use hyper_util::rt::TokioIo;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::net::TcpStream;
 
-use super::{HttpResponse, SendError, Sent, USER_AGENT_VALUE, decode_body, is_idempotent};
+use super::{
+    HttpResponse, SendError, Sent, USER_AGENT_VALUE, decode_body, is_idempotent, not_resent,
+    retried_note,
+};
 
 type Driver = Connection<TokioIo<TcpStream>, Full<Bytes>>;
 
@@ -131,21 +134,11 @@ impl Pool {
     /// new connection; say why a POST or PATCH was not resent.
     async fn after_stale(&self, out: &Outgoing, limits: &Limits, text: String) -> Sent {
         if !is_idempotent(&out.method) {
-            let method = &out.method;
-            return sent(
-                Err(SendError::Transport(format!(
-                    "{text} (likely a stale keep-alive connection: the target closed it after its last response without `Connection: close`; {method} is not idempotent, so it was not resent)"
-                ))),
-                None,
-            );
+            let error = SendError::Transport(not_resent(&text, &out.method));
+            return sent(Err(error), None);
         }
         let response = self.on_new_connection(out, limits).await;
-        sent(
-            response,
-            Some(format!(
-                "retried once on a fresh connection: the first send failed before any response byte ({text}), as on a stale keep-alive connection"
-            )),
-        )
+        sent(response, Some(retried_note(&text)))
     }
 
     async fn on_new_connection(
@@ -466,6 +459,7 @@ fn is_dns_failure(e: &std::io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::one_shot;
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::Arc;
@@ -621,19 +615,9 @@ mod tests {
     #[test]
     fn a_body_that_ends_with_the_connection_is_read_whole() {
         // HTTP/1.0 style: no length, no chunks, the close ends the body.
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let key = listener.local_addr().expect("addr").to_string();
-        let url = format!("http://{key}/old");
-        std::thread::spawn(move || {
-            if let Ok((mut stream, _)) = listener.accept() {
-                let mut buf = [0u8; 2048];
-                let _ = stream.read(&mut buf);
-                let _ = stream
-                    .write_all(b"HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it");
-            }
-        });
+        let key = one_shot(b"HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it");
         let pool = Pool::new(2, Duration::from_secs(5));
+        let url = format!("http://{key}/old");
         let sent = runtime().block_on(send(&pool, reqwest::Method::GET, &url));
         let response = sent.response.expect("response");
         assert_eq!(&response.body[..], b"all of it");
@@ -645,16 +629,7 @@ mod tests {
 
     #[test]
     fn a_response_that_is_not_http_fails_with_the_reason() {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}/x", listener.local_addr().expect("addr"));
-        std::thread::spawn(move || {
-            if let Ok((mut stream, _)) = listener.accept() {
-                let mut buf = [0u8; 2048];
-                let _ = stream.read(&mut buf);
-                let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
-            }
-        });
+        let url = format!("http://{}/x", one_shot(b"SSH-2.0-OpenSSH_9.6\r\n"));
         let pool = Pool::new(2, Duration::from_secs(5));
         let sent = runtime().block_on(send(&pool, reqwest::Method::GET, &url));
         let error = sent.response.err().expect("not HTTP").to_string();

@@ -218,8 +218,17 @@ fn with_network(
     builder
 }
 
-/// The shared client: connection pooling, no redirects (a conformance
-/// run checks the status the API sends), proxies only by the run's own
+/// What both reqwest clients share: no redirects (a conformance run
+/// checks the status the API sends), no Nagle delay, the connect timeout.
+fn builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT_VALUE)
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .connect_timeout(connect_timeout)
+}
+
+/// The shared client: connection pooling, proxies only by the run's own
 /// rule, the run's TLS settings, presenting `cert` (else `--cert`).
 pub fn client_for(
     jobs: usize,
@@ -227,11 +236,7 @@ pub fn client_for(
     net: &Network,
     cert: Option<&crate::tls::ClientCert>,
 ) -> Result<reqwest::Client, reqwest::Error> {
-    let builder = reqwest::Client::builder()
-        .user_agent(USER_AGENT_VALUE)
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
-        .connect_timeout(connect_timeout)
+    let builder = builder(connect_timeout)
         .pool_max_idle_per_host(idle_per_host(jobs))
         .pool_idle_timeout(Duration::from_secs(30));
     with_network(builder, net, cert).build()
@@ -244,12 +249,7 @@ pub fn fresh_client_for(
     net: &Network,
     cert: Option<&crate::tls::ClientCert>,
 ) -> Result<reqwest::Client, reqwest::Error> {
-    let builder = reqwest::Client::builder()
-        .user_agent(USER_AGENT_VALUE)
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
-        .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(0);
+    let builder = builder(connect_timeout).pool_max_idle_per_host(0);
     with_network(builder, net, cert).build()
 }
 
@@ -489,9 +489,7 @@ pub async fn send_once_more_if_stale(
     }
     let Some(again) = again else {
         return Sent {
-            response: Err(SendError::Transport(format!(
-                "{text} (likely a stale keep-alive connection: the target closed it after its last response without `Connection: close`; {method} is not idempotent, so it was not resent)"
-            ))),
+            response: Err(SendError::Transport(not_resent(&text, &method))),
             retried: None,
         };
     };
@@ -502,10 +500,22 @@ pub async fn send_once_more_if_stale(
     };
     Sent {
         response,
-        retried: Some(format!(
-            "retried once on a fresh connection: the first send failed before any response byte ({text}), as on a stale keep-alive connection"
-        )),
+        retried: Some(retried_note(&text)),
     }
+}
+
+/// The error of a POST or PATCH that met a stale kept-alive connection.
+fn not_resent(text: &str, method: &reqwest::Method) -> String {
+    format!(
+        "{text} (likely a stale keep-alive connection: the target closed it after its last response without `Connection: close`; {method} is not idempotent, so it was not resent)"
+    )
+}
+
+/// The step's note for a request resent after a stale connection.
+fn retried_note(text: &str) -> String {
+    format!(
+        "retried once on a fresh connection: the first send failed before any response byte ({text}), as on a stale keep-alive connection"
+    )
 }
 
 /// Turns a reqwest error into one line naming the cause.
@@ -569,29 +579,30 @@ fn tls_hint(text: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// A one-shot HTTP/1.1 server on 127.0.0.1 answering 204.
-    fn server() -> String {
+    /// A server on 127.0.0.1 that reads one request and answers `reply`
+    /// as given, then closes; returns its `host:port`.
+    pub(super) fn one_shot(reply: &'static [u8]) -> String {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        let addr = listener.local_addr().expect("addr").to_string();
         std::thread::spawn(move || {
             if let Ok((mut stream, _)) = listener.accept() {
-                let mut buf = [0u8; 1024];
+                let mut buf = [0u8; 2048];
                 let _ = stream.read(&mut buf);
-                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+                let _ = stream.write_all(reply);
             }
         });
-        url
+        addr
     }
 
     #[test]
     fn a_plain_http_run_never_builds_the_tls_clients() {
         let clients =
             Clients::build(1, Duration::from_secs(5), &Network::default(), None).expect("clients");
-        let url = server();
+        let url = format!("http://{}/", one_shot(b"HTTP/1.1 204 No Content\r\n\r\n"));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
