@@ -199,11 +199,21 @@ pub fn location_in(file: &str, pos: Pos) -> String {
 }
 
 pub fn location(file: &Path, pos: Pos) -> String {
-    if pos.is_known() {
-        format!("{}:{}:{}", file.display(), pos.line, pos.column)
-    } else {
-        file.display().to_string()
+    location_in(&file.display().to_string(), pos)
+}
+
+/// An error and each distinct cause under it, on one line (`a: b: c`).
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
     }
+    parts.join(": ")
 }
 
 impl fmt::Display for Diagnostic {

@@ -63,6 +63,17 @@ pub fn is_credential_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// A URL's user name and password, percent-decoded (the user name is
+/// empty when there is no userinfo).
+pub fn userinfo(url: &url::Url) -> (String, Option<String>) {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    (decode(url.username()), url.password().map(decode))
+}
+
 /// A URL with its userinfo (`user:password@`) replaced.
 pub fn strip_userinfo(text: &str) -> Cow<'_, str> {
     if !text.contains('@') {
@@ -223,14 +234,9 @@ impl Redactor {
         let Ok(u) = url::Url::parse(url) else {
             return;
         };
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        let user = decode(u.username());
-        match u.password() {
-            Some(p) => self.add_pair(&user, &decode(p)),
+        let (user, password) = userinfo(&u);
+        match password {
+            Some(p) => self.add_pair(&user, &p),
             // `https://TOKEN@host`: the user name is the credential.
             None if !user.is_empty() => {
                 self.add_pair(&user, "");

@@ -175,16 +175,7 @@ fn pem_sections(bytes: &[u8], labels: &[&str]) -> String {
 
 /// A reqwest error with its causes, on one line.
 fn error_text(e: &reqwest::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let t = s.to_string();
-        if !parts.contains(&t) {
-            parts.push(t);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
+    crate::diag::with_causes(e)
 }
 
 #[cfg(test)]

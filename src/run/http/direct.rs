@@ -24,8 +24,8 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::net::TcpStream;
 
 use super::{
-    HttpResponse, SendError, Sent, USER_AGENT_VALUE, decode_body, is_idempotent, not_resent,
-    retried_note,
+    HttpResponse, IDLE_TIMEOUT, SendError, Sent, USER_AGENT_VALUE, body_timed_out, decode_body,
+    is_dropped, is_idempotent, no_response, not_resent, retried_note,
 };
 
 type Driver = Connection<TokioIo<TcpStream>, Full<Bytes>>;
@@ -44,9 +44,6 @@ struct Conn {
     driver: Option<Pin<Box<Driver>>>,
     idle_since: Instant,
 }
-
-/// An idle connection unused this long is closed rather than reused.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -194,10 +191,7 @@ impl Pool {
         let body = read(&mut conn, response, started, limits.max_body);
         let result = match tokio::time::timeout_at(limits.deadline, body).await {
             Ok(result) => result,
-            Err(_) => Err(SendError::Body(format!(
-                "the status and headers arrived, but the body did not complete within {} ms (--timeout)",
-                limits.timeout.as_millis()
-            ))),
+            Err(_) => Err(SendError::Body(body_timed_out(limits.timeout))),
         };
         if result.is_ok() {
             self.put_idle(out.key(), conn);
@@ -412,22 +406,9 @@ fn sent(response: Result<HttpResponse, SendError>, retried: Option<String>) -> S
     Sent { response, retried }
 }
 
-fn no_response(timeout: Duration) -> String {
-    format!("no response within {} ms (--timeout)", timeout.as_millis())
-}
-
 /// A hyper error and its causes on one line.
 fn causes(e: &hyper::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
+    crate::diag::with_causes(e)
 }
 
 /// Failed the way a kept-alive connection the peer closed fails: closed
@@ -439,13 +420,7 @@ fn is_stale(e: &hyper::Error) -> bool {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::UnexpectedEof
-            );
+            return is_dropped(io.kind());
         }
         source = s.source();
     }
@@ -530,6 +505,13 @@ mod tests {
             .await
     }
 
+    /// One GET through a new pool (returned, to look into afterwards).
+    fn get_once(url: &str) -> (Pool, Sent) {
+        let pool = Pool::new(2, Duration::from_secs(5));
+        let sent = runtime().block_on(send(&pool, reqwest::Method::GET, url));
+        (pool, sent)
+    }
+
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -603,8 +585,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/pets", listener.local_addr().expect("addr"));
         drop(listener);
-        let pool = Pool::new(2, Duration::from_secs(5));
-        let sent = runtime().block_on(send(&pool, reqwest::Method::GET, &url));
+        let (_, sent) = get_once(&url);
         let error = sent.response.err().expect("refused").to_string();
         assert!(
             error.starts_with(&format!("cannot connect to {url}: tcp connect error:")),
@@ -616,9 +597,7 @@ mod tests {
     fn a_body_that_ends_with_the_connection_is_read_whole() {
         // HTTP/1.0 style: no length, no chunks, the close ends the body.
         let key = one_shot(b"HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it");
-        let pool = Pool::new(2, Duration::from_secs(5));
-        let url = format!("http://{key}/old");
-        let sent = runtime().block_on(send(&pool, reqwest::Method::GET, &url));
+        let (pool, sent) = get_once(&format!("http://{key}/old"));
         let response = sent.response.expect("response");
         assert_eq!(&response.body[..], b"all of it");
         assert!(
@@ -630,8 +609,7 @@ mod tests {
     #[test]
     fn a_response_that_is_not_http_fails_with_the_reason() {
         let url = format!("http://{}/x", one_shot(b"SSH-2.0-OpenSSH_9.6\r\n"));
-        let pool = Pool::new(2, Duration::from_secs(5));
-        let sent = runtime().block_on(send(&pool, reqwest::Method::GET, &url));
+        let (_, sent) = get_once(&url);
         let error = sent.response.err().expect("not HTTP").to_string();
         assert!(
             error.starts_with(&format!("request failed to {url}:")),

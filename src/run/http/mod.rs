@@ -46,10 +46,13 @@ pub struct Network {
 /// `--insecure` it is built at once, so a bad setting fails the run
 /// before any request.
 #[derive(Debug, Clone)]
-pub struct Clients {
-    reqwest: std::sync::Arc<std::sync::OnceLock<Result<Reqwest, String>>>,
-    settings: std::sync::Arc<Settings>,
-    direct: std::sync::Arc<direct::Pool>,
+pub struct Clients(std::sync::Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    reqwest: std::sync::OnceLock<Result<Reqwest, String>>,
+    settings: Settings,
+    direct: direct::Pool,
 }
 
 /// The pooled reqwest client and its no-reuse twin.
@@ -104,16 +107,17 @@ impl Clients {
         if settings.has_own_tls() {
             let _ = reqwest.set(Ok(settings.build()?));
         }
-        Ok(Clients {
-            reqwest: std::sync::Arc::new(reqwest),
-            settings: std::sync::Arc::new(settings),
-            direct: std::sync::Arc::new(direct::Pool::new(idle_per_host(jobs), connect_timeout)),
-        })
+        Ok(Clients(std::sync::Arc::new(Shared {
+            reqwest,
+            settings,
+            direct: direct::Pool::new(idle_per_host(jobs), connect_timeout),
+        })))
     }
 
     fn reqwest(&self) -> Result<&Reqwest, SendError> {
-        self.reqwest
-            .get_or_init(|| self.settings.build().map_err(|e| e.to_string()))
+        self.0
+            .reqwest
+            .get_or_init(|| self.0.settings.build().map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| SendError::Transport(format!("cannot set up the HTTP client: {e}")))
     }
@@ -132,9 +136,10 @@ impl Clients {
         timeout: Duration,
         max_body: usize,
     ) -> Sent {
-        if direct::Pool::accepts(&request) && self.settings.net.proxy.route(request.url()).is_none()
+        let proxy = &self.0.settings.net.proxy;
+        if direct::Pool::accepts(&request) && (!proxy.any() || proxy.route(request.url()).is_none())
         {
-            return self.direct.send(request, timeout, max_body).await;
+            return self.0.direct.send(request, timeout, max_body).await;
         }
         match self.reqwest() {
             Ok(r) => send_once_more_if_stale(&r.pooled, &r.fresh, request, timeout, max_body).await,
@@ -167,24 +172,28 @@ pub fn new_request(method: reqwest::Method, url: &str) -> Result<reqwest::Reques
 /// Removes the URL's userinfo and returns it as a sensitive
 /// `Basic` header value (user and password percent-decoded).
 fn userinfo_basic(url: &mut reqwest::Url) -> Option<reqwest::header::HeaderValue> {
-    use base64::Engine;
     if url.username().is_empty() && url.password().is_none() {
         return None;
     }
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let user = decode(url.username());
-    let password = url.password().map(decode).unwrap_or_default();
+    let (user, password) = crate::redact::userinfo(url);
     let _ = url.set_username("");
     let _ = url.set_password(None);
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+    let basic = basic_auth(&user, password.as_deref().unwrap_or_default());
+    let mut value = reqwest::header::HeaderValue::from_str(&basic).ok()?;
     value.set_sensitive(true);
     Some(value)
 }
+
+/// The `Authorization` value of HTTP Basic credentials.
+pub fn basic_auth(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {pair}")
+}
+
+/// A kept-alive connection idle this long is closed rather than reused
+/// (both pools).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Idle connections kept per host: room for every job plus slack.
 fn idle_per_host(jobs: usize) -> usize {
@@ -238,7 +247,7 @@ pub fn client_for(
 ) -> Result<reqwest::Client, reqwest::Error> {
     let builder = builder(connect_timeout)
         .pool_max_idle_per_host(idle_per_host(jobs))
-        .pool_idle_timeout(Duration::from_secs(30));
+        .pool_idle_timeout(IDLE_TIMEOUT);
     with_network(builder, net, cert).build()
 }
 
@@ -395,10 +404,7 @@ pub fn decode_body(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<
 /// a timeout says the body is what did not complete.
 fn describe_body(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
-        return format!(
-            "the status and headers arrived, but the body did not complete within {} ms (--timeout)",
-            timeout.as_millis()
-        );
+        return body_timed_out(timeout);
     }
     format!("reading the body failed: {}", describe(e, timeout))
 }
@@ -426,13 +432,7 @@ pub fn is_stale_connection(e: &reqwest::Error) -> bool {
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::UnexpectedEof
-            )
+            && is_dropped(io.kind())
         {
             return true;
         }
@@ -444,6 +444,18 @@ pub fn is_stale_connection(e: &reqwest::Error) -> bool {
         source = s.source();
     }
     false
+}
+
+/// How an I/O error reads when the peer closed or reset the connection.
+fn is_dropped(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        kind,
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
 }
 
 /// A response and what the transport did to get it.
@@ -519,9 +531,22 @@ fn retried_note(text: &str) -> String {
 }
 
 /// Turns a reqwest error into one line naming the cause.
+/// No status line within `--timeout`.
+fn no_response(timeout: Duration) -> String {
+    format!("no response within {} ms (--timeout)", timeout.as_millis())
+}
+
+/// The head arrived in time, the body did not.
+fn body_timed_out(timeout: Duration) -> String {
+    format!(
+        "the status and headers arrived, but the body did not complete within {} ms (--timeout)",
+        timeout.as_millis()
+    )
+}
+
 pub fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
-        return format!("no response within {} ms (--timeout)", timeout.as_millis());
+        return no_response(timeout);
     }
     let mut causes = Vec::new();
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
@@ -611,12 +636,12 @@ pub(super) mod tests {
         let sent = runtime.block_on(clients.send(request, Duration::from_secs(5), 1024));
         assert_eq!(sent.response.expect("response").status, 204);
         assert!(
-            clients.reqwest.get().is_none(),
+            clients.0.reqwest.get().is_none(),
             "the reqwest clients were built"
         );
         // Asked for (OAuth2 token requests, https), they are built then.
         assert!(clients.pooled().is_ok());
-        assert!(clients.reqwest.get().is_some());
+        assert!(clients.0.reqwest.get().is_some());
     }
 
     #[test]
@@ -626,7 +651,7 @@ pub(super) mod tests {
             ..Network::default()
         };
         let clients = Clients::build(1, Duration::from_secs(5), &net, None).expect("clients");
-        assert!(clients.reqwest.get().is_some());
+        assert!(clients.0.reqwest.get().is_some());
     }
 
     #[test]

@@ -202,11 +202,13 @@ pub(in crate::run) fn render_credential(
             (AUTHORIZATION, format!("Bearer {token}"), token)
         }
         Credential::Basic(u, p) => {
-            use base64::Engine as _;
             let user = u.render_string(globals)?;
             let pass = p.render_string(globals)?;
-            let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-            (AUTHORIZATION, format!("Basic {pair}"), pass)
+            (
+                AUTHORIZATION,
+                crate::run::http::basic_auth(&user, &pass),
+                pass,
+            )
         }
         Credential::Header(h, t) => {
             let value = t.render_string(globals)?;
