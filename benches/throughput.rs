@@ -226,6 +226,8 @@ fn run_harness(
     let suites =
         load_paths(&[dir.to_path_buf()], &LoadOptions::default()).expect("generated suite loads");
     let plan = run::plan(&suites, &Filters::default(), None);
+    // As `apiconform run` does: compile the validators the plan uses.
+    run::focus_validators(&plan);
     let plan_steps: usize = plan.iter().map(|p| p.case().steps.len()).sum();
     let plan = run::repeat(plan, total_steps.div_ceil(plan_steps.max(1)));
     let steps: usize = plan.iter().map(|p| p.case().steps.len()).sum();

@@ -314,7 +314,7 @@ fn run_command(args: RunArgs) -> u8 {
     if !broken.is_empty() {
         return input_error(&broken);
     }
-    super::common::focus_validators(&sel.plan);
+    run::focus_validators(&sel.plan);
     let timeout = match parse_timeout(&args.timeout) {
         Ok(t) => t,
         Err(e) => return usage_error(&format!("--timeout: {e}")),

@@ -259,51 +259,6 @@ pub(crate) fn session_error(e: SessionError) -> u8 {
     }
 }
 
-/// Tells each spec which operations the planned cases use (their steps,
-/// cleanup, and their suites' setup and teardown), so the first response
-/// checked compiles the validators of those operations only, not the whole
-/// spec (`Spec::focus`; any other schema still compiles on demand).
-pub(crate) fn focus_validators(plan: &[PlannedCase]) {
-    let mut by_spec: Vec<(&Arc<crate::spec::Spec>, Vec<crate::spec::OperationId>)> = Vec::new();
-    let mut suites_done: Vec<&Arc<Suite>> = Vec::new();
-    for pc in plan {
-        let suite = &pc.suite;
-        let index = match by_spec
-            .iter()
-            .position(|(s, _)| Arc::ptr_eq(s, &suite.spec))
-        {
-            Some(i) => i,
-            None => {
-                by_spec.push((&suite.spec, Vec::new()));
-                by_spec.len() - 1
-            }
-        };
-        let ops = &mut by_spec[index].1;
-        let case = pc.case();
-        ops.extend(
-            case.steps
-                .iter()
-                .chain(&case.cleanup)
-                .filter_map(|s| s.operation_id),
-        );
-        if !suites_done.iter().any(|s| Arc::ptr_eq(s, suite)) {
-            suites_done.push(suite);
-            ops.extend(
-                suite
-                    .setup
-                    .iter()
-                    .chain(&suite.teardown)
-                    .filter_map(|s| s.operation_id),
-            );
-        }
-    }
-    for (spec, mut ops) in by_spec {
-        ops.sort_unstable();
-        ops.dedup();
-        spec.focus(&ops);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -595,6 +595,35 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_compiled_alone_reports_what_the_shared_validator_reports() {
+        let whole = load(&fixture("petstore-30.yaml")).expect("loads");
+        let focused = load(&fixture("petstore-30.yaml")).expect("loads");
+        let create = whole.operation_index_by_id("createPet").expect("createPet");
+        focused.focus(&[OperationId(create)]);
+        let schema = whole.operations[create]
+            .request_body
+            .as_ref()
+            .and_then(|b| b.content[0].schema)
+            .expect("request schema");
+        let bad = json!({"name": 7, "age": "old", "born": "yesterday"});
+        let shared = validate(&whole, schema, &bad);
+        assert!(shared.len() >= 2, "{shared:?}");
+        assert_eq!(validate(&focused, schema, &bad), shared);
+        let rules = |spec: &Spec| -> Vec<String> {
+            let v = spec.validator(schema).expect("compiles");
+            v.iter_errors(&bad).map(|e| e.schema_path).collect()
+        };
+        assert_eq!(rules(&focused), rules(&whole));
+        assert!(!rules(&focused).iter().any(|p| p.contains("properties/0")));
+        let good = json!({"name": "rex", "age": 1, "born": "2020-01-01"});
+        assert!(focused.validator(schema).expect("compiles").is_valid(&good));
+        assert!(focused.validator(schema).expect("compiles").is_alone());
+        assert!(!whole.validator(schema).expect("compiles").is_alone());
+        // Only that schema was compiled, alone; nothing shared.
+        assert_eq!(focused.validators.built(), (true, false));
+    }
+
+    #[test]
     fn lookup_reads_pointers_as_serde_json_does() {
         let v = json!({"a/b": {"c~d": [1, {"": 2}]}, "x": [0, 1, 2], "": 3});
         for p in [

@@ -3,7 +3,10 @@
 //! All documents of a spec sit in one prepared jsonschema registry, each
 //! under a made-up base URI, so `$ref`s between files resolve without I/O.
 //! Every registered schema is one property of a single compiled validator
-//! (see [`Shared`]), so shared and recursive subschemas compile once.
+//! (see [`Shared`]), so shared and recursive subschemas compile once. A
+//! run that uses only a few schemas (a small focus) compiles each of those
+//! alone instead, so a value is validated as it is, without first being
+//! copied into the shared validator's one-property wrapper.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -121,13 +124,23 @@ pub struct Validators {
     /// other schema still gets `shared`, so nothing depends on the focus
     /// being complete.
     focused: OnceLock<Shared>,
+    /// For a focus of at most [`SOLO_LIMIT`] schemas: a validator of each,
+    /// compiled on its first use (instead of `focused`).
+    solo: OnceLock<HashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>>>,
 }
 
-/// One schema's validator: a view into the shared one.
+/// The largest focus whose schemas each get their own validator. Each one
+/// compiles everything its `$ref`s reach, so this stays small: past it,
+/// one shared validator compiles the common parts once.
+const SOLO_LIMIT: usize = 64;
+
+/// One schema's validator: its own, or a view into a shared one.
 #[derive(Clone, Copy)]
 pub struct SchemaValidator<'a> {
-    shared: &'a Validator,
-    id: SchemaId,
+    validator: &'a Validator,
+    /// The property the schema is under in a shared validator; `None` for
+    /// a schema compiled alone.
+    property: Option<SchemaId>,
 }
 
 /// One way a value breaks a schema.
@@ -148,14 +161,27 @@ impl std::fmt::Display for Violation {
 }
 
 impl SchemaValidator<'_> {
-    fn wrap(&self, value: &serde_json::Value) -> serde_json::Value {
-        let mut map = serde_json::Map::with_capacity(1);
-        map.insert(self.id.to_string(), value.clone());
-        serde_json::Value::Object(map)
+    /// `value` as the validator takes it: under its property for a shared
+    /// validator (a copy), as it is for one compiled alone.
+    fn input<'v>(&self, value: &'v serde_json::Value) -> std::borrow::Cow<'v, serde_json::Value> {
+        match self.property {
+            None => std::borrow::Cow::Borrowed(value),
+            Some(id) => {
+                let mut map = serde_json::Map::with_capacity(1);
+                map.insert(id.to_string(), value.clone());
+                std::borrow::Cow::Owned(serde_json::Value::Object(map))
+            }
+        }
     }
 
     pub fn is_valid(&self, value: &serde_json::Value) -> bool {
-        self.shared.is_valid(&self.wrap(value))
+        self.validator.is_valid(&self.input(value))
+    }
+
+    /// Whether the schema was compiled alone (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_alone(&self) -> bool {
+        self.property.is_none()
     }
 
     /// Every violation, paths relative to the value and to the schema.
@@ -163,12 +189,14 @@ impl SchemaValidator<'_> {
         &self,
         value: &serde_json::Value,
     ) -> impl Iterator<Item = Violation> + use<> {
-        let wrapped = self.wrap(value);
-        let key = format!("/{}", self.id);
-        let schema_prefix = format!("/properties/{}", self.id);
+        let input = self.input(value);
+        let (key, schema_prefix) = match self.property {
+            Some(id) => (format!("/{id}"), format!("/properties/{id}")),
+            None => (String::new(), String::new()),
+        };
         let violations: Vec<Violation> = self
-            .shared
-            .iter_errors(&wrapped)
+            .validator
+            .iter_errors(&input)
             .map(|e| {
                 let instance = e.instance_path().as_str();
                 let instance_path = instance.strip_prefix(&key).unwrap_or(instance).to_string();
@@ -254,6 +282,7 @@ impl Validators {
             shared: OnceLock::new(),
             focus: OnceLock::new(),
             focused: OnceLock::new(),
+            solo: OnceLock::new(),
         }
     }
 
@@ -269,6 +298,10 @@ impl Validators {
             .into_iter()
             .filter(|id| *id < self.slots.len())
             .collect();
+        if ids.len() <= SOLO_LIMIT {
+            let cells = ids.iter().map(|&id| (id, OnceLock::new())).collect();
+            let _ = self.solo.set(cells);
+        }
         let _ = self.focus.set(ids);
     }
 
@@ -295,8 +328,19 @@ impl Validators {
         self.slots[id].document
     }
 
-    /// The validator of one schema; the first call compiles them all.
+    /// The validator of one schema: compiled alone in a small focus;
+    /// otherwise the first call compiles the focus (or the whole spec).
     pub fn get(&self, id: SchemaId) -> Result<SchemaValidator<'_>, &SchemaError> {
+        if let Some(cell) = self.solo.get().and_then(|cells| cells.get(&id)) {
+            let compiled = cell.get_or_init(|| {
+                let reference = &self.slots[id].reference;
+                compile(&self.registry, &serde_json::json!({ "$ref": reference }))
+            });
+            return compiled.as_ref().map(|validator| SchemaValidator {
+                validator,
+                property: None,
+            });
+        }
         let shared = match self.focus.get() {
             Some(focus) if focus.contains(&id) => self.focused.get_or_init(|| {
                 let mut ids: Vec<SchemaId> = focus.iter().copied().collect();
@@ -311,7 +355,10 @@ impl Validators {
             return Err(e);
         }
         match &shared.validator {
-            Some(v) => Ok(SchemaValidator { shared: v, id }),
+            Some(v) => Ok(SchemaValidator {
+                validator: v,
+                property: Some(id),
+            }),
             None => Err(&shared.none),
         }
     }
@@ -324,15 +371,23 @@ impl Validators {
             .flatten()
             .flat_map(|s| s.errors.iter().map(|(id, e)| (*id, e)))
             .collect();
+        let solo = self.solo.get().into_iter().flatten();
+        failed.extend(solo.filter_map(|(id, cell)| Some((*id, cell.get()?.as_ref().err()?))));
         failed.sort_by_key(|(id, _)| *id);
         failed.dedup_by_key(|(id, _)| *id);
         failed
     }
 
-    /// Whether the focused and the full validator are built (for tests).
+    /// Whether validators of the focus (shared or each alone) and the full
+    /// validator are built (for tests).
     #[cfg(test)]
     pub(crate) fn built(&self) -> (bool, bool) {
-        (self.focused.get().is_some(), self.shared.get().is_some())
+        let solo = self.solo.get().into_iter().flatten();
+        let solo_built = solo.into_iter().any(|(_, cell)| cell.get().is_some());
+        (
+            self.focused.get().is_some() || solo_built,
+            self.shared.get().is_some(),
+        )
     }
 
     /// Compiles every schema now; returns those the validator refuses.
