@@ -252,8 +252,8 @@ impl Baseline {
                     entry.reason
                 );
                 match ci.and_then(|ci| step.checks.get_mut(ci)) {
-                    Some(c) => c.message = Some(join(c.message.take(), &note)),
-                    None => step.error = Some(join(step.error.take(), &note)),
+                    Some(c) => c.message = Some(join(c.message.as_deref(), &note).into()),
+                    None => step.error = Some(join(step.error.as_deref(), &note)),
                 }
                 applied.expired.push((*entry).clone());
                 continue;
@@ -293,7 +293,7 @@ impl Baseline {
     }
 }
 
-fn join(first: Option<String>, note: &str) -> String {
+fn join(first: Option<&str>, note: &str) -> String {
     match first {
         Some(m) => format!("{m} ({note})"),
         None => note.to_string(),

@@ -295,6 +295,14 @@ impl Redactor {
         }
     }
 
+    /// [`Redactor::redact_in_place`] for a text that may be a fixed one:
+    /// it is copied only when something in it is replaced.
+    pub fn redact_cow(&self, text: &mut Cow<'static, str>) {
+        if let Cow::Owned(r) = self.redact(text) {
+            *text = Cow::Owned(r);
+        }
+    }
+
     /// Redacts every string inside a JSON value.
     pub fn redact_value(&self, value: &mut Value) {
         match value {

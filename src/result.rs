@@ -261,8 +261,9 @@ pub struct CheckResult {
     /// (`expect.status`, `expect.body`); static names cost no allocation.
     pub name: std::borrow::Cow<'static, str>,
     pub outcome: CheckOutcome,
+    /// Why it failed or was skipped; fixed texts cost no allocation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<std::borrow::Cow<'static, str>>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub findings: Vec<Finding>,
     /// `file:line:column` of the expectation in the case file.
@@ -283,7 +284,7 @@ impl CheckResult {
 
     pub fn failed(
         name: impl Into<std::borrow::Cow<'static, str>>,
-        message: impl Into<String>,
+        message: impl Into<std::borrow::Cow<'static, str>>,
     ) -> Self {
         CheckResult {
             name: name.into(),
@@ -296,7 +297,7 @@ impl CheckResult {
 
     pub fn skipped(
         name: impl Into<std::borrow::Cow<'static, str>>,
-        reason: impl Into<String>,
+        reason: impl Into<std::borrow::Cow<'static, str>>,
     ) -> Self {
         CheckResult {
             name: name.into(),

@@ -257,7 +257,7 @@ pub fn check(
     };
     if outcome_pass {
         let mut c = CheckResult::passed(name).at(loc);
-        c.message = Some(note);
+        c.message = Some(note.into());
         return c;
     }
     let message = match expected {

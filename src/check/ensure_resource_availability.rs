@@ -12,7 +12,7 @@ pub fn ensure_resource_availability(x: &Exchange<'_>) -> Outcome {
     }
     match g.status_of(ChainRole::Create) {
         Some(s) if (200..300).contains(&s) => {}
-        Some(s) => return Outcome::Skip(format!("the create did not succeed ({s})")),
+        Some(s) => return Outcome::Skip(format!("the create did not succeed ({s})").into()),
         None => return Outcome::Skip("no create earlier in the chain".into()),
     }
     match x.status {
@@ -22,7 +22,7 @@ pub fn ensure_resource_availability(x: &Exchange<'_>) -> Outcome {
             x.operation.label(),
             x.status
         ))]),
-        s => Outcome::Skip(format!("read answered {s}")),
+        s => Outcome::Skip(format!("read answered {s}").into()),
     }
 }
 

@@ -128,8 +128,9 @@ impl Finding {
 pub enum Outcome {
     Pass,
     Fail(Vec<Finding>),
-    /// Not applicable here (e.g. no schema documented), with the reason.
-    Skip(String),
+    /// Not applicable here (e.g. no schema documented), with the reason
+    /// (most are fixed texts, which cost no allocation).
+    Skip(std::borrow::Cow<'static, str>),
 }
 
 pub type CheckFn = fn(&Exchange<'_>) -> Outcome;

@@ -30,7 +30,7 @@ pub fn resource_isolation(x: &Exchange<'_>) -> Outcome {
         return Outcome::Skip("no create earlier in the chain".into());
     };
     if !(200..300).contains(&create.status) {
-        return Outcome::Skip(format!("the create did not succeed ({})", create.status));
+        return Outcome::Skip(format!("the create did not succeed ({})", create.status).into());
     }
     let ids: Vec<&str> = create
         .ids
@@ -50,7 +50,7 @@ pub fn resource_isolation(x: &Exchange<'_>) -> Outcome {
             "{label} by the second identity answered {s} for a resource the first one created; 401, 403 or 404 was expected"
         ))]),
         s if (200..300).contains(&s) => listed(x, &ids, &label),
-        s => Outcome::Skip(format!("the second identity got {s}")),
+        s => Outcome::Skip(format!("the second identity got {s}").into()),
     }
 }
 

@@ -23,7 +23,7 @@ pub fn response_schema_conformance(x: &Exchange<'_>) -> Outcome {
         return Outcome::Skip("no schema documented".into());
     };
     if !crate::spec::is_json(&media.name) {
-        return Outcome::Skip(format!("`{}` is not a JSON media type", media.name));
+        return Outcome::Skip(format!("`{}` is not a JSON media type", media.name).into());
     }
     match x.json {
         None => Outcome::Fail(vec![Finding::new(format!(
@@ -82,11 +82,14 @@ pub fn validate(spec: &Spec, schema: SchemaId, value: &Value, what: &str) -> Out
     let validator = match spec.validator(schema) {
         Ok(v) => v,
         Err(e) => {
-            return Outcome::Skip(format!(
-                "the documented schema {} is not enforced (the validator refuses it: {})",
-                spec.schema_pointer(schema),
-                e.message
-            ));
+            return Outcome::Skip(
+                format!(
+                    "the documented schema {} is not enforced (the validator refuses it: {})",
+                    spec.schema_pointer(schema),
+                    e.message
+                )
+                .into(),
+            );
         }
     };
     if validator.is_valid(value) {

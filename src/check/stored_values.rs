@@ -42,13 +42,13 @@ pub fn stored_values(x: &Exchange<'_>) -> Outcome {
         return Outcome::Skip("nothing earlier in the chain wrote the resource".into());
     };
     if !(200..300).contains(&prior.status) {
-        return Outcome::Skip(format!("the write did not succeed ({})", prior.status));
+        return Outcome::Skip(format!("the write did not succeed ({})", prior.status).into());
     }
     let Some(Value::Object(sent)) = &prior.body else {
         return Outcome::Skip("the write sent no JSON object".into());
     };
     if !(200..300).contains(&x.status) {
-        return Outcome::Skip(format!("the read answered {}", x.status));
+        return Outcome::Skip(format!("the read answered {}", x.status).into());
     }
     let Some(Ok(body)) = x.json else {
         return Outcome::Skip("the read gave no JSON body".into());
@@ -56,7 +56,7 @@ pub fn stored_values(x: &Exchange<'_>) -> Outcome {
     match compare(x, prior, sent, body) {
         Ok(findings) if findings.is_empty() => Outcome::Pass,
         Ok(findings) => Outcome::Fail(findings),
-        Err(reason) => Outcome::Skip(reason),
+        Err(reason) => Outcome::Skip(reason.into()),
     }
 }
 

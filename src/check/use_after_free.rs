@@ -12,7 +12,7 @@ pub fn use_after_free(x: &Exchange<'_>) -> Outcome {
     }
     match g.status_of(ChainRole::Delete) {
         Some(s) if (200..300).contains(&s) => {}
-        Some(s) => return Outcome::Skip(format!("the delete did not succeed ({s})")),
+        Some(s) => return Outcome::Skip(format!("the delete did not succeed ({s})").into()),
         None => return Outcome::Skip("no delete earlier in the chain".into()),
     }
     match x.status {
@@ -21,7 +21,7 @@ pub fn use_after_free(x: &Exchange<'_>) -> Outcome {
             "{} still answers {s} after the resource was deleted; 404 was expected",
             x.operation.label()
         ))]),
-        s => Outcome::Skip(format!("read after delete answered {s}")),
+        s => Outcome::Skip(format!("read after delete answered {s}").into()),
     }
 }
 

@@ -110,7 +110,12 @@ pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
                 .checks
                 .iter()
                 .filter(|c| c.outcome == CheckOutcome::Failed)
-                .map(|c| (c.name.to_string(), c.message.clone().unwrap_or_default()))
+                .map(|c| {
+                    (
+                        c.name.to_string(),
+                        c.message.as_deref().unwrap_or_default().to_string(),
+                    )
+                })
                 .chain(
                     step.error
                         .iter()

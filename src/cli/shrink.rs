@@ -160,7 +160,7 @@ fn same_failure(step: &StepResult, check: &str, class: &str) -> Option<String> {
     step.checks
         .iter()
         .find(|c| c.name == check && c.outcome == CheckOutcome::Failed)
-        .map(|c| c.message.clone().unwrap_or_default())
+        .map(|c| c.message.as_deref().unwrap_or_default().to_string())
 }
 
 #[cfg(test)]
@@ -199,7 +199,7 @@ mod tests {
                     } else {
                         CheckOutcome::Passed
                     },
-                    message: Some(format!("{name} says no")),
+                    message: Some(format!("{name} says no").into()),
                     findings: Vec::new(),
                     location: None,
                 })

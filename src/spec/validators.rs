@@ -4,9 +4,9 @@
 //! under a made-up base URI, so `$ref`s between files resolve without I/O.
 //! Every registered schema is one property of a single compiled validator
 //! (see [`Shared`]), so shared and recursive subschemas compile once. A
-//! run that uses only a few schemas (a small focus) compiles each of those
-//! alone instead, so a value is validated as it is, without first being
-//! copied into the shared validator's one-property wrapper.
+//! small spec, or a run that uses only a few schemas (a small focus),
+//! compiles each schema alone instead, so a value is validated as it is,
+//! without first being copied into the shared validator's wrapper.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -124,12 +124,15 @@ pub struct Validators {
     /// other schema still gets `shared`, so nothing depends on the focus
     /// being complete.
     focused: OnceLock<Shared>,
-    /// For a focus of at most [`SOLO_LIMIT`] schemas: a validator of each,
-    /// compiled on its first use (instead of `focused`).
+    /// For a spec or a focus of at most [`SOLO_LIMIT`] schemas: a
+    /// validator of each, compiled on its first use (instead of `shared`
+    /// or `focused`).
     solo: OnceLock<HashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>>>,
+    /// [`SOLO_LIMIT`], lowered by tests of the shared paths.
+    solo_limit: usize,
 }
 
-/// The largest focus whose schemas each get their own validator. Each one
+/// The largest spec or focus whose schemas each get their own validator. Each one
 /// compiles everything its `$ref`s reach, so this stays small: past it,
 /// one shared validator compiles the common parts once.
 const SOLO_LIMIT: usize = 64;
@@ -276,14 +279,33 @@ fn explain(e: &jsonschema::ValidationError<'_>, key: &str) -> String {
 
 impl Validators {
     pub(crate) fn new(registry: Registry<'static>, table: SchemaTable) -> Self {
+        let solo = OnceLock::new();
+        if table.slots.len() <= SOLO_LIMIT {
+            let _ = solo.set(Self::solo_cells(0..table.slots.len()));
+        }
         Validators {
             registry: Arc::new(registry),
             slots: table.slots,
             shared: OnceLock::new(),
             focus: OnceLock::new(),
             focused: OnceLock::new(),
-            solo: OnceLock::new(),
+            solo,
+            solo_limit: SOLO_LIMIT,
         }
+    }
+
+    /// Compiles no schema alone from now on (for tests of the shared paths).
+    #[cfg(test)]
+    pub(crate) fn share_all(&mut self) {
+        self.solo = OnceLock::new();
+        self.solo_limit = 0;
+    }
+
+    /// Empty cells for schemas to be compiled alone.
+    fn solo_cells(
+        ids: impl IntoIterator<Item = SchemaId>,
+    ) -> HashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>> {
+        ids.into_iter().map(|id| (id, OnceLock::new())).collect()
     }
 
     /// Names the schemas the work ahead uses (a run's selected cases): the
@@ -298,9 +320,8 @@ impl Validators {
             .into_iter()
             .filter(|id| *id < self.slots.len())
             .collect();
-        if ids.len() <= SOLO_LIMIT {
-            let cells = ids.iter().map(|&id| (id, OnceLock::new())).collect();
-            let _ = self.solo.set(cells);
+        if ids.len() <= self.solo_limit {
+            let _ = self.solo.set(Self::solo_cells(ids.iter().copied()));
         }
         let _ = self.focus.set(ids);
     }

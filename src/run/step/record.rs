@@ -63,7 +63,7 @@ pub(crate) fn redact_step(redactor: &Redactor, step: &mut StepResult) {
     }
     for c in &mut step.checks {
         if let Some(m) = &mut c.message {
-            redactor.redact_in_place(m);
+            redactor.redact_cow(m);
         }
         for f in &mut c.findings {
             redactor.redact_in_place(&mut f.message);

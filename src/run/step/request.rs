@@ -105,7 +105,7 @@ async fn send_waiting(
                     cx.result.checks.push(crate::result::CheckResult {
                         name: "rate_limit_wait".into(),
                         outcome: crate::result::CheckOutcome::Passed,
-                        message: Some(ratewait::describe(&waits)),
+                        message: Some(ratewait::describe(&waits).into()),
                         findings: Vec::new(),
                         location: None,
                     });
