@@ -128,8 +128,6 @@ pub struct Validators {
     /// validator of each, compiled on its first use (instead of `shared`
     /// or `focused`).
     solo: OnceLock<HashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>>>,
-    /// [`SOLO_LIMIT`], lowered by tests of the shared paths.
-    solo_limit: usize,
 }
 
 /// The largest spec or focus whose schemas each get their own validator. Each one
@@ -290,15 +288,14 @@ impl Validators {
             focus: OnceLock::new(),
             focused: OnceLock::new(),
             solo,
-            solo_limit: SOLO_LIMIT,
         }
     }
 
     /// Compiles no schema alone from now on (for tests of the shared paths).
     #[cfg(test)]
     pub(crate) fn share_all(&mut self) {
-        self.solo = OnceLock::new();
-        self.solo_limit = 0;
+        // An empty set, already set: a later focus cannot add any.
+        self.solo = OnceLock::from(HashMap::new());
     }
 
     /// Empty cells for schemas to be compiled alone.
@@ -320,7 +317,7 @@ impl Validators {
             .into_iter()
             .filter(|id| *id < self.slots.len())
             .collect();
-        if ids.len() <= self.solo_limit {
+        if ids.len() <= SOLO_LIMIT {
             let _ = self.solo.set(Self::solo_cells(ids.iter().copied()));
         }
         let _ = self.focus.set(ids);
@@ -403,8 +400,8 @@ impl Validators {
     /// validator are built (for tests).
     #[cfg(test)]
     pub(crate) fn built(&self) -> (bool, bool) {
-        let solo = self.solo.get().into_iter().flatten();
-        let solo_built = solo.into_iter().any(|(_, cell)| cell.get().is_some());
+        let mut solo = self.solo.get().into_iter().flatten();
+        let solo_built = solo.any(|(_, cell)| cell.get().is_some());
         (
             self.focused.get().is_some() || solo_built,
             self.shared.get().is_some(),
