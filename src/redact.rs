@@ -16,8 +16,9 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
+use aho_corasick::AhoCorasick;
 use base64::Engine as _;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
@@ -51,6 +52,10 @@ pub struct Redactor {
     /// Every form of every secret, longest first (so a secret containing
     /// another is hidden whole).
     forms: Vec<String>,
+    /// One automaton over every form, built on first use after the last
+    /// change: whether a text holds any secret is then one pass over it,
+    /// not one substring search per form (`None` if it cannot be built).
+    finder: OnceLock<Option<AhoCorasick>>,
     /// The `$NAME` a form stands for in a reproduction (`curl` command):
     /// the variable or capture it came from, upper-cased.
     names: HashMap<String, String>,
@@ -252,6 +257,7 @@ impl Redactor {
         }
         self.forms.push(form);
         self.forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.finder = OnceLock::new();
     }
 
     pub fn merge(&mut self, other: &Redactor) {
@@ -271,13 +277,22 @@ impl Redactor {
 
     /// Whether any form of any secret occurs in `text`.
     pub fn has_secret(&self, text: &str) -> bool {
-        self.forms.iter().any(|f| text.contains(f.as_str()))
+        if self.forms.is_empty() {
+            return false;
+        }
+        match self
+            .finder
+            .get_or_init(|| AhoCorasick::new(&self.forms).ok())
+        {
+            Some(finder) => finder.is_match(text),
+            None => self.forms.iter().any(|f| text.contains(f.as_str())),
+        }
     }
 
     /// Text with every secret form and every URL userinfo replaced.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let stripped = strip_userinfo(text);
-        if !self.forms.iter().any(|s| stripped.contains(s.as_str())) {
+        if !self.has_secret(&stripped) {
             return stripped;
         }
         let mut out = stripped.into_owned();
@@ -490,5 +505,21 @@ mod tests {
         let mut token = Redactor::default();
         token.add_url_userinfo("https://ghp_tokenvalue@api.test");
         assert_eq!(token.redact("ghp_tokenvalue"), REDACTED);
+    }
+    #[test]
+    fn a_secret_added_after_first_use_is_still_found() {
+        // The one-pass finder is cached; a secret learnt mid-case (a
+        // captured token) must invalidate it, or it would leak.
+        let mut r = Redactor::default();
+        r.add("first-secret-value");
+        assert!(r.has_secret("x first-secret-value y"));
+        assert!(!r.has_secret("captured-token-42"));
+        r.add("captured-token-42");
+        assert!(r.has_secret("captured-token-42"));
+        assert_eq!(r.redact("a captured-token-42 b"), "a [redacted] b");
+        let mut merged = Redactor::default();
+        assert!(!merged.has_secret("first-secret-value"));
+        merged.merge(&r);
+        assert!(merged.has_secret("first-secret-value"));
     }
 }
