@@ -2,6 +2,8 @@
 //! them (console, JUnit, JSON, HTML...). Secrets are redacted before a value
 //! lands here, so every report is safe to share.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -191,14 +193,15 @@ pub enum Phase {
 /// One step: the request sent, the response, and every check.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
-    pub name: String,
+    /// The texts below are shared with the compiled step (no copy per run).
+    pub name: Arc<str>,
     pub phase: Phase,
     /// `file:line:column` of the step.
-    pub location: String,
+    pub location: Arc<str>,
     /// Operation label (operationId or `METHOD /template`).
-    pub operation: String,
+    pub operation: Arc<str>,
     /// Documented `METHOD /template`, for coverage.
-    pub method_path: String,
+    pub method_path: Arc<str>,
     /// The operation in the suite's spec, for coverage (live runs only).
     #[serde(skip)]
     pub operation_id: Option<OperationId>,
@@ -266,9 +269,10 @@ pub struct CheckResult {
     pub message: Option<std::borrow::Cow<'static, str>>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub findings: Vec<Finding>,
-    /// `file:line:column` of the expectation in the case file.
+    /// `file:line:column` of the expectation in the case file, shared
+    /// with the compiled suite (formatted once, at load).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub location: Option<Arc<str>>,
 }
 
 impl CheckResult {
@@ -308,7 +312,7 @@ impl CheckResult {
         }
     }
 
-    pub fn at(mut self, location: Option<String>) -> Self {
+    pub fn at(mut self, location: Option<Arc<str>>) -> Self {
         self.location = location;
         self
     }

@@ -214,7 +214,8 @@ pub fn check(
     redactor: &Redactor,
 ) -> CheckResult {
     let name = format!("snapshot {}", spec.name);
-    let loc = Some(crate::diag::location(&suite.file, spec.pos));
+    let loc: Option<std::sync::Arc<str>> =
+        Some(crate::diag::location(&suite.file, spec.pos).into());
     let Some(body) = body else {
         return CheckResult::failed(name, "the response body is not JSON; nothing to snapshot")
             .at(loc);

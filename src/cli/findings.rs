@@ -128,13 +128,13 @@ pub(super) fn collect(failed: &[CaseResult], suite: &Suite) -> Vec<Finding> {
             };
             for (check, message) in failures {
                 match out.iter_mut().find(|f| {
-                    f.check == check && f.operation == step.operation && f.status_class == class
+                    f.check == check && *f.operation == *step.operation && f.status_class == class
                 }) {
                     Some(f) => f.count += 1,
                     None => out.push(Finding {
                         expected_values: expected_values(step, &check, &chain),
                         check,
-                        operation: step.operation.clone(),
+                        operation: step.operation.to_string(),
                         status_class: class.clone(),
                         message,
                         request: generated.request.clone(),

@@ -176,7 +176,7 @@ mod tests {
         StepResult {
             name: "negative #1".into(),
             phase: StepPhase::Main,
-            location: String::new(),
+            location: "".into(),
             operation: "createShare".into(),
             method_path: "POST /shares".into(),
             operation_id: None,

@@ -626,9 +626,9 @@ fn internal_failure(suite: &Suite, case: &Case, message: &str) -> StepResult {
     StepResult {
         name: "setup".into(),
         phase: Phase::Main,
-        location: location(&suite.file, case.pos),
-        operation: String::new(),
-        method_path: String::new(),
+        location: location(&suite.file, case.pos).into(),
+        operation: "".into(),
+        method_path: "".into(),
         operation_id: None,
         outcome: StepOutcome::Failed,
         error: Some(message.to_string()),

@@ -209,7 +209,7 @@ impl GeneratedStep {
 fn case(name: String, phase: Phase, steps: Vec<Step>, cleanup: Vec<Step>) -> Case {
     let location = steps
         .first()
-        .map_or_else(|| "(generated)".to_string(), |s| s.location.clone());
+        .map_or_else(|| "(generated)".to_string(), |s| s.location.to_string());
     Case {
         name,
         pos: Pos::UNKNOWN,
@@ -451,7 +451,7 @@ fn step(
     };
     req.expect = Expect::default();
     req.generated = Some(Box::new(meta));
-    step.location = format!("{} (generated, {} phase)", r.label, r.phase.name());
+    step.location = format!("{} (generated, {} phase)", r.label, r.phase.name()).into();
     step.checks = checks_for(r.phase);
     Some(step)
 }

@@ -305,6 +305,12 @@ fn expects_success(status: Option<&model::StatusSpec>) -> bool {
 }
 
 impl<'a> Compiler<'a> {
+    /// A position as `file:line:column`, formatted once here so results
+    /// share it instead of formatting it per step.
+    fn site(&self, pos: Pos) -> Arc<str> {
+        crate::diag::location(self.file, pos).into()
+    }
+
     fn error(&mut self, pos: Pos, message: impl Into<String>) {
         let mut d = Diagnostic::new(self.file, pos, message);
         if let Some(via) = &self.include {
@@ -927,11 +933,11 @@ impl<'a> Compiler<'a> {
         let snapshot = self.snapshot(step);
         let (operation, method_path, operation_id) = step_labels(self.spec, &kind);
         Some(Step {
-            name: step.name.clone().unwrap_or(name),
+            name: step.name.clone().unwrap_or(name).into(),
             pos: step_pos,
-            location: crate::diag::location(self.file, step_pos),
-            operation,
-            method_path,
+            location: self.site(step_pos),
+            operation: operation.into(),
+            method_path: method_path.into(),
             operation_id,
             kind,
             checks,
@@ -964,6 +970,7 @@ impl<'a> Compiler<'a> {
             captures.push(Capture {
                 name: cap_name.clone(),
                 pos: cap.pos,
+                at: Some(self.site(cap.pos)),
                 source,
                 secret: cap.value.secret,
                 optional: cap.value.optional,
@@ -1326,6 +1333,7 @@ impl<'a> Compiler<'a> {
         Expect {
             status: e.status.as_ref().map(|s| s.value.clone()),
             status_pos: e.status.as_ref().map_or(Pos::UNKNOWN, |s| s.pos),
+            status_at: e.status.as_ref().map(|s| self.site(s.pos)),
             headers,
             body,
             max_time_ms: e.max_time_ms,
@@ -1423,6 +1431,7 @@ impl<'a> Compiler<'a> {
         };
         Matcher {
             pos,
+            at: Some(self.site(pos)),
             equals,
             not_equals,
             one_of,

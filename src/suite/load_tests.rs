@@ -44,12 +44,48 @@ fn an_operation_step_compiles_to_a_request_with_its_operation() {
         panic!("a request step")
     };
     assert_eq!(req.method, reqwest::Method::GET);
-    assert_eq!(step.method_path, "GET /pets/{petId}");
+    assert_eq!(&*step.method_path, "GET /pets/{petId}");
     assert_eq!(step.operation_id, Some(OperationId(req.operation)));
     assert_eq!(req.expect.body.len(), 1);
     assert_eq!(step.checks, CheckSet::all());
     let capture = &step.captures[0];
     assert!(capture.optional && matches!(capture.source, CaptureSource::Body(..)));
+}
+
+#[test]
+fn result_locations_are_formatted_once_at_load_with_their_line_and_column() {
+    let suite = load(
+        "sites",
+        r#"  - name: get
+    steps:
+      - operation: getPet
+        path: {petId: p1}
+        expect:
+          status: 200
+          body: {$.name: {type: string}}
+        capture: {pet_name: {body: $.name}}
+"#,
+    )
+    .expect("loads");
+    let step = &suite.cases[0].steps[0];
+    let StepKind::Request(req) = &step.kind else {
+        panic!("a request step")
+    };
+    let at = |site: Option<&str>| {
+        site.map(|s| s.rsplit_once("sites.yaml:").map(|(_, lc)| lc.to_string()))
+    };
+    assert_eq!(
+        at(req.expect.status_at.as_deref()),
+        Some(Some("9:19".into()))
+    );
+    assert_eq!(
+        at(req.expect.body[0].matcher.at.as_deref()),
+        Some(Some("10:26".into()))
+    );
+    assert_eq!(
+        at(step.captures[0].at.as_deref()),
+        Some(Some("11:29".into()))
+    );
 }
 
 #[test]
@@ -64,7 +100,7 @@ fn a_request_step_finds_its_operation_by_method_and_path() {
     )
     .expect("loads");
     let step = &suite.cases[0].steps[0];
-    assert_eq!(step.operation, "getPet");
+    assert_eq!(&*step.operation, "getPet");
     assert!(matches!(step.kind, StepKind::Request(_)));
 }
 
@@ -86,7 +122,7 @@ fn a_webhook_step_names_the_documented_webhook() {
     let StepKind::Webhook(hook) = &step.kind else {
         panic!("a webhook step")
     };
-    assert_eq!(step.method_path, "WEBHOOK pet.created");
+    assert_eq!(&*step.method_path, "WEBHOOK pet.created");
     assert_eq!(hook.timeout_ms, 100);
     assert_eq!((hook.matchers.len(), hook.expect.len()), (1, 1));
     assert!(hook.operation.is_some());

@@ -1,6 +1,8 @@
 //! Compiled value assertions (`equals`, `type`, `regex`, ...), used for body
 //! JSON paths, headers and webhook bodies.
 
+use std::sync::Arc;
+
 use regex::Regex;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -14,6 +16,9 @@ use crate::diag::Pos;
 #[derive(Debug, Default)]
 pub struct Matcher {
     pub pos: Pos,
+    /// `pos` as `file:line:column`, formatted once at load for every
+    /// result of this matcher (`None` for matchers built in code).
+    pub at: Option<Arc<str>>,
     pub equals: Option<ValueTemplate>,
     pub not_equals: Option<ValueTemplate>,
     pub one_of: Option<Vec<ValueTemplate>>,

@@ -105,14 +105,14 @@ pub struct Case {
 }
 
 pub struct Step {
-    pub name: String,
+    pub name: Arc<str>,
     pub pos: Pos,
     /// `file:line:column`, computed once for every result of this step.
-    pub location: String,
+    pub location: Arc<str>,
     /// Operation label (operationId or `METHOD /template`) and the documented
     /// `METHOD /template` (`WEBHOOK name` for webhooks), for results.
-    pub operation: String,
-    pub method_path: String,
+    pub operation: Arc<str>,
+    pub method_path: Arc<str>,
     /// The operation in the spec (`None` for an undocumented webhook).
     pub operation_id: Option<OperationId>,
     pub kind: StepKind,
@@ -163,11 +163,11 @@ impl Step {
             generated: None,
         };
         Some(Step {
-            name: name.to_string(),
+            name: name.into(),
             pos: Pos::UNKNOWN,
-            location: format!("{} (generated)", op.label()),
-            operation: op.label(),
-            method_path: op.method_path(),
+            location: format!("{} (generated)", op.label()).into(),
+            operation: op.label().into(),
+            method_path: op.method_path().into(),
             operation_id: Some(OperationId(operation)),
             kind: StepKind::Request(Box::new(request)),
             checks: CheckSet::all(),
@@ -246,6 +246,8 @@ pub enum Body {
 pub struct Expect {
     pub status: Option<StatusSpec>,
     pub status_pos: Pos,
+    /// `status_pos` as `file:line:column` (formatted once, at load).
+    pub status_at: Option<Arc<str>>,
     pub headers: Vec<(String, Matcher)>,
     pub body: Vec<BodyAssertion>,
     pub max_time_ms: Option<u64>,
@@ -286,6 +288,8 @@ impl PathExpr {
 pub struct Capture {
     pub name: String,
     pub pos: Pos,
+    /// `pos` as `file:line:column` (formatted once, at load).
+    pub at: Option<Arc<str>>,
     pub source: CaptureSource,
     pub secret: bool,
     /// A missing value leaves the variable unset instead of failing the step.

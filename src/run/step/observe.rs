@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::{Captured, CaseState, Stages, StepCx};
 use crate::check::{self, Exchange, Outcome, Subject};
-use crate::diag::location_in;
 use crate::result::CheckResult;
 use crate::suite::template::Scope;
 use crate::suite::vars::{REDACTED, Redactor};
@@ -64,7 +63,7 @@ pub(super) fn captures(cx: &mut StepCx<'_>, seen: &Observation<'_>, state: &mut 
     let mut new: Vec<Captured> = Vec::new();
     for c in &cx.step.captures {
         let check = || format!("capture {}", c.name);
-        let loc = Some(location_in(&cx.suite.file_display, c.pos));
+        let loc = c.at.clone();
         match capture_value(c, seen) {
             Ok(v) => {
                 let shown = if c.secret {
@@ -124,7 +123,7 @@ pub(super) fn assertions(
     scope: &dyn Scope,
 ) {
     for a in list {
-        let loc = Some(location_in(&cx.suite.file_display, a.matcher.pos));
+        let loc = a.matcher.at.clone();
         let outcome = match body {
             Some(Ok(b)) => assertion(a, b, scope),
             Some(Err(e)) => Err(format!("{}: body is not JSON: {e}", a.source)),
@@ -172,10 +171,7 @@ pub(super) fn expectations(
 
 /// `expect.status`, or any 2xx when the case names none.
 fn expect_status(cx: &mut StepCx<'_>, expect: &Expect, status: u16) {
-    let loc = expect
-        .status_pos
-        .is_known()
-        .then(|| location_in(&cx.suite.file_display, expect.status_pos));
+    let loc = expect.status_at.clone();
     let ok = match &expect.status {
         Some(spec) => spec.matches(status),
         None => (200..300).contains(&status),
@@ -204,7 +200,7 @@ fn expect_headers(cx: &mut StepCx<'_>, expect: &Expect, headers: &HeaderMap, sco
             .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
         let selected: Vec<&Value> = values.iter().collect();
-        let loc = Some(location_in(&cx.suite.file_display, matcher.pos));
+        let loc = matcher.at.clone();
         let check = "expect.header";
         cx.result.checks.push(
             match matcher.check_selection(&format!("header {name}"), &selected, scope) {
@@ -254,6 +250,7 @@ mod tests {
         Capture {
             name: "x".into(),
             pos: Pos::UNKNOWN,
+            at: None,
             source: CaptureSource::Body(path.into(), JsonPath::parse(path).expect("path")),
             secret: false,
             optional,

@@ -182,9 +182,9 @@ mod tests {
         let mut result = StepResult {
             name: "s".into(),
             phase: Phase::Main,
-            location: String::new(),
-            operation: String::new(),
-            method_path: String::new(),
+            location: "".into(),
+            operation: "".into(),
+            method_path: "".into(),
             operation_id: None,
             outcome: StepOutcome::Passed,
             error: Some("cannot connect with s3cret-token".into()),

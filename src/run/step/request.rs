@@ -430,7 +430,7 @@ fn after_generated(
     if let Some(role) = g.role {
         state.history.push(Prior {
             role,
-            operation: cx.step.operation.clone(),
+            operation: cx.step.operation.to_string(),
             status: response.status,
             body: sent.cloned(),
             ids,
