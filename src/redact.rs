@@ -310,11 +310,15 @@ impl Redactor {
         }
     }
 
-    /// [`Redactor::redact_in_place`] for a text that may be a fixed one:
-    /// it is copied only when something in it is replaced.
+    /// [`Redactor::redact_in_place`] for a text that may be a fixed one.
+    /// A borrowed text is a literal of this program (nothing here leaks
+    /// a string to make one), so it holds no secret and is left as it is;
+    /// an owned one is copied only when something in it is replaced.
     pub fn redact_cow(&self, text: &mut Cow<'static, str>) {
-        if let Cow::Owned(r) = self.redact(text) {
-            *text = Cow::Owned(r);
+        if let Cow::Owned(owned) = text
+            && let Cow::Owned(r) = self.redact(owned)
+        {
+            *owned = r;
         }
     }
 
@@ -521,5 +525,17 @@ mod tests {
         assert!(!merged.has_secret("first-secret-value"));
         merged.merge(&r);
         assert!(merged.has_secret("first-secret-value"));
+    }
+
+    #[test]
+    fn a_message_is_redacted_when_built_at_run_time_and_kept_when_a_literal() {
+        let mut r = Redactor::default();
+        r.add("s3cret-token");
+        let mut built: Cow<'static, str> = Cow::Owned(format!("echoed {}", "s3cret-token"));
+        r.redact_cow(&mut built);
+        assert_eq!(built, "echoed [redacted]");
+        let mut literal: Cow<'static, str> = Cow::Borrowed("skipped: no JSON body");
+        r.redact_cow(&mut literal);
+        assert!(matches!(literal, Cow::Borrowed("skipped: no JSON body")));
     }
 }

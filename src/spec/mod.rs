@@ -18,6 +18,7 @@ mod sparse;
 mod swagger2;
 mod validators;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -201,19 +202,19 @@ impl Operation {
     /// The documented response for a status: exact code, then `4XX`-style
     /// ranges, then `default`.
     pub fn response_for(&self, status: u16) -> Option<&Response> {
-        let code = status.to_string();
-        if let Some(r) = self.responses.iter().find(|r| r.key == code) {
-            return Some(r);
-        }
-        let range = format!("{}XX", status / 100);
-        if let Some(r) = self
-            .responses
-            .iter()
-            .find(|r| r.key.eq_ignore_ascii_case(&range))
-        {
-            return Some(r);
-        }
-        self.responses.iter().find(|r| r.key == "default")
+        // Compared as bytes: this runs for every response, so no key text
+        // is formatted for it.
+        let by_code = status_digits(status).and_then(|digits| {
+            let is_range = |key: &[u8]| {
+                key.len() == 3 && key[0] == digits[0] && key[1..].eq_ignore_ascii_case(b"XX")
+            };
+            let keys = || self.responses.iter().map(|r| (r, r.key.as_bytes()));
+            keys()
+                .find(|(_, k)| *k == digits)
+                .or_else(|| keys().find(|(_, k)| is_range(k)))
+                .map(|(r, _)| r)
+        });
+        by_code.or_else(|| self.responses.iter().find(|r| r.key == "default"))
     }
 
     pub fn parameter(&self, location: ParamIn, name: &str) -> Option<&Parameter> {
@@ -241,14 +242,25 @@ impl Response {
     }
 }
 
-/// `Application/JSON; charset=utf-8` -> `application/json`.
-pub fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+/// `Application/JSON; charset=utf-8` -> `application/json`. Borrowed
+/// when the type is already in lower case (the usual header), so checking
+/// a response's media type allocates nothing.
+pub fn essence(content_type: &str) -> Cow<'_, str> {
+    let bare = content_type.split(';').next().unwrap_or("").trim();
+    if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(bare.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(bare)
+    }
+}
+
+/// A status code's three ASCII digits; none outside 100-999, where no
+/// spec key can name it.
+fn status_digits(status: u16) -> Option<[u8; 3]> {
+    let digit = |n: u16| b'0' + (n % 10) as u8;
+    (100..1000)
+        .contains(&status)
+        .then(|| [digit(status / 100), digit(status / 10), digit(status)])
 }
 
 fn media_range_matches(range: &str, essence: &str) -> bool {
@@ -261,7 +273,6 @@ fn media_range_matches(range: &str, essence: &str) -> bool {
     }
 }
 
-/// Whether a media type carries JSON (`application/json`, `application/problem+json`, ...).
 /// The JSON Schema type name of a value (`integer` for a whole number).
 pub fn json_type(v: &Value) -> &'static str {
     match v {
@@ -275,6 +286,7 @@ pub fn json_type(v: &Value) -> &'static str {
     }
 }
 
+/// Whether a media type carries JSON (`application/json`, `application/problem+json`, ...).
 pub fn is_json(media: &str) -> bool {
     let essence = essence(media);
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
@@ -494,6 +506,68 @@ mod tests {
         v.iter_errors(value)
             .map(|e| format!("{} at {}", e, e.instance_path))
             .collect()
+    }
+
+    fn operation_answering(keys: &[&str]) -> Operation {
+        Operation {
+            id: None,
+            method: "GET".into(),
+            path: "/x".into(),
+            kind: OperationKind::Path,
+            pointer: String::new(),
+            summary: None,
+            parameters: Vec::new(),
+            request_body: None,
+            responses: keys
+                .iter()
+                .map(|k| Response {
+                    key: (*k).into(),
+                    content: vec![MediaType {
+                        name: "application/json".into(),
+                        schema: None,
+                    }],
+                    headers: Vec::new(),
+                })
+                .collect(),
+            secured: false,
+        }
+    }
+
+    #[test]
+    fn a_status_finds_its_code_then_its_range_then_default() {
+        let op = operation_answering(&["default", "4xx", "404", "2XX"]);
+        let key = |status| op.response_for(status).map(|r| r.key.as_str());
+        assert_eq!(key(404), Some("404"));
+        assert_eq!(key(400), Some("4xx"));
+        assert_eq!(key(201), Some("2XX"));
+        assert_eq!(key(500), Some("default"));
+        // Outside 100-999 no code or range names it; only `default` can.
+        assert_eq!(key(1404), Some("default"));
+        assert_eq!(key(40), Some("default"));
+        assert_eq!(
+            operation_answering(&["200"])
+                .response_for(1200)
+                .map(|r| r.key.as_str()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_media_type_is_matched_by_its_essence_in_any_case() {
+        assert_eq!(
+            essence("application/json; charset=utf-8"),
+            "application/json"
+        );
+        assert!(matches!(essence("application/json"), Cow::Borrowed(_)));
+        assert_eq!(
+            essence(" Application/Problem+JSON ;x=1"),
+            "application/problem+json"
+        );
+        let op = operation_answering(&["200"]);
+        let ok = op.response_for(200).expect("200");
+        assert!(ok.media_type("APPLICATION/JSON; charset=utf-8").is_some());
+        assert!(ok.media_type("text/plain").is_none());
+        assert!(is_json("application/problem+json") && !is_json("text/html"));
     }
 
     #[test]

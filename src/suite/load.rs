@@ -13,6 +13,7 @@ use serde_json_path::JsonPath;
 use super::matcher::RegexExpr;
 use super::model::{self, StatusPattern};
 use super::node::{Node, Sp};
+use super::query::BodyPath;
 use super::rows::{self, Row};
 use super::shared::{Included, SharedFiles};
 use super::template::{Template, ValueTemplate};
@@ -951,7 +952,7 @@ impl<'a> Compiler<'a> {
         let mut captures = Vec::new();
         for (cap_name, cap) in &step.capture {
             let source = match (&cap.value.body, &cap.value.header) {
-                (Some(path), None) => match JsonPath::parse(&path.value) {
+                (Some(path), None) => match BodyPath::parse(&path.value) {
                     Ok(p) => CaptureSource::Body(path.value.clone(), p),
                     Err(e) => {
                         self.error(path.pos, format!("bad JSON path `{}`: {e}", path.value));
@@ -1353,7 +1354,7 @@ impl<'a> Compiler<'a> {
                 self.require_template_vars(&t, known, m.pos);
                 PathExpr::Templated(t)
             } else {
-                match JsonPath::parse(path) {
+                match BodyPath::parse(path) {
                     Ok(p) => PathExpr::Static(p),
                     Err(e) => {
                         self.error(m.pos, format!("bad JSON path `{path}`: {e}"));

@@ -8,6 +8,7 @@ mod load_tests;
 pub mod matcher;
 pub mod model;
 pub mod node;
+pub mod query;
 pub mod rows;
 pub mod shared;
 pub mod template;
@@ -262,7 +263,7 @@ pub struct BodyAssertion {
 /// A JSON path, parsed at load time unless it contains templates
 /// (e.g. `$.data[?@.reference == '{{ ref }}']`).
 pub enum PathExpr {
-    Static(JsonPath),
+    Static(query::BodyPath),
     Templated(Template),
 }
 
@@ -274,7 +275,7 @@ impl PathExpr {
         scope: &dyn template::Scope,
     ) -> Result<Vec<&'v serde_json::Value>, String> {
         match self {
-            PathExpr::Static(p) => Ok(p.query(value).all()),
+            PathExpr::Static(p) => Ok(p.select(value)),
             PathExpr::Templated(t) => {
                 let text = t.render_string(scope).map_err(|e| e.to_string())?;
                 let path =
@@ -297,7 +298,7 @@ pub struct Capture {
 }
 
 pub enum CaptureSource {
-    Body(String, JsonPath),
+    Body(String, query::BodyPath),
     Header(String),
 }
 

@@ -90,7 +90,7 @@ pub(super) fn captures(cx: &mut StepCx<'_>, seen: &Observation<'_>, state: &mut 
 fn capture_value(c: &Capture, seen: &Observation<'_>) -> Result<Value, String> {
     match &c.source {
         CaptureSource::Body(src, path) => match seen.json {
-            Some(Ok(body)) => match path.query(body).all().as_slice() {
+            Some(Ok(body)) => match path.select(body).as_slice() {
                 [one] => Ok((*one).clone()),
                 [] => Err(format!("{src} selects nothing")),
                 many => Ok(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
@@ -241,17 +241,17 @@ pub(super) fn snapshot(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use serde_json_path::JsonPath;
 
     use super::*;
     use crate::diag::Pos;
+    use crate::suite::query::BodyPath;
 
     fn body_capture(path: &str, optional: bool) -> Capture {
         Capture {
             name: "x".into(),
             pos: Pos::UNKNOWN,
             at: None,
-            source: CaptureSource::Body(path.into(), JsonPath::parse(path).expect("path")),
+            source: CaptureSource::Body(path.into(), BodyPath::parse(path).expect("path")),
             secret: false,
             optional,
         }
