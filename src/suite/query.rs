@@ -68,9 +68,13 @@ mod tests {
 
     use super::*;
 
-    /// What `serde_json_path` itself selects, to compare against.
-    fn general<'v>(text: &str, value: &'v Value) -> Vec<&'v Value> {
-        JsonPath::parse(text).expect("path").query(value).all()
+    /// Asserts `text` takes (or not) the direct walk and selects in
+    /// `body` exactly what `serde_json_path` itself selects.
+    fn selects_as_the_general_query(text: &str, body: &Value, direct: bool) {
+        let p = BodyPath::parse(text).expect("parses");
+        assert_eq!(p.members.is_some(), direct, "{text}: direct walk");
+        let general = JsonPath::parse(text).expect("path").query(body).all();
+        assert_eq!(p.select(body), general, "{text}");
     }
 
     #[test]
@@ -87,9 +91,7 @@ mod tests {
             "$.data.id.deeper",
             "$.list.id",
         ] {
-            let p = BodyPath::parse(text).expect("parses");
-            assert!(p.members.is_some(), "{text} takes the direct walk");
-            assert_eq!(p.select(&body), general(text, &body), "{text}");
+            selects_as_the_general_query(text, &body, true);
         }
     }
 
@@ -103,9 +105,7 @@ mod tests {
             "$..id",
             "$.data[?@.id == 2]",
         ] {
-            let p = BodyPath::parse(text).expect("parses");
-            assert!(p.members.is_none(), "{text}");
-            assert_eq!(p.select(&body), general(text, &body), "{text}");
+            selects_as_the_general_query(text, &body, false);
         }
         assert!(BodyPath::parse("$.").is_err());
         assert!(BodyPath::parse("data.id").is_err());
