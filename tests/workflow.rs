@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Mode, TestServer, apiconform, fixture, stderr, stdout};
+use common::{Mode, TestServer, apiconform, apiconform_in, fixture, stderr, stdout};
 use serde_json::Value;
 
 fn workflow(name: &str) -> String {
@@ -16,7 +16,7 @@ fn run_json(args: &[&str], dir: &std::path::Path) -> (Option<i32>, String, Value
     let report_s = report.display().to_string();
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--no-progress", "--json", &report_s]);
-    let out = apiconform(&all);
+    let out = apiconform_in(dir, &all);
     let text = format!("{}{}", stdout(&out), stderr(&out));
     let json = std::fs::read_to_string(&report)
         .ok()
@@ -299,7 +299,7 @@ fn rerun_failed_runs_only_what_failed_last_time() {
     assert_eq!(names, ["fails until fixed"], "{text}");
     assert!(!text.contains("next:"), "no hint after a green run: {text}");
 
-    let out = apiconform(&["run", &suite, "--base-url", &url, "--rerun-failed"]);
+    let out = apiconform_in(&dir, &["run", &suite, "--base-url", &url, "--rerun-failed"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout(&out).contains("nothing failed in the previous run"),
@@ -318,7 +318,10 @@ fn rerun_failed_without_an_earlier_run_is_a_usage_error() {
         .unwrap()
         .replace("../pets-api.yaml", "pets-api.yaml");
     std::fs::write(&suite, text).unwrap();
-    let out = apiconform(&["run", &suite.display().to_string(), "--rerun-failed"]);
+    let out = apiconform_in(
+        &dir,
+        &["run", &suite.display().to_string(), "--rerun-failed"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("no earlier run of these paths"),

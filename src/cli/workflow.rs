@@ -241,11 +241,18 @@ pub fn save_failed(paths: &[PathBuf], failed: &BTreeSet<(String, String)>) -> Re
         paths: paths_key(paths),
         failed: failed.iter().cloned().collect(),
     };
-    let json = serde_json::to_string_pretty(&state).map_err(|e| e.to_string())?;
+    write_state(&file, &state)
+}
+
+/// Writes the state by replacing the file (temporary file, then rename), so
+/// a run reading it at the same moment sees the old record or the new one,
+/// never a half-written file.
+fn write_state(file: &Path, state: &RerunState) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(state).map_err(|e| e.to_string())?;
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    std::fs::write(&file, json + "\n").map_err(|e| format!("{}: {e}", file.display()))
+    crate::report::write_file(file, (json + "\n").as_bytes()).map_err(|e| e.to_string())
 }
 
 /// The one-line hint printed after a failed run.
@@ -285,5 +292,32 @@ mod tests {
             state_file(&[PathBuf::from("a")]),
             state_file(&[PathBuf::from("b")])
         );
+    }
+
+    #[test]
+    fn the_state_is_replaced_whole_so_a_reader_never_sees_half_a_file() {
+        let dir = std::env::temp_dir().join(format!("apiconform-state-{}", uuid::Uuid::new_v4()));
+        let file = dir.join("last-run").join("state.json");
+        let state = |case: &str| RerunState {
+            paths: vec!["cases".into()],
+            failed: vec![("suite".into(), case.into())],
+        };
+        write_state(&file, &state("first")).unwrap();
+        // A reader that opened the old record keeps reading the old record:
+        // the new one arrives as a new file, not by truncating this one.
+        let mut reader = std::fs::File::open(&file).unwrap();
+        write_state(&file, &state("second")).unwrap();
+        let mut old = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut old).unwrap();
+        assert!(old.contains("first"), "{old}");
+        let new = std::fs::read_to_string(&file).unwrap();
+        assert!(new.contains("second"), "{new}");
+        let left: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "no temporary file is left: {left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -211,13 +211,19 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Runs the real binary with colours and the progress bar off.
 pub fn apiconform(args: &[&str]) -> Output {
+    apiconform_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// Runs the real binary from `dir`, so what it keeps relative to the
+/// current folder (the `--rerun-failed` record) is this test's own.
+pub fn apiconform_in(dir: &std::path::Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_apiconform"))
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("APICONFORM_BASE_URL")
         .env_remove("APICONFORM_PROFILE")
         .env_remove("APICONFORM_CONFIG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .output()
         .expect("run apiconform")
 }
