@@ -41,7 +41,9 @@ pub struct Target {
 pub struct Runner {
     clients: http::Clients,
     config: RunConfig,
-    contexts: HashMap<PathBuf, SuiteContext>,
+    /// Keyed by the suite file's bytes: hashing a `Path` walks its
+    /// components, and every case looks its suite up.
+    contexts: HashMap<std::ffi::OsString, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
     /// Each suite's setup outcome, run once by the first case that needs it.
     setups: HashMap<PathBuf, tokio::sync::OnceCell<SetupOutcome>>,
@@ -132,7 +134,7 @@ impl Runner {
                 }
             }
             contexts.insert(
-                suite.file.clone(),
+                suite.file.clone().into_os_string(),
                 SuiteContext {
                     target: target.clone(),
                     globals,
@@ -353,7 +355,7 @@ impl Runner {
     async fn attempt(&self, pc: &PlannedCase, events: Option<&Sender<Event>>) -> Vec<StepResult> {
         let suite = &pc.suite;
         let case = pc.case();
-        let Some(ctx) = self.contexts.get(&suite.file) else {
+        let Some(ctx) = self.contexts.get(suite.file.as_os_str()) else {
             return vec![internal_failure(suite, case, "suite was not prepared")];
         };
         let mut state = match self.setup_of(suite, ctx).await {
@@ -434,7 +436,7 @@ impl Runner {
 
     /// Why a case is skipped because its suite's setup failed.
     async fn setup_failure(&self, pc: &PlannedCase) -> Option<String> {
-        let ctx = self.contexts.get(&pc.suite.file)?;
+        let ctx = self.contexts.get(pc.suite.file.as_os_str())?;
         self.setup_of(&pc.suite, ctx).await?.failed.clone()
     }
 
@@ -442,7 +444,7 @@ impl Runner {
     /// teardown, seeded with what setup captured; a teardown result only
     /// when it failed. `index` numbers the results after the plan's cases.
     async fn finish_suite(&self, suite: &Suite, index: usize) -> Vec<CaseResult> {
-        let Some(ctx) = self.contexts.get(&suite.file) else {
+        let Some(ctx) = self.contexts.get(suite.file.as_os_str()) else {
             return Vec::new();
         };
         let mut out = Vec::new();

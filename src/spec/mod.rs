@@ -246,7 +246,13 @@ impl Response {
 /// when the type is already in lower case (the usual header), so checking
 /// a response's media type allocates nothing.
 pub fn essence(content_type: &str) -> Cow<'_, str> {
-    let bare = content_type.split(';').next().unwrap_or("").trim();
+    // Bytes, not a `char` split and a Unicode trim: this runs several
+    // times per response, and HTTP's optional whitespace is ASCII.
+    let end = content_type
+        .bytes()
+        .position(|b| b == b';')
+        .unwrap_or(content_type.len());
+    let bare = content_type.get(..end).unwrap_or(content_type).trim_ascii();
     if bare.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(bare.to_ascii_lowercase())
     } else {
