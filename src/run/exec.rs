@@ -2,6 +2,7 @@
 //! the case's expectations, capture values, and stream events.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -41,12 +42,11 @@ pub struct Target {
 pub struct Runner {
     clients: http::Clients,
     config: RunConfig,
-    /// Keyed by the suite file's bytes: hashing a `Path` walks its
-    /// components, and every case looks its suite up.
-    contexts: HashMap<std::ffi::OsString, SuiteContext>,
+    /// Per-suite maps are keyed by [`suite_key`].
+    contexts: HashMap<OsString, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
     /// Each suite's setup outcome, run once by the first case that needs it.
-    setups: HashMap<PathBuf, tokio::sync::OnceCell<SetupOutcome>>,
+    setups: HashMap<OsString, tokio::sync::OnceCell<SetupOutcome>>,
     /// Rate-limit waits of every step, for the summary.
     waits: WaitTally,
 }
@@ -134,7 +134,7 @@ impl Runner {
                 }
             }
             contexts.insert(
-                suite.file.clone().into_os_string(),
+                suite_key(suite).to_owned(),
                 SuiteContext {
                     target: target.clone(),
                     globals,
@@ -148,7 +148,7 @@ impl Runner {
         let setups = suites
             .iter()
             .filter(|s| !s.setup.is_empty())
-            .map(|s| (s.file.clone(), tokio::sync::OnceCell::new()))
+            .map(|s| (suite_key(s).to_owned(), tokio::sync::OnceCell::new()))
             .collect();
         diagnostics.into_result(Runner {
             clients: default,
@@ -355,7 +355,7 @@ impl Runner {
     async fn attempt(&self, pc: &PlannedCase, events: Option<&Sender<Event>>) -> Vec<StepResult> {
         let suite = &pc.suite;
         let case = pc.case();
-        let Some(ctx) = self.contexts.get(suite.file.as_os_str()) else {
+        let Some(ctx) = self.contexts.get(suite_key(suite)) else {
             return vec![internal_failure(suite, case, "suite was not prepared")];
         };
         let mut state = match self.setup_of(suite, ctx).await {
@@ -424,7 +424,7 @@ impl Runner {
     /// The suite's setup outcome, running the setup if no case has yet;
     /// `None` when the suite has no setup.
     async fn setup_of(&self, suite: &Suite, ctx: &SuiteContext) -> Option<&SetupOutcome> {
-        let cell = self.setups.get(&suite.file)?;
+        let cell = self.setups.get(suite_key(suite))?;
         Some(
             cell.get_or_init(|| async {
                 let stages = self.stages();
@@ -436,7 +436,7 @@ impl Runner {
 
     /// Why a case is skipped because its suite's setup failed.
     async fn setup_failure(&self, pc: &PlannedCase) -> Option<String> {
-        let ctx = self.contexts.get(pc.suite.file.as_os_str())?;
+        let ctx = self.contexts.get(suite_key(&pc.suite))?;
         self.setup_of(&pc.suite, ctx).await?.failed.clone()
     }
 
@@ -444,11 +444,11 @@ impl Runner {
     /// teardown, seeded with what setup captured; a teardown result only
     /// when it failed. `index` numbers the results after the plan's cases.
     async fn finish_suite(&self, suite: &Suite, index: usize) -> Vec<CaseResult> {
-        let Some(ctx) = self.contexts.get(suite.file.as_os_str()) else {
+        let Some(ctx) = self.contexts.get(suite_key(suite)) else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let setup = match self.setups.get(&suite.file).and_then(|c| c.get()) {
+        let setup = match self.setups.get(suite_key(suite)).and_then(|c| c.get()) {
             Some(s) => {
                 if s.failed.is_some() {
                     out.push(hooks::hook_case(
@@ -501,6 +501,12 @@ impl Runner {
 }
 
 /// `host:port` of every embedded reference server: never proxied.
+/// The key of a suite's per-run state: its file's bytes. Hashing a `Path`
+/// walks its components, and every case looks its suite up.
+fn suite_key(suite: &Suite) -> &OsStr {
+    suite.file.as_os_str()
+}
+
 fn embedded_addresses(targets: &HashMap<PathBuf, Target>) -> Vec<(String, u16)> {
     targets
         .values()

@@ -206,7 +206,7 @@ impl Operation {
         // is formatted for it.
         let by_code = status_digits(status).and_then(|digits| {
             let is_range = |key: &[u8]| {
-                key.len() == 3 && key[0] == digits[0] && key[1..].eq_ignore_ascii_case(b"XX")
+                matches!(key, [first, rest @ ..] if *first == digits[0] && rest.eq_ignore_ascii_case(b"XX"))
             };
             let keys = || self.responses.iter().map(|r| (r, r.key.as_bytes()));
             keys()
