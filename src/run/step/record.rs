@@ -67,6 +67,11 @@ pub(crate) fn redact_step(redactor: &Redactor, step: &mut StepResult) {
         }
         for f in &mut c.findings {
             redactor.redact_in_place(&mut f.message);
+            // The excerpt quotes the response, which can echo a secret;
+            // a JSON path can name a member whose key is one.
+            for text in [&mut f.excerpt, &mut f.json_path].into_iter().flatten() {
+                redactor.redact_in_place(text);
+            }
         }
     }
     for (_, v) in &mut step.captures {
@@ -177,6 +182,42 @@ mod tests {
         let mut r = Redactor::new(&HashMap::new(), &HashSet::new());
         r.add("s3cret-token");
         r
+    }
+
+    #[test]
+    fn a_finding_quoting_the_response_is_redacted() {
+        let mut check =
+            CheckResult::failed("response_schema_conformance", "wrong type".to_string());
+        check.findings = vec![crate::check::Finding {
+            message: "response body at $.body: null is not of type \"string\"".into(),
+            json_path: Some("$['s3cret-token']".into()),
+            rule: Some("type at /components/schemas/Echo".into()),
+            excerpt: Some("{\"authorization\": \"Bearer s3cret-token\"}".into()),
+        }];
+        let mut result = StepResult {
+            name: "s".into(),
+            phase: Phase::Main,
+            location: "".into(),
+            operation: "".into(),
+            method_path: "".into(),
+            operation_id: None,
+            outcome: StepOutcome::Failed,
+            error: None,
+            request: None,
+            response: None,
+            duration_ms: 0.0,
+            checks: vec![check],
+            captures: Vec::new(),
+            notes: Vec::new(),
+        };
+        redact_step(&redactor(), &mut result);
+        let text = serde_json::to_string(&result).expect("serializes");
+        assert!(!text.contains("s3cret-token"), "{text}");
+        let finding = &result.checks[0].findings[0];
+        assert_eq!(
+            finding.excerpt.as_deref(),
+            Some("{\"authorization\": \"Bearer [redacted]\"}")
+        );
     }
 
     #[test]
