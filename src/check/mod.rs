@@ -31,6 +31,10 @@ pub struct Exchange<'a> {
     pub operation: &'a Operation,
     /// The JSON request body sent, if any.
     pub request_body: Option<&'a Value>,
+    /// The loader already validated this exact body (a case file's body
+    /// without templates) against this operation's request schema, and it
+    /// conformed.
+    pub request_body_valid: bool,
     /// Whether the case expects this request to succeed (no expected status,
     /// or only 1xx-3xx): deliberate bad requests are not schema-checked.
     pub expects_success: bool,
@@ -424,6 +428,7 @@ pub(crate) mod testkit {
             spec,
             operation,
             request_body: None,
+            request_body_valid: false,
             expects_success: true,
             status,
             headers,

@@ -136,6 +136,7 @@ mod tests {
             spec: &spec,
             operation: spec.operation_by_id("getPet").expect("operation"),
             request_body: None,
+            request_body_valid: false,
             expects_success: false,
             status,
             headers: &h,

@@ -101,12 +101,7 @@ fn compare(
 
 /// The flattened JSON request body schema of an operation.
 fn request_schema<'s>(r: &Resolver<'s>, spec: &'s Spec, op: &Operation) -> Option<Node<'s>> {
-    let media = op
-        .request_body
-        .as_ref()?
-        .content
-        .iter()
-        .find(|m| crate::spec::is_json(&m.name))?;
+    let media = op.request_body.as_ref()?.content.iter().find(|m| m.json)?;
     let (doc, schema) = spec.schema_source(media.schema?)?;
     r.flatten(doc, schema, 0).ok()
 }
@@ -118,7 +113,7 @@ fn response_schema<'s>(r: &Resolver<'s>, x: &Exchange<'s>) -> Option<Node<'s>> {
         Some(ct) => response.media_type(ct),
         None => response.content.first(),
     }?;
-    if !crate::spec::is_json(&media.name) {
+    if !media.json {
         return None;
     }
     let (doc, schema) = x.spec.schema_source(media.schema?)?;
@@ -462,6 +457,7 @@ mod tests {
             spec,
             operation: spec.operation_by_id(op).expect("operation"),
             request_body: None,
+            request_body_valid: false,
             expects_success: true,
             status,
             headers: &h,

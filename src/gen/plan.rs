@@ -710,7 +710,7 @@ fn body_schema(op: &Operation) -> Option<(String, usize)> {
     let body = op.request_body.as_ref()?;
     body.content
         .iter()
-        .find(|m| crate::spec::is_json(&m.name))
+        .find(|m| m.json)
         .and_then(|m| m.schema.map(|s| (media_name(&m.name), s)))
 }
 
@@ -1503,11 +1503,7 @@ fn capture_sources(
     let mut out = Vec::new();
     let r = g.resolver();
     for resp in create.responses.iter().filter(|r| r.key.starts_with('2')) {
-        for media in resp
-            .content
-            .iter()
-            .filter(|m| crate::spec::is_json(&m.name))
-        {
+        for media in resp.content.iter().filter(|m| m.json) {
             let Some((doc, schema)) = media.schema.and_then(|s| spec.schema_source(s)) else {
                 continue;
             };

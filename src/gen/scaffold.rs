@@ -1201,7 +1201,7 @@ fn assert_hint(b: &Builder<'_>, op: &Operation, key: &str) -> String {
     let paths = resp
         .content
         .iter()
-        .find(|m| crate::spec::is_json(&m.name))
+        .find(|m| m.json)
         .and_then(|m| m.schema)
         .map(|s| member_paths(b, s))
         .unwrap_or_default();

@@ -93,10 +93,7 @@ pub fn shrink_finding(
     let spec = g.spec();
     let schema = spec.operations.get(request.operation).and_then(|op| {
         let body = op.request_body.as_ref()?;
-        body.content
-            .iter()
-            .find(|m| crate::spec::is_json(&m.name))
-            .and_then(|m| m.schema)
+        body.content.iter().find(|m| m.json).and_then(|m| m.schema)
     });
     let meaning = |candidate: &GeneratedRequest| -> bool {
         let (Some(schema), Some(body)) = (schema, candidate.body.as_ref()) else {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::{Instant, SystemTime};
 
+use rustc_hash::FxHashMap;
 use tokio::task::JoinSet;
 
 use super::hooks::{self, SetupOutcome};
@@ -42,11 +43,12 @@ pub struct Target {
 pub struct Runner {
     clients: http::Clients,
     config: RunConfig,
-    /// Per-suite maps are keyed by [`suite_key`].
-    contexts: HashMap<OsString, SuiteContext>,
+    /// Per-suite maps are keyed by [`suite_key`], hashed with Fx: looked
+    /// up for every case, with keys from the run's own suite list.
+    contexts: FxHashMap<OsString, SuiteContext>,
     inbox: Option<Arc<Inbox>>,
     /// Each suite's setup outcome, run once by the first case that needs it.
-    setups: HashMap<OsString, tokio::sync::OnceCell<SetupOutcome>>,
+    setups: FxHashMap<OsString, tokio::sync::OnceCell<SetupOutcome>>,
     /// Rate-limit waits of every step, for the summary.
     waits: WaitTally,
 }
@@ -73,7 +75,7 @@ impl Runner {
         let default = http::Clients::build(config.jobs, config.timeout, &config.network, None)
             .map_err(client_error)?;
         let tls_clients = credential_clients(suites, &config)?;
-        let mut contexts = HashMap::new();
+        let mut contexts = FxHashMap::default();
         let mut diagnostics = Diagnostics::default();
         let mut oauth_sources = super::oauth::Sources::default();
         for suite in suites {
@@ -107,8 +109,8 @@ impl Runner {
             for p in config.network.proxy.urls() {
                 redactor.add_url_userinfo(p.url.as_str());
             }
-            let mut credentials = HashMap::new();
-            let mut oauth = HashMap::new();
+            let mut credentials = FxHashMap::default();
+            let mut oauth = FxHashMap::default();
             for (name, cred) in &suite.credentials {
                 if let crate::suite::Credential::OAuth2(o) = cred {
                     match oauth_sources.source(o, &globals, &mut redactor) {

@@ -1010,10 +1010,7 @@ impl<'a> Indexer<'a> {
             } else {
                 None
             };
-            out.push(MediaType {
-                name: media.to_ascii_lowercase(),
-                schema,
-            });
+            out.push(MediaType::new(media, schema));
         }
         out
     }

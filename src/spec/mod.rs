@@ -156,6 +156,20 @@ pub struct MediaType {
     /// Lower-case media range as documented, e.g. `application/json`, `application/*`.
     pub name: String,
     pub schema: Option<SchemaId>,
+    /// Whether it carries JSON ([`is_json`]), decided once at load: the
+    /// checks ask it of every response.
+    pub json: bool,
+}
+
+impl MediaType {
+    pub fn new(name: &str, schema: Option<SchemaId>) -> MediaType {
+        let name = name.to_ascii_lowercase();
+        MediaType {
+            json: is_json(&name),
+            name,
+            schema,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -528,10 +542,7 @@ mod tests {
                 .iter()
                 .map(|k| Response {
                     key: (*k).into(),
-                    content: vec![MediaType {
-                        name: "application/json".into(),
-                        schema: None,
-                    }],
+                    content: vec![MediaType::new("application/json", None)],
                     headers: Vec::new(),
                 })
                 .collect(),

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use jsonschema::{Draft, Registry, Validator};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use rustc_hash::FxHashMap;
 
 /// Index of a schema in [`Validators`].
 pub type SchemaId = usize;
@@ -126,8 +127,8 @@ pub struct Validators {
     focused: OnceLock<Shared>,
     /// For a spec or a focus of at most [`SOLO_LIMIT`] schemas: a
     /// validator of each, compiled on its first use (instead of `shared`
-    /// or `focused`).
-    solo: OnceLock<HashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>>>,
+    /// or `focused`). Looked up per validation, so hashed with Fx.
+    solo: OnceLock<FxHashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>>>,
 }
 
 /// The largest spec or focus whose schemas each get their own validator. Each one
@@ -295,13 +296,13 @@ impl Validators {
     #[cfg(test)]
     pub(crate) fn share_all(&mut self) {
         // An empty set, already set: a later focus cannot add any.
-        self.solo = OnceLock::from(HashMap::new());
+        self.solo = OnceLock::from(FxHashMap::default());
     }
 
     /// Empty cells for schemas to be compiled alone.
     fn solo_cells(
         ids: impl IntoIterator<Item = SchemaId>,
-    ) -> HashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>> {
+    ) -> FxHashMap<SchemaId, OnceLock<Result<Validator, SchemaError>>> {
         ids.into_iter().map(|id| (id, OnceLock::new())).collect()
     }
 

@@ -11,7 +11,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName};
 use serde_json::Value;
 
 use super::template::{Template, ValueTemplate};
-use super::{Body, Case, Expect, PathPart, Step, StepKind, split_path};
+use super::{Body, Case, Expect, PathPart, StaticBody, Step, StepKind, split_path};
 use crate::check::CheckSet;
 use crate::diag::Pos;
 use crate::generate::plan::{
@@ -438,11 +438,9 @@ fn step(
             .clone()
             .unwrap_or_else(|| "application/json".into());
         let vt = template_of(b);
-        let bytes = match &vt {
-            ValueTemplate::Static(v) => serde_json::to_vec(v).ok().map(bytes::Bytes::from),
-            _ => None,
-        };
-        Body::Json(vt, ct, bytes)
+        // Generated bodies are schema-checked when sent, never trusted.
+        let prepared = StaticBody::of(&vt, false);
+        Body::Json(vt, ct, prepared)
     });
     req.credential = match r.auth {
         AuthMode::Default => opts.credential.clone(),

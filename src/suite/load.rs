@@ -20,7 +20,7 @@ use super::template::{Template, ValueTemplate};
 use super::vars::{ExternalVars, resolve_globals};
 use super::{
     Body, BodyAssertion, Capture, CaptureSource, Case, Credential, Expect, Matcher, PathExpr,
-    PathPart, RequestStep, SnapshotSpec, Step, StepKind, Suite, WebhookStep,
+    PathPart, RequestStep, SnapshotSpec, StaticBody, Step, StepKind, Suite, WebhookStep,
 };
 use crate::check::{self, CheckSet, Outcome};
 use crate::diag::{Diagnostic, Diagnostics, Pos};
@@ -1243,12 +1243,9 @@ impl<'a> Compiler<'a> {
             (Some(node), None) => {
                 let vt = self.value_template(node);
                 self.require_vars(&vt, known, node.pos);
-                self.check_static_body(&vt, node.pos, op_index, step, ctx, checks);
-                let bytes = match &vt {
-                    ValueTemplate::Static(v) => serde_json::to_vec(v).ok().map(bytes::Bytes::from),
-                    _ => None,
-                };
-                Some(Body::Json(vt, content_type, bytes))
+                let valid = self.check_static_body(&vt, node.pos, op_index, step, ctx, checks);
+                let prepared = StaticBody::of(&vt, valid);
+                Some(Body::Json(vt, content_type, prepared))
             }
             (None, Some(raw)) => {
                 let t = self.template(&raw.value, raw.pos);
@@ -1275,6 +1272,8 @@ impl<'a> Compiler<'a> {
     }
 
     /// Validates a body that can be rendered now against the request schema.
+    /// Returns whether the body has no templates and conformed (then the
+    /// run trusts this verdict).
     fn check_static_body(
         &mut self,
         vt: &ValueTemplate,
@@ -1283,32 +1282,33 @@ impl<'a> Compiler<'a> {
         step: &model::Step,
         ctx: &CaseCtx<'_>,
         checks: CheckSet,
-    ) {
+    ) -> bool {
         if !checks.is_enabled("request_schema_conformance")
             || !expects_success(step.expect.status.as_ref().map(|s| &s.value))
         {
-            return;
+            return false;
         }
         let mut names = Vec::new();
         vt.variables(&mut names);
         if names.iter().any(|n| !ctx.static_scope.contains_key(n)) {
-            return; // depends on captures: checked at run time
+            return false; // depends on captures: checked at run time
         }
         let Ok(body) = vt.render(ctx.static_scope) else {
-            return;
+            return false;
         };
-        let op = &self.spec.operations[op_index];
+        let Some(op) = self.spec.operations.get(op_index) else {
+            return false;
+        };
         let Some(schema) = op
             .request_body
             .as_ref()
-            .and_then(|b| b.content.iter().find(|m| spec::is_json(&m.name)))
+            .and_then(|b| b.content.iter().find(|m| m.json))
             .and_then(|m| m.schema)
         else {
-            return;
+            return false;
         };
-        if let Outcome::Fail(findings) =
-            check::validate_schema(self.spec, schema, &body, "request body")
-        {
+        let outcome = check::validate_schema(self.spec, schema, &body, "request body");
+        if let Outcome::Fail(findings) = outcome {
             let detail: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
             self.diagnostics.push(
                 Diagnostic::new(
@@ -1321,7 +1321,9 @@ impl<'a> Compiler<'a> {
                 )
                 .with_detail(detail.join("\n")),
             );
+            return false;
         }
+        matches!(outcome, Outcome::Pass) && matches!(vt, ValueTemplate::Static(_))
     }
 
     fn expect(&mut self, e: &model::Expect, known: &Known<'_>) -> Expect {

@@ -254,3 +254,52 @@ fn an_outline_that_lacks_an_operation_the_suite_uses_is_replaced_by_the_whole_sp
     assert!(!suite.spec.is_outline(), "compiled against the whole spec");
     assert!(!specs[&key].is_outline(), "and the whole spec is cached");
 }
+
+#[test]
+fn a_static_body_is_serialized_once_and_its_schema_verdict_kept_for_the_run() {
+    use super::{Body, StaticBody};
+    let dir = std::env::temp_dir().join(format!("apiconform-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/enablenow-sharing-v1.yaml");
+    let file = dir.join("static-bodies.yaml");
+    let text = format!(
+        r#"spec: {}
+name: static bodies
+variables: {{client: en-app-ref-002}}
+cases:
+  - name: bodies
+    steps:
+      - operation: createShare
+        body: {{clientId: en-app-ref-002, consentIds: [3f2c1a9e-7b4d-4c1e-9a8b-2d6f0e5c4b3a]}}
+      - operation: createShare
+        body: {{clientId: "{{{{ client }}}}", consentIds: [3f2c1a9e-7b4d-4c1e-9a8b-2d6f0e5c4b3a]}}
+      - operation: createShare
+        body: {{clientId: 7}}
+        expect: {{status: 400}}
+"#,
+        spec.display()
+    );
+    std::fs::write(&file, text).expect("write suite");
+    let suite = load_file(&file, &LoadOptions::default(), &mut HashMap::new()).expect("loads");
+    let prepared: Vec<Option<&StaticBody>> = suite.cases[0]
+        .steps
+        .iter()
+        .map(|s| match &s.kind {
+            StepKind::Request(r) => match &r.body {
+                Some(Body::Json(_, _, prepared)) => prepared.as_ref(),
+                _ => panic!("a JSON body"),
+            },
+            StepKind::Webhook(_) => panic!("a request step"),
+        })
+        .collect();
+    let valid = prepared[0].expect("a static body is prepared");
+    assert!(valid.schema_valid);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&valid.bytes).expect("JSON"),
+        serde_json::json!({"clientId": "en-app-ref-002", "consentIds": ["3f2c1a9e-7b4d-4c1e-9a8b-2d6f0e5c4b3a"]})
+    );
+    // A templated body is rendered (and checked) per request.
+    assert!(prepared[1].is_none());
+    // A body sent to be refused was not validated: nothing to trust.
+    assert!(!prepared[2].expect("static").schema_valid);
+}

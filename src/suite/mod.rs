@@ -237,10 +237,35 @@ pub enum PathPart {
 }
 
 pub enum Body {
-    /// A JSON body, its content type, and its bytes when it has no
-    /// templates (serialized once at load, not per request).
-    Json(ValueTemplate, String, Option<bytes::Bytes>),
+    /// A JSON body, its content type, and what is known of it at load when
+    /// it has no templates.
+    Json(ValueTemplate, String, Option<StaticBody>),
     Raw(Template, String),
+}
+
+/// A JSON body without templates, prepared once at load, not per request.
+pub struct StaticBody {
+    /// The bytes on the wire.
+    pub bytes: bytes::Bytes,
+    /// The loader validated this very body against the operation's JSON
+    /// request schema and it conformed: the request check trusts that
+    /// verdict instead of validating the same value again on every send.
+    pub schema_valid: bool,
+}
+
+impl StaticBody {
+    /// A body's bytes; `None` when it has templates (rendered per request).
+    pub fn of(vt: &ValueTemplate, schema_valid: bool) -> Option<StaticBody> {
+        let ValueTemplate::Static(v) = vt else {
+            return None;
+        };
+        // A `Value` always serializes (its map keys are strings).
+        let bytes = serde_json::to_vec(v).ok()?;
+        Some(StaticBody {
+            bytes: bytes.into(),
+            schema_valid,
+        })
+    }
 }
 
 #[derive(Default)]

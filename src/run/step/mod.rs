@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use super::webhook::Inbox;
@@ -36,13 +37,14 @@ pub(super) struct SuiteContext {
     pub target: Target,
     pub globals: HashMap<String, Value>,
     pub redactor: Redactor,
-    /// Rendered credentials: header name and value.
-    pub credentials: HashMap<String, (HeaderName, HeaderValue)>,
+    /// Rendered credentials: header name and value. Looked up on every
+    /// step, so hashed with Fx (keys are the suite's own names).
+    pub credentials: FxHashMap<String, (HeaderName, HeaderValue)>,
     /// Clients presenting a credential's own client certificate (`tls:`),
     /// by credential name; shared by every suite with the same files.
     pub tls_clients: HashMap<String, super::http::Clients>,
     /// OAuth2 credentials: the run's shared token source of each.
-    pub oauth: HashMap<String, std::sync::Arc<super::oauth::TokenSource>>,
+    pub oauth: FxHashMap<String, std::sync::Arc<super::oauth::TokenSource>>,
 }
 
 /// Mutable per-attempt state of a case: its variables and captures.

@@ -89,6 +89,7 @@ fn observe(
             spec,
             operation,
             request_body: Some(&delivery.body),
+            request_body_valid: false,
             expects_success: true,
             status: RECEIVER_STATUS,
             headers: &no_headers,

@@ -18,6 +18,9 @@ pub struct RenderedRequest<'a> {
     pub headers: Vec<(HeaderName, String)>,
     pub json_body: Option<Cow<'a, Value>>,
     pub body: Option<(bytes::Bytes, String)>,
+    /// The loader found this body valid against the request schema
+    /// ([`crate::suite::StaticBody::schema_valid`]).
+    pub body_schema_valid: bool,
 }
 
 /// Why a request could not be rendered.
@@ -94,11 +97,13 @@ pub fn render_request<'a>(
         headers.push((name.clone(), value));
     }
     let (json_body, body) = render_body(req.body.as_ref(), scope)?;
+    let body_schema_valid = matches!(&req.body, Some(Body::Json(_, _, Some(b))) if b.schema_valid);
     Ok(RenderedRequest {
         url,
         headers,
         json_body,
         body,
+        body_schema_valid,
     })
 }
 
@@ -165,9 +170,10 @@ fn render_body<'a>(
 ) -> Result<RenderedBody<'a>, RenderRequestError> {
     Ok(match body {
         None => (None, None),
-        Some(Body::Json(ValueTemplate::Static(v), ct, Some(bytes))) => {
-            (Some(Cow::Borrowed(v)), Some((bytes.clone(), ct.clone())))
-        }
+        Some(Body::Json(ValueTemplate::Static(v), ct, Some(prepared))) => (
+            Some(Cow::Borrowed(v)),
+            Some((prepared.bytes.clone(), ct.clone())),
+        ),
         Some(Body::Json(vt, ct, _)) => {
             let v = vt.render(scope)?;
             let bytes = bytes::Bytes::from(serde_json::to_vec(&v)?);
