@@ -585,6 +585,9 @@ mod tests {
         assert!(ok.media_type("APPLICATION/JSON; charset=utf-8").is_some());
         assert!(ok.media_type("text/plain").is_none());
         assert!(is_json("application/problem+json") && !is_json("text/html"));
+        let problem = MediaType::new("Application/Problem+JSON", None);
+        assert!(problem.json && problem.name == "application/problem+json");
+        assert!(!MediaType::new("text/html", None).json);
     }
 
     #[test]

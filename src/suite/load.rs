@@ -1272,8 +1272,8 @@ impl<'a> Compiler<'a> {
     }
 
     /// Validates a body that can be rendered now against the request schema.
-    /// Returns whether the body has no templates and conformed (then the
-    /// run trusts this verdict).
+    /// Returns whether it conformed (for a body without templates, the
+    /// run then trusts this verdict: [`StaticBody::schema_valid`]).
     fn check_static_body(
         &mut self,
         vt: &ValueTemplate,
@@ -1323,7 +1323,7 @@ impl<'a> Compiler<'a> {
             );
             return false;
         }
-        matches!(outcome, Outcome::Pass) && matches!(vt, ValueTemplate::Static(_))
+        matches!(outcome, Outcome::Pass)
     }
 
     fn expect(&mut self, e: &model::Expect, known: &Known<'_>) -> Expect {

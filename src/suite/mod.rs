@@ -243,6 +243,14 @@ pub enum Body {
     Raw(Template, String),
 }
 
+impl Body {
+    /// Whether the loader found this body (one without templates) valid
+    /// against the request schema: see [`StaticBody::schema_valid`].
+    pub fn schema_valid_at_load(&self) -> bool {
+        matches!(self, Body::Json(_, _, Some(b)) if b.schema_valid)
+    }
+}
+
 /// A JSON body without templates, prepared once at load, not per request.
 pub struct StaticBody {
     /// The bytes on the wire.

@@ -184,6 +184,26 @@ mod tests {
         r
     }
 
+    /// A step result with these checks and nothing else.
+    fn step_result(outcome: StepOutcome, checks: Vec<CheckResult>) -> StepResult {
+        StepResult {
+            name: "s".into(),
+            phase: Phase::Main,
+            location: "".into(),
+            operation: "".into(),
+            method_path: "".into(),
+            operation_id: None,
+            outcome,
+            error: None,
+            request: None,
+            response: None,
+            duration_ms: 0.0,
+            checks,
+            captures: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     #[test]
     fn a_finding_quoting_the_response_is_redacted() {
         let mut check =
@@ -194,22 +214,7 @@ mod tests {
             rule: Some("type at /components/schemas/Echo".into()),
             excerpt: Some("{\"authorization\": \"Bearer s3cret-token\"}".into()),
         }];
-        let mut result = StepResult {
-            name: "s".into(),
-            phase: Phase::Main,
-            location: "".into(),
-            operation: "".into(),
-            method_path: "".into(),
-            operation_id: None,
-            outcome: StepOutcome::Failed,
-            error: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            checks: vec![check],
-            captures: Vec::new(),
-            notes: Vec::new(),
-        };
+        let mut result = step_result(StepOutcome::Failed, vec![check]);
         redact_step(&redactor(), &mut result);
         let text = serde_json::to_string(&result).expect("serializes");
         assert!(!text.contains("s3cret-token"), "{text}");
@@ -222,27 +227,13 @@ mod tests {
 
     #[test]
     fn nothing_secret_survives_the_record_stage() {
-        let mut result = StepResult {
-            name: "s".into(),
-            phase: Phase::Main,
-            location: "".into(),
-            operation: "".into(),
-            method_path: "".into(),
-            operation_id: None,
-            outcome: StepOutcome::Passed,
-            error: Some("cannot connect with s3cret-token".into()),
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            // Messages that can hold response data are built at run time;
-            // literals are program text (see `Redactor::redact_cow`).
-            checks: vec![CheckResult::failed(
-                "expect.body",
-                format!("got {}", "s3cret-token"),
-            )],
-            captures: vec![("t".into(), json!({"token": "s3cret-token"}))],
-            notes: vec!["retried once: reset at http://h/?k=s3cret-token".into()],
-        };
+        // Messages that can hold response data are built at run time;
+        // literals are program text (see `Redactor::redact_cow`).
+        let check = CheckResult::failed("expect.body", format!("got {}", "s3cret-token"));
+        let mut result = step_result(StepOutcome::Passed, vec![check]);
+        result.error = Some("cannot connect with s3cret-token".into());
+        result.captures = vec![("t".into(), json!({"token": "s3cret-token"}))];
+        result.notes = vec!["retried once: reset at http://h/?k=s3cret-token".into()];
         redact_step(&redactor(), &mut result);
         let text = serde_json::to_string(&result).expect("serializes");
         assert!(!text.contains("s3cret-token"), "{text}");

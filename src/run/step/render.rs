@@ -18,9 +18,6 @@ pub struct RenderedRequest<'a> {
     pub headers: Vec<(HeaderName, String)>,
     pub json_body: Option<Cow<'a, Value>>,
     pub body: Option<(bytes::Bytes, String)>,
-    /// The loader found this body valid against the request schema
-    /// ([`crate::suite::StaticBody::schema_valid`]).
-    pub body_schema_valid: bool,
 }
 
 /// Why a request could not be rendered.
@@ -97,13 +94,11 @@ pub fn render_request<'a>(
         headers.push((name.clone(), value));
     }
     let (json_body, body) = render_body(req.body.as_ref(), scope)?;
-    let body_schema_valid = matches!(&req.body, Some(Body::Json(_, _, Some(b))) if b.schema_valid);
     Ok(RenderedRequest {
         url,
         headers,
         json_body,
         body,
-        body_schema_valid,
     })
 }
 

@@ -205,7 +205,6 @@ mod tests {
             ],
             json_body: None,
             body: body.map(|b| (bytes::Bytes::from(b.to_string()), "application/json".into())),
-            body_schema_valid: false,
         }
     }
 

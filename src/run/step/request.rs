@@ -14,7 +14,7 @@ use crate::run::oauth;
 use crate::suite::generated::GeneratedStep;
 use crate::suite::model::StatusPattern;
 use crate::suite::vars::REDACTED;
-use crate::suite::{Expect, RequestStep, Step};
+use crate::suite::{Body, Expect, RequestStep, Step};
 
 /// Runs a request step's stages; the result is in `cx`.
 pub(super) async fn run(
@@ -370,7 +370,7 @@ fn observe(
         spec,
         operation,
         request_body: rendered.json_body.as_deref(),
-        request_body_valid: rendered.body_schema_valid,
+        request_body_valid: req.body.as_ref().is_some_and(Body::schema_valid_at_load),
         expects_success: expects_success(&req.expect),
         status: response.status,
         headers: &response.headers,
