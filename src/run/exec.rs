@@ -87,65 +87,12 @@ impl Runner {
                 ));
                 continue;
             };
-            let globals = match resolve_globals(suite, external) {
-                Ok(g) => g,
-                Err(e) => {
-                    diagnostics.push(Diagnostic::new(
-                        &suite.file,
-                        Pos::UNKNOWN,
-                        format!("variables: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            let mut redactor = Redactor::for_suite(
-                &globals,
-                &suite.secrets,
-                &external.secrets,
-                &external.values,
-                &target.base_url,
-            );
-            // Proxy passwords never reach a report either.
-            for p in config.network.proxy.urls() {
-                redactor.add_url_userinfo(p.url.as_str());
+            let tls = tls_clients.get(&suite.file).cloned().unwrap_or_default();
+            let prepared = suite_context(suite, target, external, &config, &mut oauth_sources, tls);
+            match prepared {
+                Ok(ctx) => drop(contexts.insert(suite_key(suite).to_owned(), ctx)),
+                Err(found) => found.into_iter().for_each(|d| diagnostics.push(d)),
             }
-            let mut credentials = FxHashMap::default();
-            let mut oauth = FxHashMap::default();
-            for (name, cred) in &suite.credentials {
-                if let crate::suite::Credential::OAuth2(o) = cred {
-                    match oauth_sources.source(o, &globals, &mut redactor) {
-                        Ok(source) => drop(oauth.insert(name.clone(), source)),
-                        Err(e) => diagnostics.push(Diagnostic::new(
-                            &suite.file,
-                            Pos::UNKNOWN,
-                            format!("credential `{name}`: {e}"),
-                        )),
-                    }
-                    continue;
-                }
-                match super::step::render::render_credential(cred, &globals) {
-                    Ok((header, value, secret)) => {
-                        redactor.add_credential_header(value.to_str().unwrap_or(&secret));
-                        credentials.insert(name.clone(), (header, value));
-                    }
-                    Err(e) => diagnostics.push(Diagnostic::new(
-                        &suite.file,
-                        Pos::UNKNOWN,
-                        format!("credential `{name}`: {e}"),
-                    )),
-                }
-            }
-            contexts.insert(
-                suite_key(suite).to_owned(),
-                SuiteContext {
-                    target: target.clone(),
-                    globals,
-                    redactor,
-                    credentials,
-                    tls_clients: tls_clients.get(&suite.file).cloned().unwrap_or_default(),
-                    oauth,
-                },
-            );
         }
         let setups = suites
             .iter()
@@ -502,13 +449,69 @@ impl Runner {
     }
 }
 
-/// `host:port` of every embedded reference server: never proxied.
+/// One suite's variables, redactor and rendered credentials; every
+/// problem found, as diagnostics naming the suite file.
+fn suite_context(
+    suite: &Suite,
+    target: &Target,
+    external: &ExternalVars,
+    config: &RunConfig,
+    oauth_sources: &mut super::oauth::Sources,
+    tls_clients: HashMap<String, http::Clients>,
+) -> Result<SuiteContext, Vec<Diagnostic>> {
+    let problem = |message: String| Diagnostic::new(&suite.file, Pos::UNKNOWN, message);
+    let globals =
+        resolve_globals(suite, external).map_err(|e| vec![problem(format!("variables: {e}"))])?;
+    let mut redactor = Redactor::for_suite(
+        &globals,
+        &suite.secrets,
+        &external.secrets,
+        &external.values,
+        &target.base_url,
+    );
+    // Proxy passwords never reach a report either.
+    for p in config.network.proxy.urls() {
+        redactor.add_url_userinfo(p.url.as_str());
+    }
+    let mut credentials = FxHashMap::default();
+    let mut oauth = FxHashMap::default();
+    let mut problems = Vec::new();
+    for (name, cred) in &suite.credentials {
+        if let crate::suite::Credential::OAuth2(o) = cred {
+            match oauth_sources.source(o, &globals, &mut redactor) {
+                Ok(source) => drop(oauth.insert(name.clone(), source)),
+                Err(e) => problems.push(problem(format!("credential `{name}`: {e}"))),
+            }
+            continue;
+        }
+        match super::step::render::render_credential(cred, &globals) {
+            Ok((header, value, secret)) => {
+                redactor.add_credential_header(value.to_str().unwrap_or(&secret));
+                credentials.insert(name.clone(), (header, value));
+            }
+            Err(e) => problems.push(problem(format!("credential `{name}`: {e}"))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(SuiteContext {
+        target: target.clone(),
+        globals,
+        redactor,
+        credentials,
+        tls_clients,
+        oauth,
+    })
+}
+
 /// The key of a suite's per-run state: its file's bytes. Hashing a `Path`
 /// walks its components, and every case looks its suite up.
 fn suite_key(suite: &Suite) -> &OsStr {
     suite.file.as_os_str()
 }
 
+/// `host:port` of every embedded reference server: never proxied.
 fn embedded_addresses(targets: &HashMap<PathBuf, Target>) -> Vec<(String, u16)> {
     targets
         .values()
@@ -669,5 +672,81 @@ pub fn skipped_case(pc: &PlannedCase, reason: &str) -> CaseResult {
         steps: Vec::new(),
         earlier_attempts: Vec::new(),
         origin: origin_of(case),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suite(header: &str) -> Suite {
+        let dir = std::env::temp_dir().join(format!("apiconform-context-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let spec =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pets-api.yaml");
+        let file = dir.join(format!("{}.yaml", header.len()));
+        let text = format!(
+            "spec: {}\nname: ctx\n{header}cases:\n  - name: c\n    steps:\n      - request: GET /pets\n",
+            spec.display()
+        );
+        std::fs::write(&file, text).expect("write");
+        let mut specs = HashMap::new();
+        crate::suite::load::load_file(&file, &Default::default(), &mut specs).expect("loads")
+    }
+
+    fn target() -> Target {
+        Target {
+            base_url: "http://127.0.0.1:9".into(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_suite_context_renders_its_credentials_and_redacts_their_secrets() {
+        let suite = suite(
+            "variables:\n  token: s3cr3t-t0ken-value\ncredentials:\n  app: {bearer: \"{{ token }}\"}\n",
+        );
+        let config = RunConfig::default();
+        let ctx = suite_context(
+            &suite,
+            &target(),
+            &ExternalVars::default(),
+            &config,
+            &mut Default::default(),
+            HashMap::new(),
+        )
+        .expect("context");
+        let (name, value) = ctx.credentials.get("app").expect("credential rendered");
+        assert_eq!(name.as_str(), "authorization");
+        assert_eq!(value.to_str().ok(), Some("Bearer s3cr3t-t0ken-value"));
+        let shown = ctx.redactor.redact("sent s3cr3t-t0ken-value");
+        assert!(!shown.contains("s3cr3t-t0ken-value"), "{shown}");
+    }
+
+    #[test]
+    fn every_credential_that_cannot_be_rendered_is_named_in_its_own_diagnostic() {
+        let suite = suite(
+            "credentials:\n  one: {bearer: \"{{ env.APICONFORM_TEST_UNSET_ONE }}\"}\n  two: {bearer: \"{{ env.APICONFORM_TEST_UNSET_TWO }}\"}\n",
+        );
+        let found = suite_context(
+            &suite,
+            &target(),
+            &ExternalVars::default(),
+            &RunConfig::default(),
+            &mut Default::default(),
+            HashMap::new(),
+        )
+        .err()
+        .expect("both credentials fail");
+        let messages: Vec<String> = found.iter().map(|d| d.message.to_string()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("credential `one`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("credential `two`")),
+            "{messages:?}"
+        );
     }
 }
