@@ -6,6 +6,30 @@
 //! reporters in [`report`] render the events. See ARCHITECTURE.md. [`testing`] turns cases into
 //! `cargo test` trials.
 
+// `println!` and `eprintln!` panic when their stream is gone (`apiconform
+// run ... 2>&1 | head`): the panic then exits 101 and can skip cleanup.
+// These shadow the std macros in every module of the crate; a write to a
+// closed stream is dropped, and the run goes on to write its reports and
+// exit with its own code.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod baseline;
 pub mod check;
 pub mod cli;

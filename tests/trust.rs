@@ -384,6 +384,44 @@ fn dash_sends_one_report_to_stdout_and_the_console_to_stderr() {
     assert!(!stdout(&o).contains("merged 1 report"));
 }
 
+/// `apiconform run ... 2>&1 | head -1`: the reader goes away while the run
+/// still prints. No panic (exit 101), every file report complete, and the
+/// lost console is named in the exit code the README documents.
+#[cfg(unix)]
+#[test]
+fn a_console_whose_reader_went_away_loses_no_report_and_never_panics() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let server = TestServer::start(Mode::Good);
+    let dir = out_dir("closed-console");
+    let json = p(&dir, "r.json");
+    for _ in 0..3 {
+        let _ = std::fs::remove_file(&json);
+        let (mut reader, writer) = std::io::pipe().expect("pipe");
+        let mut child = cmd(&[
+            "run",
+            suite_str(),
+            "--base-url",
+            &server.url(),
+            "-v",
+            "--json",
+            &json,
+        ])
+        .stdout(writer.try_clone().expect("clone"))
+        .stderr(writer)
+        .spawn()
+        .expect("spawn");
+        let mut first = [0u8; 16];
+        let _ = reader.read(&mut first);
+        drop(reader);
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(2), "{status:?}");
+        let v = read_value(Path::new(&json));
+        assert_eq!(v["format"], "apiconform-report");
+        assert!(!v["cases"].as_array().expect("cases").is_empty());
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn device_and_pipe_paths_are_written_in_place() {
