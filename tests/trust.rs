@@ -391,7 +391,6 @@ fn dash_sends_one_report_to_stdout_and_the_console_to_stderr() {
 #[test]
 fn a_console_whose_reader_went_away_loses_no_report_and_never_panics() {
     use std::io::Read;
-    use std::process::Stdio;
     let server = TestServer::start(Mode::Good);
     let dir = out_dir("closed-console");
     let json = p(&dir, "r.json");
