@@ -90,9 +90,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .checked_mul(mult)
         .ok_or_else(|| format!("`{s}` is too large"))?;
     if bytes == 0 {
-        return Err("the input limit must be at least 1 byte".into());
+        return Err(format!("`{s}`: a size must be at least 1 byte"));
     }
     Ok(bytes)
+}
+
+/// [`parse_size`] for in-memory limits (`--max-body-size`).
+pub fn parse_memory_size(s: &str) -> Result<usize, String> {
+    let bytes = parse_size(s)?;
+    usize::try_from(bytes).map_err(|_| format!("`{s}` is too large"))
 }
 
 #[cfg(test)]
@@ -120,5 +126,11 @@ mod tests {
         assert!(parse_size("ten").is_err());
         assert!(parse_size("5T").is_err());
         assert!(parse_size("99999999999999999999G").is_err());
+        assert_eq!(parse_memory_size("10MiB"), Ok(10 << 20));
+        assert!(
+            parse_memory_size("0")
+                .unwrap_err()
+                .contains("at least 1 byte")
+        );
     }
 }

@@ -105,6 +105,8 @@ fn bad_jobs_and_min_coverage_are_usage_errors() {
         ("--min-coverage", "inf", "between 0 and 100"),
         ("--min-coverage", "200", "between 0 and 100"),
         ("--min-coverage=-5", "", "between 0 and 100"),
+        ("--max-body-size", "0", "at least 1 byte"),
+        ("--max-body-size", "12XB", "unknown unit"),
     ] {
         let mut args = vec!["run", suite_str(), "--base-url", &url, flag];
         if !value.is_empty() {

@@ -192,8 +192,10 @@ pub struct RunArgs {
     /// Run the selected cases N times over (soak runs, hunting flaky cases).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: usize,
-    /// Largest response body accepted, in bytes.
-    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    /// Largest response body accepted, in bytes or with a unit (`512K`,
+    /// `64MiB`, `1G`); a larger body fails its step.
+    #[arg(long, default_value = "10MiB", value_name = "SIZE",
+          value_parser = crate::input::parse_memory_size)]
     pub max_body_size: usize,
     /// Only these automatic checks (comma-separated names; see `apiconform checks`).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
@@ -326,8 +328,10 @@ pub struct FuzzArgs {
     /// Per-request timeout: `10s`, `500ms`, `2m`.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub timeout: String,
-    /// Largest response body accepted, in bytes.
-    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    /// Largest response body accepted, in bytes or with a unit (`512K`,
+    /// `64MiB`, `1G`); a larger body fails its step.
+    #[arg(long, default_value = "10MiB", value_name = "SIZE",
+          value_parser = crate::input::parse_memory_size)]
     pub max_body_size: usize,
     /// Only these checks (comma-separated names; see `apiconform checks`).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
