@@ -94,8 +94,10 @@ pub struct Profile {
     #[serde(default, deserialize_with = "de::positive")]
     #[schemars(range(min = 1))]
     pub repeat: Option<usize>,
-    /// Largest response body accepted, in bytes (`--max-body-size`).
-    #[serde(default)]
+    /// Largest response body accepted (`--max-body-size`): bytes, or a
+    /// string with a unit (`"64MiB"`), at least 1 byte.
+    #[serde(default, deserialize_with = "de::size")]
+    #[schemars(with = "Option<SizeValue>")]
     pub max_body_size: Option<usize>,
     /// Only these automatic checks (`--checks`).
     #[serde(default, deserialize_with = "de::checks")]
@@ -929,6 +931,14 @@ pub fn schema_json() -> String {
 
 /// Value checks run while the file is read, so a bad value is reported
 /// at its line and column.
+/// `max_body_size = 1048576` or `max_body_size = "1MiB"`.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(usize),
+    Text(String),
+}
+
 mod de {
     use super::*;
 
@@ -979,6 +989,17 @@ mod de {
         match usize::deserialize(d)? {
             0 => Err(D::Error::custom("must be at least 1")),
             n => Ok(Some(n)),
+        }
+    }
+
+    /// A byte count or a size with a unit, as `--max-body-size` takes.
+    pub fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        match super::SizeValue::deserialize(d)? {
+            super::SizeValue::Bytes(0) => Err(D::Error::custom("must be at least 1 byte")),
+            super::SizeValue::Bytes(n) => Ok(Some(n)),
+            super::SizeValue::Text(s) => crate::input::parse_memory_size(&s)
+                .map(Some)
+                .map_err(D::Error::custom),
         }
     }
 
@@ -1117,6 +1138,18 @@ jobs = 16
         assert!(e.starts_with("apiconform.toml:2:8:"), "{e}");
         let e = parsed("[profile.ci]\njobs = 0\n").unwrap_err().to_string();
         assert!(e.contains("2:8: must be at least 1"), "{e}");
+        let e = parsed("[profile.ci]\nmax_body_size = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("2:17: must be at least 1 byte"), "{e}");
+        let e = parsed("[profile.ci]\nmax_body_size = \"9Q\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown unit"), "{e}");
+        for (value, bytes) in [("2048", 2048), ("\"64KiB\"", 64 << 10)] {
+            let c = parsed(&format!("[profile.ci]\nmax_body_size = {value}\n")).expect("valid");
+            assert_eq!(c.profile["ci"].max_body_size, Some(bytes), "{value}");
+        }
         let e = parsed("[profile.ci]\ntimeout = \"soon\"\n")
             .unwrap_err()
             .to_string();
