@@ -46,7 +46,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            collect_dir(path, &mut found);
+            collect_dir(path, &mut found, &mut HashSet::new(), &mut diagnostics);
             if found.is_empty() {
                 diagnostics.push(Diagnostic::new(
                     path,
@@ -71,9 +71,29 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
     diagnostics.into_result(files)
 }
 
-fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// Walks `dir` for suite files. Symlinked folders are followed, but each
+/// real folder is searched once: a link back to an ancestor (`loop -> .`)
+/// would otherwise recurse until the OS refuses the path. A folder that
+/// cannot be read is a diagnostic, not a silently smaller run.
+fn collect_dir(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    searched: &mut HashSet<PathBuf>,
+    diagnostics: &mut Diagnostics,
+) {
+    if !searched.insert(dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())) {
         return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            diagnostics.push(Diagnostic::new(
+                dir,
+                Pos::UNKNOWN,
+                format!("cannot read folder: {e}"),
+            ));
+            return;
+        }
     };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -82,7 +102,7 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         if path.is_dir() {
-            collect_dir(&path, out);
+            collect_dir(&path, out, searched, diagnostics);
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             out.push(path);
         }

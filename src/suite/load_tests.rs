@@ -303,3 +303,27 @@ cases:
     // A body sent to be refused was not validated: nothing to trust.
     assert!(!prepared[2].expect("static").schema_valid);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_folder_walk_follows_symlinked_folders_once_and_never_loops() {
+    use std::os::unix::fs::symlink;
+    let root = std::env::temp_dir().join(format!("apiconform-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let other = root.join("other");
+    std::fs::create_dir_all(root.join("cases/sub")).expect("dirs");
+    std::fs::create_dir_all(&other).expect("dirs");
+    for f in ["cases/a.yaml", "cases/sub/b.yml", "other/c.yaml"] {
+        std::fs::write(root.join(f), "").expect("write");
+    }
+    let cases = root.join("cases");
+    symlink(".", cases.join("loop")).expect("link");
+    symlink("..", cases.join("sub/up")).expect("link");
+    symlink(&other, cases.join("linked")).expect("link");
+    let files = super::load::expand_paths(std::slice::from_ref(&cases)).expect("walks");
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(&cases).unwrap_or(f).display().to_string())
+        .collect();
+    assert_eq!(names, ["a.yaml", "linked/c.yaml", "sub/b.yml"], "{names:?}");
+}
