@@ -929,16 +929,17 @@ pub fn schema_json() -> String {
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }
 
-/// Value checks run while the file is read, so a bad value is reported
-/// at its line and column.
-/// `max_body_size = 1048576` or `max_body_size = "1MiB"`.
+/// A size in bytes, or with a unit: `max_body_size = 1048576` or
+/// `max_body_size = "1MiB"`.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum SizeValue {
-    Bytes(usize),
+    Bytes(#[schemars(range(min = 1))] usize),
     Text(String),
 }
 
+/// Value checks run while the file is read, so a bad value is reported
+/// at its line and column.
 mod de {
     use super::*;
 
