@@ -112,8 +112,8 @@ fn failures(case: &CaseResult) -> Vec<(usize, Option<usize>, Key)> {
             continue;
         }
         let key = |check: &str, at: Option<String>| Key {
-            suite: case.suite_name.clone(),
-            case: case.name.clone(),
+            suite: case.suite_name.to_string(),
+            case: case.name.to_string(),
             step: n,
             cleanup: step.phase == Phase::Cleanup,
             check: check.to_string(),
@@ -230,7 +230,7 @@ impl Baseline {
         let mine: Vec<&Entry> = self
             .known
             .iter()
-            .filter(|e| e.suite == case.suite_name && e.case == case.name)
+            .filter(|e| *e.suite == *case.suite_name && *e.case == *case.name)
             .collect();
         if mine.is_empty() || case.status == Status::Skipped {
             return applied;

@@ -112,12 +112,13 @@ impl Origin {
 pub struct CaseResult {
     /// Position of the case in the plan (stable across shards).
     pub index: usize,
-    /// Suite file as given on the command line.
-    pub suite_file: String,
-    pub suite_name: String,
-    pub name: String,
+    /// Suite file as given on the command line. These four texts are
+    /// shared with the compiled suite (no copy per case run).
+    pub suite_file: Arc<str>,
+    pub suite_name: Arc<str>,
+    pub name: Arc<str>,
     /// `file:line:column` of the case.
-    pub location: String,
+    pub location: Arc<str>,
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requirement: Option<Requirement>,

@@ -80,7 +80,7 @@ fn list_command(args: ListArgs) -> u8 {
         }
     }
     let suites: std::collections::BTreeSet<&str> =
-        sel.plan.iter().map(|p| p.suite.name.as_str()).collect();
+        sel.plan.iter().map(|p| &*p.suite.name).collect();
     eprintln!(
         "{} in {}",
         crate::diag::plural(sel.plan.len(), "case"),
@@ -300,9 +300,9 @@ fn run_command(args: RunArgs) -> u8 {
                 out("nothing failed in the previous run of these paths; nothing to rerun");
                 return EXIT_OK;
             }
-            Ok(failed) => sel
-                .plan
-                .retain(|pc| failed.contains(&(pc.suite.name.clone(), pc.case().name.clone()))),
+            Ok(failed) => sel.plan.retain(|pc| {
+                failed.contains(&(pc.suite.name.to_string(), pc.case().name.to_string()))
+            }),
             Err(e) => return usage_error(&e),
         }
     }

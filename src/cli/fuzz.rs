@@ -327,9 +327,9 @@ fn fuzz_suite(
 ) -> Suite {
     Suite {
         file: file.to_path_buf(),
-        file_display: file.display().to_string(),
+        file_display: file.display().to_string().into(),
         sha256: spec.sha256.clone(),
-        name: format!("fuzz {}", spec.title),
+        name: format!("fuzz {}", spec.title).into(),
         description: Some("requests generated from the spec".into()),
         spec: Arc::new(spec),
         server,

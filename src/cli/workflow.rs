@@ -69,7 +69,7 @@ impl Reporter for Workflow {
                 // A known failure still fails: after a fix, rerun it too.
                 if case.status.is_failure() || case.status == Status::Known {
                     out.failed
-                        .insert((case.suite_name.clone(), case.name.clone()));
+                        .insert((case.suite_name.to_string(), case.name.to_string()));
                 }
                 out.totals.add(case.status);
                 drop(out);

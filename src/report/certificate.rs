@@ -205,10 +205,10 @@ fn generated_rows(cases: &[&CaseResult]) -> Vec<RequirementRow> {
                 .filter_map(|(i, failure)| {
                     let c = cases.get(i)?;
                     Some(CaseRef {
-                        suite: c.suite_name.clone(),
-                        name: c.name.clone(),
+                        suite: c.suite_name.to_string(),
+                        name: c.name.to_string(),
                         status: CaseStatus::Failed,
-                        location: c.location.clone(),
+                        location: c.location.to_string(),
                         failure: Some(failure),
                         skip_reason: None,
                     })
@@ -240,10 +240,10 @@ impl Certificate {
             .filter(|c| c.origin != Origin::Generated)
         {
             let case = CaseRef {
-                suite: c.suite_name.clone(),
-                name: c.name.clone(),
+                suite: c.suite_name.to_string(),
+                name: c.name.to_string(),
                 status: c.status,
-                location: c.location.clone(),
+                location: c.location.to_string(),
                 failure: if c.status == CaseStatus::Failed {
                     c.failure_summary()
                 } else {
@@ -718,7 +718,7 @@ mod tests {
         CaseResult {
             suite_file: "s.yaml".into(),
             suite_name: "s".into(),
-            location: format!("s.yaml:{index}:3"),
+            location: format!("s.yaml:{index}:3").into(),
             requirement: req.map(|id| Requirement {
                 id: id.into(),
                 text: format!("{id} holds."),

@@ -295,7 +295,11 @@ fn cases(h: &mut String, report: &RunReport) {
 /// What the search box matches: name, suite, requirement, tags, location
 /// and the first failure, lower-cased.
 fn search_text(c: &CaseResult) -> String {
-    let mut parts = vec![c.name.clone(), c.suite_name.clone(), c.location.clone()];
+    let mut parts = vec![
+        c.name.to_string(),
+        c.suite_name.to_string(),
+        c.location.to_string(),
+    ];
     if let Some(r) = &c.requirement {
         parts.push(r.id.clone());
         parts.push(r.text.clone());

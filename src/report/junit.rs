@@ -29,7 +29,7 @@ pub fn build(report: &RunReport) -> Report {
         let cases: Vec<&CaseResult> = report
             .cases
             .iter()
-            .filter(|c| c.suite_file == suite.file)
+            .filter(|c| *c.suite_file == *suite.file)
             .collect();
         let mut ts = TestSuite::new(suite.name.as_str());
         if let Some(t) = timestamp(&report.started) {
@@ -109,8 +109,8 @@ fn test_case(c: &CaseResult) -> TestCase {
             s
         }
     };
-    let mut tc = TestCase::new(c.name.as_str(), status);
-    tc.set_classname(c.suite_name.as_str());
+    let mut tc = TestCase::new(&*c.name, status);
+    tc.set_classname(&*c.suite_name);
     tc.set_time(duration(c.duration_ms));
     tc.set_assertions(c.steps.iter().map(|s| s.checks.len()).sum());
     // No per-testcase <properties>: the common JUnit XSD does not allow

@@ -110,7 +110,7 @@ pub(super) fn hook_case(
         index,
         suite_file: suite.file_display.clone(),
         suite_name: suite.name.clone(),
-        name: name.to_string(),
+        name: name.into(),
         location: suite.file_display.clone(),
         tags: Vec::new(),
         requirement: None,

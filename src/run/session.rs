@@ -186,7 +186,7 @@ fn suite_info(s: &Suite, targets: &HashMap<PathBuf, Target>) -> SuiteInfo {
     let target = targets.get(&s.file);
     SuiteInfo {
         file: s.file.display().to_string(),
-        name: s.name.clone(),
+        name: s.name.to_string(),
         sha256: s.sha256.clone(),
         spec_file: s.spec.path.display().to_string(),
         spec_title: s.spec.title.clone(),

@@ -211,9 +211,9 @@ fn case(name: String, phase: Phase, steps: Vec<Step>, cleanup: Vec<Step>) -> Cas
         .first()
         .map_or_else(|| "(generated)".to_string(), |s| s.location.to_string());
     Case {
-        name,
+        name: name.into(),
         pos: Pos::UNKNOWN,
-        location,
+        location: location.into(),
         description: None,
         requirement: None,
         tags: vec!["generated".into(), phase.name().into()],
@@ -654,7 +654,7 @@ mod tests {
         let cases = cases(&spec, &p, &Options::default());
         let positive = cases
             .iter()
-            .find(|c| c.name == "createShare [positive]")
+            .find(|c| &*c.name == "createShare [positive]")
             .expect("positive case");
         assert_eq!(positive.cleanup.len(), positive.steps.len());
         for (i, (create, undo)) in positive.steps.iter().zip(&positive.cleanup).enumerate() {
@@ -665,7 +665,10 @@ mod tests {
             assert!(undo.generated().is_some_and(|g| g.cleanup));
         }
         // Other operations' cases and the methods phase delete nothing.
-        for c in cases.iter().filter(|c| c.name != "createShare [positive]") {
+        for c in cases
+            .iter()
+            .filter(|c| &*c.name != "createShare [positive]")
+        {
             if !c.name.contains("chain") {
                 assert!(c.cleanup.is_empty(), "{}", c.name);
             }

@@ -474,9 +474,9 @@ impl<'a> Compiler<'a> {
         // Values usable at load time, to check static request bodies.
         let probe = Suite {
             file: file.to_path_buf(),
-            file_display: String::new(),
+            file_display: "".into(),
             sha256: String::new(),
-            name: String::new(),
+            name: "".into(),
             description: None,
             spec: spec.clone(),
             server: None,
@@ -568,12 +568,13 @@ impl<'a> Compiler<'a> {
         let coverage_exclusions = self.coverage_exclusions(&model.coverage);
         Suite {
             file: file.to_path_buf(),
-            file_display: file.display().to_string(),
+            file_display: file.display().to_string().into(),
             sha256,
             name: model
                 .name
                 .clone()
-                .unwrap_or_else(|| suite_name_from_file(file)),
+                .unwrap_or_else(|| suite_name_from_file(file))
+                .into(),
             description: model.description.clone(),
             spec,
             server: model.server.as_ref().map(|s| s.value.clone()),
@@ -802,9 +803,11 @@ impl<'a> Compiler<'a> {
             None => case.description.clone(),
         };
         Case {
-            name: row.map_or_else(|| case.name.value.clone(), |r| r.name.clone()),
+            name: row
+                .map_or_else(|| case.name.value.clone(), |r| r.name.clone())
+                .into(),
             pos: case.name.pos,
-            location: crate::diag::location(self.file, case.name.pos),
+            location: crate::diag::location(self.file, case.name.pos).into(),
             description,
             requirement,
             tags: case.tags.clone(),

@@ -32,9 +32,9 @@ use template::{Template, ValueTemplate};
 pub struct Suite {
     pub file: PathBuf,
     /// `file` as text, for results (computed once).
-    pub file_display: String,
+    pub file_display: Arc<str>,
     pub sha256: String,
-    pub name: String,
+    pub name: Arc<str>,
     pub description: Option<String>,
     pub spec: Arc<Spec>,
     /// Bundled reference server for the embedded default target.
@@ -86,10 +86,11 @@ pub struct OAuth2Credential {
 }
 
 pub struct Case {
-    pub name: String,
+    /// Name and location are shared with every result of the case.
+    pub name: Arc<str>,
     pub pos: Pos,
     /// `file:line:column` of the case, for results.
-    pub location: String,
+    pub location: Arc<str>,
     pub description: Option<String>,
     pub requirement: Option<Requirement>,
     pub tags: Vec<String>,
