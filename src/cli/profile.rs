@@ -1133,44 +1133,36 @@ jobs = 16
             e.starts_with("apiconform.toml:3:3: unknown key `jbos` (did you mean `jobs`?)"),
             "{e}"
         );
-        let e = parsed("[profile.ci]\njobs = \"many\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("apiconform.toml:2:8:"), "{e}");
-        let e = parsed("[profile.ci]\njobs = 0\n").unwrap_err().to_string();
-        assert!(e.contains("2:8: must be at least 1"), "{e}");
-        let e = parsed("[profile.ci]\nmax_body_size = 0\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("2:17: must be at least 1 byte"), "{e}");
-        let e = parsed("[profile.ci]\nmax_body_size = \"9Q\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("unknown unit"), "{e}");
+        for (text, expected) in [
+            ("[profile.ci]\njobs = \"many\"\n", "apiconform.toml:2:8:"),
+            ("[profile.ci]\njobs = 0\n", "2:8: must be at least 1"),
+            (
+                "[profile.ci]\nmax_body_size = 0\n",
+                "2:17: must be at least 1 byte",
+            ),
+            ("[profile.ci]\nmax_body_size = \"9Q\"\n", "unknown unit"),
+            ("[profile.ci]\ntimeout = \"soon\"\n", "2:11: `soon`"),
+            (
+                "[profile.ci]\nbase_url = \"localhost:80\"\n",
+                "did you mean `http://localhost:80`",
+            ),
+            (
+                "[profile.ci]\nchecks = [\"nope\"]\n",
+                "unknown check `nope`",
+            ),
+            (
+                "[profile.ci.fuzz]\nphases = [\"chaos\"]\n",
+                "unknown phase `chaos`",
+            ),
+            ("[profile.ci]\nmin_coverage = 120\n", "between 0 and 100"),
+        ] {
+            let e = parsed(text).unwrap_err().to_string();
+            assert!(e.contains(expected), "{text:?}: {e}");
+        }
         for (value, bytes) in [("2048", 2048), ("\"64KiB\"", 64 << 10)] {
             let c = parsed(&format!("[profile.ci]\nmax_body_size = {value}\n")).expect("valid");
             assert_eq!(c.profile["ci"].max_body_size, Some(bytes), "{value}");
         }
-        let e = parsed("[profile.ci]\ntimeout = \"soon\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("2:11:") && e.contains("soon"), "{e}");
-        let e = parsed("[profile.ci]\nbase_url = \"localhost:80\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("did you mean `http://localhost:80`"), "{e}");
-        let e = parsed("[profile.ci]\nchecks = [\"nope\"]\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("unknown check `nope`"), "{e}");
-        let e = parsed("[profile.ci.fuzz]\nphases = [\"chaos\"]\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("unknown phase `chaos`"), "{e}");
-        let e = parsed("[profile.ci]\nmin_coverage = 120\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("between 0 and 100"), "{e}");
         let e = parsed("[server]\nx = 1\n").unwrap_err().to_string();
         assert!(
             e.starts_with("apiconform.toml:1:2: unknown key `server`"),
