@@ -134,6 +134,29 @@ fn bad_jobs_and_min_coverage_are_usage_errors() {
 }
 
 #[test]
+fn an_unusable_coverage_json_or_snapshot_dir_fails_before_any_request() {
+    let server = TestServer::start(Mode::Good);
+    let dir = out_dir("unusable-paths");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "keep").expect("write");
+    let (dir_s, file_s) = (dir.display().to_string(), file.display().to_string());
+    for (flag, value, message) in [
+        ("--coverage-json", dir_s.as_str(), "is a directory"),
+        ("--snapshot-dir", file_s.as_str(), "is not a folder"),
+    ] {
+        let o = run(&["run", suite_str(), "--base-url", &server.url(), flag, value]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{flag}: {}", stderr(&o));
+        let shown = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(
+            !shown.contains("PASS") && !shown.contains("FAIL"),
+            "{flag} ran cases: {shown}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep");
+}
+
+#[test]
 fn merge_with_a_missing_shard_needs_allow_partial() {
     let server = TestServer::start(Mode::Good);
     let dir = out_dir("merge-partial");

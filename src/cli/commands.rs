@@ -342,6 +342,16 @@ fn run_command(args: RunArgs) -> u8 {
         Ok(n) => n,
         Err(e) => return usage_error(&e),
     };
+    if let Some(dir) = args
+        .snapshot_dir
+        .as_deref()
+        .filter(|d| d.exists() && !d.is_dir())
+    {
+        return usage_error(&format!(
+            "--snapshot-dir: {} is not a folder",
+            dir.display()
+        ));
+    }
     let config = RunConfig {
         jobs: args.jobs.unwrap_or_else(run::default_jobs).max(1),
         timeout,
@@ -385,7 +395,12 @@ fn run_command(args: RunArgs) -> u8 {
         &sel.suites,
     )));
     reporters.add(Box::new(Shared(coverage.clone())));
-    if let Err(e) = super::reports::add_reporters(&args.reports, &sel.suites, &mut reporters) {
+    if let Err(e) = super::reports::add_reporters(
+        &args.reports,
+        args.coverage_json.as_deref(),
+        &sel.suites,
+        &mut reporters,
+    ) {
         return usage_error(&e);
     }
     let (reporters, outcome) = match super::workflow::front(&args, reporters) {
@@ -434,7 +449,8 @@ fn coverage_outputs(
             Err(e) => return usage_error(&format!("cannot encode coverage as JSON: {e}")),
         };
         if let Err(e) = crate::report::write_file(path, json.as_bytes()) {
-            return usage_error(&format!("cannot write {}: {e}", path.display()));
+            // The error names the path already.
+            return usage_error(&format!("cannot write the coverage JSON: {e}"));
         }
     }
     if let Some(min) = args.min_coverage {

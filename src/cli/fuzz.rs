@@ -427,7 +427,12 @@ fn run_plan(
         &suites,
     )));
     reporters.add(Box::new(Shared(coverage.clone())));
-    if let Err(e) = super::reports::add_reporters(&args.reports, &suites, &mut reporters) {
+    if let Err(e) = super::reports::add_reporters(
+        &args.reports,
+        args.coverage_json.as_deref(),
+        &suites,
+        &mut reporters,
+    ) {
         return usage_error(&e);
     }
     let runtime = match run::runtime() {
@@ -583,10 +588,8 @@ fn coverage_output(
             Err(e) => return Some(usage_error(&format!("cannot encode coverage: {e}"))),
         };
         if let Err(e) = crate::report::write_file(path, json.as_bytes()) {
-            return Some(usage_error(&format!(
-                "cannot write {}: {e}",
-                path.display()
-            )));
+            // The error names the path already.
+            return Some(usage_error(&format!("cannot write the coverage JSON: {e}")));
         }
     }
     None

@@ -68,10 +68,16 @@ pub(super) fn run_reports_to_stdout(
 /// something to write.
 pub(super) fn add_reporters(
     r: &ReportArgs,
+    coverage_json: Option<&Path>,
     suites: &[Arc<Suite>],
     fanout: &mut report::Fanout,
 ) -> Result<(), String> {
     let cannot = |p: &Path, e: std::io::Error| format!("cannot write {}: {e}", p.display());
+    // Written after the run by the command itself, but checked with the
+    // reports: a run must not end in an unwritable --coverage-json.
+    if let Some(path) = coverage_json {
+        report::file::check_writable(path).map_err(|e| cannot(path, e))?;
+    }
     for (path, render) in renderers(&r.junit, &r.json, &r.html, &r.markdown) {
         fanout.add(Box::new(
             FileReporter::create(path, suites, render).map_err(|e| cannot(path, e))?,
