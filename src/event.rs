@@ -3,6 +3,7 @@
 //! ([`crate::report`], [`crate::coverage`], benchmarks). It lives outside
 //! both so the runner knows no report format and reporters know no runner.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -61,7 +62,7 @@ pub struct SuiteInfo {
 #[derive(Debug, Clone)]
 pub enum Event {
     RunStarted(RunInfo),
-    CaseStarted { index: usize, name: String },
+    CaseStarted { index: usize, name: Arc<str> },
     StepFinished { index: usize, step: Box<StepResult> },
     CaseFinished(Box<CaseResult>),
     RunFinished(RunSummary),

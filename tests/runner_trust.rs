@@ -482,7 +482,11 @@ fn a_signal_stops_new_cases_runs_cleanup_and_marks_every_report() {
             assert_eq!(c["steps"][2]["phase"], "cleanup");
             assert_eq!(c["steps"][2]["outcome"], "passed");
         }
-        assert!(read(&dir, "r.xml").contains(r#"<property name="interrupted" value="true"/>"#));
+        let junit = read(&dir, "r.xml");
+        assert!(junit.contains(r#"<property name="interrupted" value="true"/>"#));
+        // An interrupted case could not complete: an error, never a failure.
+        assert_eq!(junit.matches(r#"type="interrupted""#).count(), 2, "{junit}");
+        assert!(!junit.contains("<failure"), "{junit}");
         assert!(read(&dir, "r.html").contains("banner interrupted"));
         assert!(read(&dir, "r.md").contains("**Interrupted**"));
     }

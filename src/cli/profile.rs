@@ -995,13 +995,15 @@ mod de {
 
     /// A byte count or a size with a unit, as `--max-body-size` takes.
     pub fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
-        match super::SizeValue::deserialize(d)? {
-            super::SizeValue::Bytes(0) => Err(D::Error::custom("must be at least 1 byte")),
-            super::SizeValue::Bytes(n) => Ok(Some(n)),
-            super::SizeValue::Text(s) => crate::input::parse_memory_size(&s)
-                .map(Some)
-                .map_err(D::Error::custom),
-        }
+        // One parser for both forms, so a bare number and a string are
+        // refused (0, too large) with the same words.
+        let text = match super::SizeValue::deserialize(d)? {
+            super::SizeValue::Bytes(n) => n.to_string(),
+            super::SizeValue::Text(s) => s,
+        };
+        crate::input::parse_memory_size(&text)
+            .map(Some)
+            .map_err(D::Error::custom)
     }
 
     pub fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
@@ -1138,7 +1140,7 @@ jobs = 16
             ("[profile.ci]\njobs = 0\n", "2:8: must be at least 1"),
             (
                 "[profile.ci]\nmax_body_size = 0\n",
-                "2:17: must be at least 1 byte",
+                "2:17: `0`: a size must be at least 1 byte",
             ),
             ("[profile.ci]\nmax_body_size = \"9Q\"\n", "unknown unit"),
             ("[profile.ci]\ntimeout = \"soon\"\n", "2:11: `soon`"),

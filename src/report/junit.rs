@@ -84,7 +84,15 @@ fn test_case(c: &CaseResult) -> TestCase {
             }
             s
         }
-        CaseStatus::Failed | CaseStatus::Interrupted => {
+        CaseStatus::Interrupted => {
+            // Cut off by a signal before it could show anything: it could
+            // not complete (an error), and nothing in it failed.
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_type("interrupted");
+            s.set_message(c.skip_reason.as_deref().unwrap_or("interrupted"));
+            s
+        }
+        CaseStatus::Failed => {
             // A step that could not complete (no connection, timeout) is an
             // error; a response that broke a check is a failure.
             let errored = c
@@ -290,6 +298,19 @@ mod tests {
             "{xml}"
         );
         assert_eq!(xml.matches(r#"name="advisory""#).count(), 1, "{xml}");
+    }
+
+    #[test]
+    fn an_interrupted_case_is_an_error_saying_so_never_a_failure() {
+        let mut c = case(0, "slow", CaseStatus::Interrupted);
+        c.skip_reason = Some("interrupted (SIGINT) before step `get`; cleanup ran".into());
+        let xml = render(&report(vec![c])).unwrap();
+        let parsed = Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!((parsed.failures, parsed.errors), (0, 1), "{xml}");
+        assert!(
+            xml.contains(r#"<error message="interrupted (SIGINT) before step `get`; cleanup ran" type="interrupted"/>"#),
+            "{xml}"
+        );
     }
 
     #[test]

@@ -228,7 +228,7 @@ impl Runner {
         if self.config.step_events {
             let _ = events.send(Event::CaseStarted {
                 index: pc.index,
-                name: case.name.to_string(),
+                name: case.name.clone(),
             });
         }
         if let Some(reason) = self.setup_failure(pc).await {
