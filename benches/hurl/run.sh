@@ -7,7 +7,9 @@
 #
 # REPEAT workload repetitions per run (2 requests each; default 3000, i.e.
 # 6,000 requests), RUNS hyperfine runs per command (default 5, alternating
-# order, medians reported). Installs what it needs: Hurl from crates.io (with
+# order, medians reported). Rows: both tools at 1 job, each at its best
+# concurrency, and 1 job with the target and both tools on one CPU (no
+# cross-CPU wake-ups; see the comment at that row). Installs what it needs: Hurl from crates.io (with
 # the Debian packages it builds against) and hyperfine from Debian.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -66,3 +68,14 @@ PY
 # (one per core) and apiconform at 4x cores (APICONFORM_BENCH_JOBS overrides).
 run_pair "1-job" "$(apic 1)" "$(hurl_cmd '--jobs 1')"
 run_pair "full" "$(apic "$JOBS_FULL")" "$(hurl_cmd '')"
+
+# The same 1-job pair with the target and each tool on one CPU. At one job
+# each request wakes the other process; on a VM a wake-up on another (idle)
+# vCPU costs an inter-processor interrupt, which dominates a fast request
+# path. On one CPU a wake-up is a plain context switch, so this row shows
+# the tools' own request paths. Both tools get the same treatment.
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+  CPU="$(taskset -pc "$TARGET_PID" | sed 's/.*: //; s/[-,].*//')"
+  taskset -pc "$CPU" "$TARGET_PID" >/dev/null
+  run_pair "1-cpu" "taskset -c $CPU $(apic 1)" "taskset -c $CPU $(hurl_cmd '--jobs 1')"
+fi
