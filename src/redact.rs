@@ -1,7 +1,8 @@
 //! Secret redaction, by value and in every form the tool itself produces
 //! or a target may echo back: the value, `user:password`, their base64
 //! (standard and URL-safe, padded or not), percent-encoded
-//! (`%40` and form `+`) and JSON-escaped forms. Userinfo in any URL shown
+//! (`%40` or `%2f`, and form `+`) and JSON-escaped forms (as serde_json,
+//! PHP, Python, Go and .NET write them). Userinfo in any URL shown
 //! (`http://alice:PASS@host`) is replaced whatever its length.
 //!
 //! Values shorter than [`MIN_LEN`] characters are not replaced in free text
@@ -106,9 +107,105 @@ fn forms_of(value: &str) -> Vec<String> {
         escaped = json_escape(&escaped);
         out.push(escaped.clone());
     }
+    out.extend(other_json_escapes(value));
     out.push(percent.replace("%20", "+"));
     out.push(percent_light.replace("%20", "+"));
+    // Hex digits in lower case (`%2f`): allowed, and some encoders use it.
+    out.push(lower_hex_escapes(&percent));
+    out.push(lower_hex_escapes(&percent_light));
     out.extend(b64);
+    out
+}
+
+/// How other JSON encoders escape a string that serde_json leaves as it
+/// is: PHP escapes `/` as `\/`; PHP and Python escape non-ASCII as
+/// `\u00e9`; Go escapes `<`, `>` and `&` as `\u003c`; .NET also `'`, `+`,
+/// `"` and `` ` ``, and non-ASCII, in upper-case hex. Each combination is
+/// one form; the caller drops those equal to another (for a usual ASCII
+/// token every one equals the plain value).
+fn other_json_escapes(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for slash in [false, true] {
+        for html in [Html::None, Html::Go, Html::DotNet] {
+            for non_ascii in [false, true] {
+                for upper in [false, true] {
+                    let style = EscapeStyle {
+                        slash,
+                        html,
+                        non_ascii,
+                        upper,
+                    };
+                    out.push(style.escape(value));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Which HTML-sensitive characters an encoder writes as `\uXXXX`.
+#[derive(Clone, Copy, PartialEq)]
+enum Html {
+    None,
+    /// `<`, `>`, `&` (Go's encoding/json).
+    Go,
+    /// Those and `'`, `+`, `"`, `` ` `` (.NET's System.Text.Json).
+    DotNet,
+}
+
+#[derive(Clone, Copy)]
+struct EscapeStyle {
+    slash: bool,
+    html: Html,
+    non_ascii: bool,
+    upper: bool,
+}
+
+impl EscapeStyle {
+    /// The inside of the JSON string literal this encoder writes.
+    fn escape(self, value: &str) -> String {
+        let mut text = String::with_capacity(value.len());
+        for c in value.chars() {
+            let html = match self.html {
+                Html::None => false,
+                Html::Go => matches!(c, '<' | '>' | '&'),
+                Html::DotNet => matches!(c, '<' | '>' | '&' | '\'' | '+' | '"' | '`'),
+            };
+            if html || (self.non_ascii && !c.is_ascii()) {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    text.push_str(&if self.upper {
+                        format!("\\u{unit:04X}")
+                    } else {
+                        format!("\\u{unit:04x}")
+                    });
+                }
+            } else if self.slash && c == '/' {
+                text.push_str("\\/");
+            } else {
+                // Quotes, backslashes and control characters as JSON has them.
+                text.push_str(&json_escape(c.encode_utf8(&mut [0u8; 4])));
+            }
+        }
+        text
+    }
+}
+
+/// `%2F` -> `%2f`: the hex digits after each `%` in lower case.
+fn lower_hex_escapes(percent: &str) -> String {
+    let mut out = String::with_capacity(percent.len());
+    let mut hex_left = 0;
+    for c in percent.chars() {
+        if hex_left > 0 {
+            out.push(c.to_ascii_lowercase());
+            hex_left -= 1;
+        } else {
+            if c == '%' {
+                hex_left = 2;
+            }
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -471,6 +568,34 @@ mod tests {
             let text = format!("<{form}>");
             assert_eq!(r.redact(&text), "<[redacted]>", "{form}");
         }
+    }
+
+    #[test]
+    fn a_secret_echoed_by_other_json_encoders_or_lower_case_percent_escapes_is_redacted() {
+        let mut r = Redactor::default();
+        let secret = "ab/c<d>&e+f'g\"é😀";
+        r.add(secret);
+        for form in [
+            // PHP json_encode: `\/`, and non-ASCII as lower-case \u escapes
+            // (an astral character as a surrogate pair).
+            r#"ab\/c<d>&e+f'g\"\u00e9\ud83d\ude00"#,
+            // PHP with JSON_UNESCAPED_UNICODE.
+            r#"ab\/c<d>&e+f'g\"é😀"#,
+            // Python json.dumps.
+            r#"ab/c<d>&e+f'g\"\u00e9\ud83d\ude00"#,
+            // Go encoding/json.
+            r#"ab/c\u003cd\u003e\u0026e+f'g\"é😀"#,
+            // .NET System.Text.Json.
+            r#"ab/c\u003Cd\u003E\u0026e\u002Bf\u0027g\u0022\u00E9\uD83D\uDE00"#,
+            // Percent-encoded with lower-case hex digits.
+            "ab%2fc%3cd%3e%26e%2bf%27g%22%c3%a9%f0%9f%98%80",
+        ] {
+            let text = format!("[{form}]");
+            assert_eq!(r.redact(&text), "[[redacted]]", "{form}");
+        }
+        // A usual token gains no forms: every other escape equals it.
+        let token = "tok_ABC-123.xyz";
+        assert!(other_json_escapes(token).iter().all(|f| f == token));
     }
 
     #[test]
