@@ -187,6 +187,26 @@ fn malformed_inputs_exit_2_with_positions() {
 }
 
 #[test]
+fn a_spec_of_webhooks_only_is_counted_as_such_and_fuzz_says_why_it_sends_nothing() {
+    let spec = fixture("webhooks-only.yaml").display().to_string();
+    let out = apiconform(&["check", "--spec", &spec]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("0 operations, 1 webhook, 1 schema compiled"),
+        "{}",
+        stdout(&out)
+    );
+    let out = apiconform(&["fuzz", "--spec", &spec, "--base-url", "http://127.0.0.1:9"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("the spec documents no request operations under `paths`, only 1 webhook"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn check_spec_accepts_30_and_31_and_warns_about_local_flaws() {
     for ok in ["petstore-30.yaml", "petstore-31.yaml", "pets-api.yaml"] {
         let out = apiconform(&["check", "--spec", &fixture(ok).display().to_string()]);

@@ -139,12 +139,12 @@ fn check_command(args: CheckArgs) -> u8 {
                     format!("OpenAPI {}", spec.version)
                 };
                 report.push(format!(
-                    "ok: {} ({} {}, {dialect}): {} operations, {} schemas compiled{}",
+                    "ok: {} ({} {}, {dialect}): {}, {} compiled{}",
                     file.display(),
                     spec.title,
                     spec.api_version,
-                    spec.operations.len(),
-                    spec.schema_count(),
+                    operation_counts(&spec),
+                    crate::diag::plural(spec.schema_count(), "schema"),
                     warning_count(problems.len())
                 ));
                 warnings.0.extend(problems.0);
@@ -492,6 +492,20 @@ fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
         return Ok(std::time::Duration::ZERO);
     }
     parse_timeout(s)
+}
+
+/// `3 operations` or `2 operations, 1 webhook`.
+fn operation_counts(spec: &crate::spec::Spec) -> String {
+    let webhooks = spec
+        .operations
+        .iter()
+        .filter(|o| matches!(o.kind, crate::spec::OperationKind::Webhook(_)))
+        .count();
+    let paths = crate::diag::plural(spec.operations.len() - webhooks, "operation");
+    match webhooks {
+        0 => paths,
+        n => format!("{paths}, {}", crate::diag::plural(n, "webhook")),
+    }
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
     let options = headers.options.clone();
     let cases = generated::cases(&spec, &the_plan, &options);
     if cases.is_empty() {
-        return usage_error("nothing to generate: no operation and phase left after the filters");
+        return usage_error(&nothing_to_generate(&spec, &the_plan));
     }
     let saved = Saved {
         server: server.clone(),
@@ -593,4 +593,32 @@ fn coverage_output(
         }
     }
     None
+}
+
+/// Why a fuzz run has no case: a spec without request operations, every
+/// operation left out (each named above), or filters that match nothing.
+fn nothing_to_generate(spec: &crate::spec::Spec, the_plan: &plan::Plan) -> String {
+    let webhooks = spec
+        .operations
+        .iter()
+        .filter(|o| matches!(o.kind, crate::spec::OperationKind::Webhook(_)))
+        .count();
+    if webhooks == spec.operations.len() {
+        let only = if webhooks == 0 {
+            String::new()
+        } else {
+            format!(
+                ", only {} (the API sends those; nothing here sends them)",
+                crate::diag::plural(webhooks, "webhook")
+            )
+        };
+        return format!(
+            "nothing to generate: the spec documents no request operations under `paths`{only}"
+        );
+    }
+    if !the_plan.skipped.is_empty() && the_plan.operations.is_empty() {
+        return "nothing to generate: every operation was left out (see `not generated:` above)"
+            .into();
+    }
+    "nothing to generate: no operation and phase left after the filters".into()
 }
