@@ -157,6 +157,79 @@ fn an_unusable_coverage_json_or_snapshot_dir_fails_before_any_request() {
 }
 
 #[test]
+fn a_report_never_overwrites_an_input_of_the_run_or_another_report() {
+    let server = TestServer::start(Mode::Good);
+    let dir = out_dir("report-over-input");
+    // Copies, so a failure of this test cannot destroy the fixtures.
+    let spec = dir.join("pets-api.yaml");
+    std::fs::copy(fixture("pets-api.yaml"), &spec).expect("copy spec");
+    let suite_text = std::fs::read_to_string(suite_str()).expect("suite");
+    let spec_line = suite_text
+        .lines()
+        .find(|l| l.starts_with("spec:"))
+        .expect("spec line");
+    let suite = dir.join("suite.yaml");
+    std::fs::write(
+        &suite,
+        suite_text.replace(spec_line, &format!("spec: {}", spec.display())),
+    )
+    .expect("write suite");
+    let vars = dir.join("vars.yaml");
+    std::fs::write(&vars, "unused: 1\n").expect("write vars");
+    let link = dir.join("link-to-suite.yaml");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&suite, &link).expect("symlink");
+    let (suite_s, spec_s, vars_s, link_s) = (
+        suite.display().to_string(),
+        spec.display().to_string(),
+        vars.display().to_string(),
+        link.display().to_string(),
+    );
+    let report = p(&dir, "r.out");
+    let url = server.url();
+    for (flags, message) in [
+        (vec!["--json", suite_s.as_str()], "--json"),
+        (vec!["--html", spec_s.as_str()], "--html"),
+        (vec!["--junit", link_s.as_str()], "--junit"),
+        (vec!["--markdown", vars_s.as_str()], "--markdown"),
+        (
+            vec!["--json", report.as_str(), "--html", report.as_str()],
+            "both write",
+        ),
+    ] {
+        let mut args = vec!["run", suite_s.as_str(), "--base-url", url.as_str()];
+        args.extend(["--vars-file", vars_s.as_str()]);
+        args.extend(flags.iter().copied());
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{flags:?}: {}", stderr(&o));
+        assert!(!stdout(&o).contains("PASS"), "{flags:?} ran cases");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&suite).expect("suite"),
+        suite_text.replace(spec_line, &format!("spec: {}", spec.display()))
+    );
+    assert_eq!(
+        std::fs::read(&spec).expect("spec"),
+        std::fs::read(fixture("pets-api.yaml")).expect("fixture")
+    );
+    assert_eq!(std::fs::read_to_string(&vars).expect("vars"), "unused: 1\n");
+    assert!(!Path::new(&report).exists());
+    // Several reports into one device are fine.
+    let o = run(&[
+        "run",
+        &suite_s,
+        "--base-url",
+        &server.url(),
+        "--json",
+        "/dev/null",
+        "--junit",
+        "/dev/null",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
 fn merge_with_a_missing_shard_needs_allow_partial() {
     let server = TestServer::start(Mode::Good);
     let dir = out_dir("merge-partial");

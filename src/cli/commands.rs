@@ -395,10 +395,14 @@ fn run_command(args: RunArgs) -> u8 {
         &sel.suites,
     )));
     reporters.add(Box::new(Shared(coverage.clone())));
+    let mut inputs: Vec<&std::path::Path> =
+        args.select.vars_file.iter().map(|p| p.as_path()).collect();
+    inputs.extend(args.baseline.as_deref());
     if let Err(e) = super::reports::add_reporters(
         &args.reports,
         args.coverage_json.as_deref(),
         &sel.suites,
+        &inputs,
         &mut reporters,
     ) {
         return usage_error(&e);

@@ -431,6 +431,7 @@ fn run_plan(
         &args.reports,
         args.coverage_json.as_deref(),
         &suites,
+        &[],
         &mut reporters,
     ) {
         return usage_error(&e);

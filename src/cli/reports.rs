@@ -70,8 +70,21 @@ pub(super) fn add_reporters(
     r: &ReportArgs,
     coverage_json: Option<&Path>,
     suites: &[Arc<Suite>],
+    other_inputs: &[&Path],
     fanout: &mut report::Fanout,
 ) -> Result<(), String> {
+    let outputs: Vec<(&str, &Path)> = [
+        ("--junit", r.junit.as_deref()),
+        ("--json", r.json.as_deref()),
+        ("--json-lines", r.json_lines.as_deref()),
+        ("--html", r.html.as_deref()),
+        ("--markdown", r.markdown.as_deref()),
+        ("--coverage-json", coverage_json),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| Some((flag, p?)))
+    .collect();
+    refuse_overwriting_inputs(&outputs, &run_inputs(suites, other_inputs))?;
     let cannot = |p: &Path, e: std::io::Error| format!("cannot write {}: {e}", p.display());
     // Written after the run by the command itself, but checked with the
     // reports: a run must not end in an unwritable --coverage-json.
@@ -87,6 +100,58 @@ pub(super) fn add_reporters(
         fanout.add(Box::new(
             JsonLines::create(path).map_err(|e| cannot(path, e))?,
         ));
+    }
+    Ok(())
+}
+
+/// Every file the run read that a report could be pointed at by mistake:
+/// the suite files, each spec's documents, and the caller's others (vars
+/// files, a baseline).
+fn run_inputs(suites: &[Arc<Suite>], others: &[&Path]) -> Vec<PathBuf> {
+    let mut inputs: Vec<PathBuf> = others.iter().map(|p| p.to_path_buf()).collect();
+    for s in suites {
+        inputs.push(s.file.clone());
+        inputs.extend(s.spec.documents.iter().map(|d| d.file.clone()));
+    }
+    inputs
+}
+
+/// A report written over one of the run's inputs would destroy the user's
+/// case file or spec, and two reports on one path would leave only the
+/// last: both are usage errors, found before anything is sent. Paths are
+/// compared as the files they name (symlinks and `./` resolved).
+fn refuse_overwriting_inputs(outputs: &[(&str, &Path)], inputs: &[PathBuf]) -> Result<(), String> {
+    let real = |p: &Path| std::fs::canonicalize(p).ok();
+    let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| real(p)).collect();
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for (flag, path) in outputs {
+        if report::file::is_stdout(path) {
+            continue;
+        }
+        // A path that does not exist yet names no input; compare it by
+        // its folder's real path and its name.
+        let Some(file) = real(path).or_else(|| {
+            let name = path.file_name()?;
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            Some(real(dir.unwrap_or(Path::new(".")))?.join(name))
+        }) else {
+            continue;
+        };
+        if inputs.contains(&file) {
+            return Err(format!(
+                "{flag} {}: that is an input of this run; a report there would overwrite it",
+                path.display()
+            ));
+        }
+        // Several reports may go to one device or pipe (`/dev/null`).
+        let regular = std::fs::metadata(&file).map_or(true, |m| m.is_file());
+        if let Some((other, _)) = seen.iter().find(|(_, f)| regular && *f == file) {
+            return Err(format!(
+                "{other} and {flag} both write {}; give each report its own file",
+                path.display()
+            ));
+        }
+        seen.push((flag, file));
     }
     Ok(())
 }
