@@ -196,6 +196,10 @@ fn a_report_never_overwrites_an_input_of_the_run_or_another_report() {
             vec!["--json", report.as_str(), "--html", report.as_str()],
             "both write",
         ),
+        (
+            vec!["--write-baseline", suite_s.as_str()],
+            "--write-baseline",
+        ),
     ] {
         let mut args = vec!["run", suite_s.as_str(), "--base-url", url.as_str()];
         args.extend(["--vars-file", vars_s.as_str()]);
@@ -215,6 +219,14 @@ fn a_report_never_overwrites_an_input_of_the_run_or_another_report() {
     );
     assert_eq!(std::fs::read_to_string(&vars).expect("vars"), "unused: 1\n");
     assert!(!Path::new(&report).exists());
+    // Nor does a scaffold, even with --force.
+    let o = run(&["scaffold", "--spec", &spec_s, "--out", &spec_s, "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&spec).expect("spec"),
+        std::fs::read(fixture("pets-api.yaml")).expect("fixture")
+    );
     // Several reports into one device are fine.
     let o = run(&[
         "run",

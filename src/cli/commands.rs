@@ -397,6 +397,14 @@ fn run_command(args: RunArgs) -> u8 {
     reporters.add(Box::new(Shared(coverage.clone())));
     let mut inputs: Vec<&std::path::Path> =
         args.select.vars_file.iter().map(|p| p.as_path()).collect();
+    if let Some(path) = &args.write_baseline {
+        // Written after the run; it may replace the --baseline it read.
+        let outputs = [("--write-baseline", path.as_path())];
+        let inputs = super::reports::run_inputs(&sel.suites, &inputs);
+        if let Err(e) = super::reports::refuse_overwriting_inputs(&outputs, &inputs) {
+            return usage_error(&e);
+        }
+    }
     inputs.extend(args.baseline.as_deref());
     if let Err(e) = super::reports::add_reporters(
         &args.reports,

@@ -107,7 +107,7 @@ pub(super) fn add_reporters(
 /// Every file the run read that a report could be pointed at by mistake:
 /// the suite files, each spec's documents, and the caller's others (vars
 /// files, a baseline).
-fn run_inputs(suites: &[Arc<Suite>], others: &[&Path]) -> Vec<PathBuf> {
+pub(super) fn run_inputs(suites: &[Arc<Suite>], others: &[&Path]) -> Vec<PathBuf> {
     let mut inputs: Vec<PathBuf> = others.iter().map(|p| p.to_path_buf()).collect();
     for s in suites {
         inputs.push(s.file.clone());
@@ -120,7 +120,10 @@ fn run_inputs(suites: &[Arc<Suite>], others: &[&Path]) -> Vec<PathBuf> {
 /// case file or spec, and two reports on one path would leave only the
 /// last: both are usage errors, found before anything is sent. Paths are
 /// compared as the files they name (symlinks and `./` resolved).
-fn refuse_overwriting_inputs(outputs: &[(&str, &Path)], inputs: &[PathBuf]) -> Result<(), String> {
+pub(super) fn refuse_overwriting_inputs(
+    outputs: &[(&str, &Path)],
+    inputs: &[PathBuf],
+) -> Result<(), String> {
     let real = |p: &Path| std::fs::canonicalize(p).ok();
     let inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| real(p)).collect();
     let mut seen: Vec<(&str, PathBuf)> = Vec::new();
@@ -139,7 +142,7 @@ fn refuse_overwriting_inputs(outputs: &[(&str, &Path)], inputs: &[PathBuf]) -> R
         };
         if inputs.contains(&file) {
             return Err(format!(
-                "{flag} {}: that is an input of this run; a report there would overwrite it",
+                "{flag} {}: that is an input of this run; writing there would overwrite it",
                 path.display()
             ));
         }

@@ -79,6 +79,11 @@ impl From<String> for Failure {
 fn run(args: &ScaffoldArgs) -> Result<u8, Failure> {
     check_out(&args.out, args.force)?;
     let spec = crate::spec::load(&args.spec).map_err(Failure::Input)?;
+    // Even with --force, the suite never replaces what it is made from.
+    let mut inputs: Vec<std::path::PathBuf> =
+        spec.documents.iter().map(|d| d.file.clone()).collect();
+    inputs.extend(args.coverage_json.clone());
+    super::reports::refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;
     let bundled = bundled_of(&spec, args.server.as_deref())?;
     let covered = match &args.coverage_json {
         Some(path) => covered_pairs(path, &spec)?,
