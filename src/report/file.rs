@@ -84,8 +84,19 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
     match destination(path)? {
         Dest::Stdout | Dest::InPlace(_) => Ok(()),
         Dest::Replace(target) => {
+            // An existing file is replaced through a sibling, so that is
+            // what must be creatable; say so, or `/proc/version` would
+            // fail with a bare "No such file or directory".
             let tmp = temp_path(&target);
-            std::fs::File::create(&tmp)?;
+            let beside = |e: std::io::Error| {
+                if target.exists() {
+                    let why = format!("cannot create a file beside it to replace it ({e})");
+                    std::io::Error::new(e.kind(), why)
+                } else {
+                    e
+                }
+            };
+            std::fs::File::create(&tmp).map_err(beside)?;
             std::fs::remove_file(&tmp)
         }
     }
@@ -192,6 +203,16 @@ fn annotate(path: &Path, e: std::io::Error) -> std::io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_replaced_says_why_not_that_it_is_missing() {
+        // It exists, but nothing can be created in /proc.
+        let e = check_writable(Path::new("/proc/version")).unwrap_err();
+        assert!(
+            e.to_string().contains("cannot create a file beside it"),
+            "{e}"
+        );
+    }
 
     fn dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("apiconform-file-{name}-{}", std::process::id()));
