@@ -639,6 +639,13 @@ pub fn parse_base_url(s: &str) -> Result<String, String> {
     if url.fragment().is_some() {
         return Err(format!("`{t}`: a base URL cannot have a #fragment"));
     }
+    // Step paths are appended to the base URL, so a query would end up in
+    // the middle of every request URL (`...?x=1/shares`).
+    if url.query().is_some() {
+        return Err(format!(
+            "`{t}`: a base URL cannot have a ?query (each step's path goes after it); set query parameters in the cases"
+        ));
+    }
     Ok(t.to_string())
 }
 
@@ -698,6 +705,8 @@ mod tests {
             "file:///etc/passwd",
             "http://host:99999",
             "http://h/#x",
+            "http://h?x=1",
+            "http://h/v1/?",
         ] {
             assert!(parse_base_url(bad).is_err(), "{bad:?}");
         }
