@@ -555,6 +555,49 @@ fn a_second_signal_exits_at_once_and_certify_stops_too() {
     assert_eq!(cert["verdict"], "incomplete");
 }
 
+#[test]
+fn a_first_signal_during_fuzz_still_writes_its_reports() {
+    let target = RawTarget::start(Behaviour {
+        get_delay: Duration::from_secs(2),
+        reuse: Reuse::Keep,
+    });
+    let dir = out_dir("fuzz-signal");
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pets-api.yaml");
+    let mut child = cmd(&[
+        "fuzz",
+        "--spec",
+        &spec.display().to_string(),
+        "--base-url",
+        &target.url(),
+        "--jobs",
+        "1",
+        "--phases",
+        "positive",
+        "--no-progress",
+        "--json",
+        &p(&dir, "f.json"),
+        "--junit",
+        &p(&dir, "f.xml"),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn fuzz");
+    // Killed by the signal's default action, fuzz exited 130 with no report.
+    let first_get = || target.requests().iter().any(|r| r.starts_with("GET"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !first_get() {
+        assert!(Instant::now() < deadline, "{:?}", target.requests());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    kill("-INT", &child);
+    let status = wait_exit(&mut child, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(130));
+    let json: serde_json::Value = serde_json::from_str(&read(&dir, "f.json")).expect("json");
+    assert_eq!(json["interrupted"], true);
+    assert!(read(&dir, "f.xml").contains(r#"<property name="interrupted" value="true"/>"#));
+}
+
 // ---- point 9: stale keep-alive connections -------------------------------
 
 /// One case of `reads` GETs of the same pet, then one case that creates.

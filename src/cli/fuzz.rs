@@ -458,6 +458,12 @@ fn run_plan(
     info.profile = opts.profile.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let consumer = std::thread::spawn(move || crate::event::consume(rx, reporters));
+    {
+        // As `run` does: a first Ctrl-C stops new cases, lets the chains
+        // clean up what they created and still writes every report.
+        let _enter = runtime.enter();
+        run::interrupt::install();
+    }
     let summary = runtime.block_on(prepared.runner.clone().run(plan, info, tx));
     if let Ok(Some(e)) = consumer.join() {
         runtime.block_on(prepared.shutdown());
@@ -487,7 +493,12 @@ fn run_plan(
     if let Some(e) = report_findings(args, list, saved, to_stdout) {
         return e;
     }
-    coverage_output(args, &coverage, to_stdout).unwrap_or(code)
+    let code = coverage_output(args, &coverage, to_stdout).unwrap_or(code);
+    match run::interrupt::signal() {
+        // Reports are written; the shell convention tells CI why it stopped.
+        Some(signal) => run::interrupt::exit_code(signal),
+        None => code,
+    }
 }
 
 /// Prints the deduplicated findings with curl reproductions and writes
