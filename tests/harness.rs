@@ -207,6 +207,20 @@ fn a_spec_of_webhooks_only_is_counted_as_such_and_fuzz_says_why_it_sends_nothing
 }
 
 #[test]
+fn fuzz_says_when_the_chosen_phases_make_no_request() {
+    // pets-api.yaml has no examples, so the examples phase alone sends nothing.
+    let spec = fixture("pets-api.yaml").display().to_string();
+    let args = ["fuzz", "--spec", &spec, "--base-url", "http://127.0.0.1:9"];
+    let out = apiconform(&[&args[..], &["--phases", "examples"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the phases run (examples) make no request"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn check_spec_accepts_30_and_31_and_warns_about_local_flaws() {
     for ok in ["petstore-30.yaml", "petstore-31.yaml", "pets-api.yaml"] {
         let out = apiconform(&["check", "--spec", &fixture(ok).display().to_string()]);

@@ -86,7 +86,8 @@ pub(super) fn fuzz_command(args: FuzzArgs) -> u8 {
     let options = headers.options.clone();
     let cases = generated::cases(&spec, &the_plan, &options);
     if cases.is_empty() {
-        return usage_error(&nothing_to_generate(&spec, &the_plan));
+        let phases: Vec<&str> = config.phases.iter().map(Phase::name).collect();
+        return usage_error(&nothing_to_generate(&spec, &the_plan, &phases));
     }
     let saved = Saved {
         server: server.clone(),
@@ -609,7 +610,7 @@ fn coverage_output(
 
 /// Why a fuzz run has no case: a spec without request operations, every
 /// operation left out (each named above), or filters that match nothing.
-fn nothing_to_generate(spec: &crate::spec::Spec, the_plan: &plan::Plan) -> String {
+fn nothing_to_generate(spec: &crate::spec::Spec, the_plan: &plan::Plan, phases: &[&str]) -> String {
     let webhooks = spec
         .operations
         .iter()
@@ -631,6 +632,15 @@ fn nothing_to_generate(spec: &crate::spec::Spec, the_plan: &plan::Plan) -> Strin
     if !the_plan.skipped.is_empty() && the_plan.operations.is_empty() {
         return "nothing to generate: every operation was left out (see `not generated:` above)"
             .into();
+    }
+    if !the_plan.operations.is_empty() {
+        // Operations were selected, but no selected phase made a request
+        // for any of them (the examples phase of a spec without examples).
+        return format!(
+            "nothing to generate: the phases run ({}) make no request for the {} selected; add a phase with --phases, e.g. positive",
+            phases.join(", "),
+            crate::diag::plural(the_plan.operations.len(), "operation")
+        );
     }
     "nothing to generate: no operation and phase left after the filters".into()
 }
