@@ -207,6 +207,18 @@ fn a_spec_of_webhooks_only_is_counted_as_such_and_fuzz_says_why_it_sends_nothing
 }
 
 #[test]
+fn an_empty_var_is_warned_about_as_a_likely_unset_environment_variable() {
+    let out = apiconform(&["check", "cases/mycloud", "--var", "mycloud_token="]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("warning: --var mycloud_token= is empty (an unset environment variable?)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn fuzz_says_when_the_chosen_phases_make_no_request() {
     // pets-api.yaml has no examples, so the examples phase alone sends nothing.
     let spec = fixture("pets-api.yaml").display().to_string();

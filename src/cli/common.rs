@@ -58,7 +58,17 @@ pub(crate) fn external_vars(
     for (flag, list, into) in [("--var", var, &mut cli), ("--secret", secret, &mut secrets)] {
         for v in list {
             match parse_assignment(v) {
-                Ok(pair) => into.push(pair),
+                Ok(pair) => {
+                    // `--var token=$TOKEN` with the CI variable unset: the
+                    // run would send empty credentials and fail every case.
+                    if pair.1.is_empty() {
+                        eprintln!(
+                            "warning: {flag} {}= is empty (an unset environment variable?)",
+                            pair.0
+                        );
+                    }
+                    into.push(pair);
+                }
                 // Never echo a --secret value back.
                 Err(_) if flag == "--secret" => diagnostics.push(Diagnostic::new(
                     flag,
