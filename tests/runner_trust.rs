@@ -384,8 +384,13 @@ fn kill(signal: &str, child: &Child) {
 
 /// Waits until the target has seen `n` requests (at most 20 s).
 fn wait_for_requests(target: &RawTarget, n: usize) {
+    wait_for(target, |requests| requests.len() >= n);
+}
+
+/// Waits until the target's requests so far satisfy `seen`.
+fn wait_for(target: &RawTarget, seen: impl Fn(&[String]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while target.requests().len() < n {
+    while !seen(&target.requests()) {
         assert!(Instant::now() < deadline, "{:?}", target.requests());
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -584,12 +589,9 @@ fn a_first_signal_during_fuzz_still_writes_its_reports() {
     .spawn()
     .expect("spawn fuzz");
     // Killed by the signal's default action, fuzz exited 130 with no report.
-    let first_get = || target.requests().iter().any(|r| r.starts_with("GET"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !first_get() {
-        assert!(Instant::now() < deadline, "{:?}", target.requests());
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(&target, |requests| {
+        requests.iter().any(|r| r.starts_with("GET"))
+    });
     kill("-INT", &child);
     let status = wait_exit(&mut child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(130));

@@ -169,11 +169,8 @@ fn a_report_never_overwrites_an_input_of_the_run_or_another_report() {
         .find(|l| l.starts_with("spec:"))
         .expect("spec line");
     let suite = dir.join("suite.yaml");
-    std::fs::write(
-        &suite,
-        suite_text.replace(spec_line, &format!("spec: {}", spec.display())),
-    )
-    .expect("write suite");
+    let suite_written = suite_text.replace(spec_line, &format!("spec: {}", spec.display()));
+    std::fs::write(&suite, &suite_written).expect("write suite");
     let vars = dir.join("vars.yaml");
     std::fs::write(&vars, "unused: 1\n").expect("write vars");
     let link = dir.join("link-to-suite.yaml");
@@ -211,7 +208,7 @@ fn a_report_never_overwrites_an_input_of_the_run_or_another_report() {
     }
     assert_eq!(
         std::fs::read_to_string(&suite).expect("suite"),
-        suite_text.replace(spec_line, &format!("spec: {}", spec.display()))
+        suite_written
     );
     assert_eq!(
         std::fs::read(&spec).expect("spec"),

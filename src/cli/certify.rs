@@ -147,8 +147,7 @@ fn certify(args: CertifyArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let _enter = runtime.enter();
-    run::interrupt::install();
+    run::interrupt::install(&runtime);
     let result = runtime.block_on(session::execute(
         &sel.suites,
         sel.plan,

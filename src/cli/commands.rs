@@ -419,11 +419,8 @@ fn run_command(args: RunArgs) -> u8 {
         Ok(w) => w,
         Err(code) => return code,
     };
-    let code = {
-        let _enter = runtime.enter();
-        run::interrupt::install();
-        runtime.block_on(run_async(&args, sel, config, reporters))
-    };
+    run::interrupt::install(&runtime);
+    let code = runtime.block_on(run_async(&args, sel, config, reporters));
     if let Some(signal) = run::interrupt::signal() {
         // Reports are written; the shell convention tells CI why it stopped.
         return run::interrupt::exit_code(signal);
@@ -508,11 +505,7 @@ fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
 
 /// `3 operations` or `2 operations, 1 webhook`.
 fn operation_counts(spec: &crate::spec::Spec) -> String {
-    let webhooks = spec
-        .operations
-        .iter()
-        .filter(|o| matches!(o.kind, crate::spec::OperationKind::Webhook(_)))
-        .count();
+    let webhooks = spec.webhook_count();
     let paths = crate::diag::plural(spec.operations.len() - webhooks, "operation");
     match webhooks {
         0 => paths,

@@ -459,12 +459,9 @@ fn run_plan(
     info.profile = opts.profile.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let consumer = std::thread::spawn(move || crate::event::consume(rx, reporters));
-    {
-        // As `run` does: a first Ctrl-C stops new cases, lets the chains
-        // clean up what they created and still writes every report.
-        let _enter = runtime.enter();
-        run::interrupt::install();
-    }
+    // As `run` does: a first Ctrl-C stops new cases, lets the chains
+    // clean up what they created and still writes every report.
+    run::interrupt::install(&runtime);
     let summary = runtime.block_on(prepared.runner.clone().run(plan, info, tx));
     if let Ok(Some(e)) = consumer.join() {
         runtime.block_on(prepared.shutdown());
@@ -611,11 +608,7 @@ fn coverage_output(
 /// Why a fuzz run has no case: a spec without request operations, every
 /// operation left out (each named above), or filters that match nothing.
 fn nothing_to_generate(spec: &crate::spec::Spec, the_plan: &plan::Plan, phases: &[&str]) -> String {
-    let webhooks = spec
-        .operations
-        .iter()
-        .filter(|o| matches!(o.kind, crate::spec::OperationKind::Webhook(_)))
-        .count();
+    let webhooks = spec.webhook_count();
     if webhooks == spec.operations.len() {
         let only = if webhooks == 0 {
             String::new()

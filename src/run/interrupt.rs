@@ -57,10 +57,11 @@ fn received(signal: i32) {
     );
 }
 
-/// Starts listening for SIGINT and SIGTERM on the current tokio runtime
-/// (call inside it, before the run). Where the listeners cannot be set up,
-/// signals keep their default effect.
-pub fn install() {
+/// Starts listening for SIGINT and SIGTERM on `runtime` (call before the
+/// run). Where the listeners cannot be set up, signals keep their default
+/// effect.
+pub fn install(runtime: &tokio::runtime::Runtime) {
+    let _enter = runtime.enter();
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

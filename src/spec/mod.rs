@@ -345,6 +345,14 @@ impl Spec {
     }
 
     /// Webhook operations by their `webhooks` key.
+    /// How many of `operations` are webhooks (the rest are under `paths`).
+    pub fn webhook_count(&self) -> usize {
+        self.operations
+            .iter()
+            .filter(|o| matches!(o.kind, OperationKind::Webhook(_)))
+            .count()
+    }
+
     pub fn webhook(&self, name: &str) -> Option<&Operation> {
         self.operations
             .iter()
