@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -19,22 +19,24 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{Connection, SendRequest};
-use hyper_util::rt::TokioIo;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::net::TcpStream;
 
+use super::busy_poll::{BusyPoll, Exchange, Socket};
 use super::{
     HttpResponse, IDLE_TIMEOUT, SendError, Sent, USER_AGENT_VALUE, body_timed_out, decode_body,
     is_dropped, is_idempotent, no_response, not_resent, retried_note,
 };
 
-type Driver = Connection<TokioIo<TcpStream>, Full<Bytes>>;
+type Driver = Connection<Socket, Full<Bytes>>;
 
 /// Idle kept-alive connections by `host:port`, shared by the run's tasks.
 pub struct Pool {
     idle: Mutex<HashMap<String, Vec<Conn>>>,
     max_idle_per_host: usize,
     connect_timeout: Duration,
+    /// Whether new connections poll for responses ([`BusyPoll`]).
+    busy_poll: BusyPoll,
 }
 
 /// One HTTP/1.1 connection: the handle requests go in by and the state
@@ -43,6 +45,9 @@ struct Conn {
     sender: SendRequest<Full<Bytes>>,
     driver: Option<Pin<Box<Driver>>>,
     idle_since: Instant,
+    /// The current request's progress, so the socket polls only for a
+    /// written request's response.
+    exchange: Arc<Exchange>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -82,11 +87,12 @@ enum Attempt {
 }
 
 impl Pool {
-    pub fn new(max_idle_per_host: usize, connect_timeout: Duration) -> Pool {
+    pub fn new(max_idle_per_host: usize, connect_timeout: Duration, busy_poll: BusyPoll) -> Pool {
         Pool {
             idle: Mutex::new(HashMap::new()),
             max_idle_per_host: max_idle_per_host.max(1),
             connect_timeout,
+            busy_poll,
         }
     }
 
@@ -172,6 +178,7 @@ impl Pool {
         }
         let started = Instant::now();
         let request = out.request();
+        let armed = Armed::new(&conn.exchange);
         let head = drive(&mut conn.driver, conn.sender.try_send_request(request));
         let response = match tokio::time::timeout_at(limits.deadline, head).await {
             Err(_) => return no_response(),
@@ -193,6 +200,7 @@ impl Pool {
             Ok(result) => result,
             Err(_) => Err(SendError::Body(body_timed_out(limits.timeout))),
         };
+        drop(armed);
         if result.is_ok() {
             self.put_idle(out.key(), conn);
         }
@@ -220,14 +228,16 @@ impl Pool {
         };
         // Small requests must not wait for Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
+        let (socket, exchange) = Socket::new(tcp, self.busy_poll);
         let (sender, driver) = hyper::client::conn::http1::Builder::new()
-            .handshake(TokioIo::new(tcp))
+            .handshake(socket)
             .await
             .map_err(|e| cannot(causes(&e)))?;
         Ok(Conn {
             sender,
             driver: Some(Box::pin(driver)),
             idle_since: Instant::now(),
+            exchange,
         })
     }
 
@@ -258,6 +268,23 @@ impl Pool {
                 idle.insert(key.to_string(), vec![conn]);
             }
         }
+    }
+}
+
+/// Arms a connection's exchange for one request until dropped
+/// (whichever way the attempt ends).
+struct Armed(Arc<Exchange>);
+
+impl Armed {
+    fn new(exchange: &Arc<Exchange>) -> Armed {
+        exchange.arm();
+        Armed(exchange.clone())
+    }
+}
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        self.0.end();
     }
 }
 
@@ -437,7 +464,6 @@ mod tests {
     use super::super::tests::one_shot;
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
-    use std::sync::Arc;
 
     /// A raw HTTP/1.1 server on 127.0.0.1 answering `{"n":N}` to each
     /// request; records each request head with its connection's number.
@@ -507,7 +533,7 @@ mod tests {
 
     /// One GET through a new pool (returned, to look into afterwards).
     fn get_once(url: &str) -> (Pool, Sent) {
-        let pool = Pool::new(2, Duration::from_secs(5));
+        let pool = Pool::new(2, Duration::from_secs(5), BusyPoll::new(Duration::ZERO));
         let sent = runtime().block_on(send(&pool, reqwest::Method::GET, url));
         (pool, sent)
     }
@@ -522,7 +548,7 @@ mod tests {
     #[test]
     fn sequential_requests_share_one_kept_connection() {
         let (url, seen) = server(false);
-        let pool = Pool::new(2, Duration::from_secs(5));
+        let pool = Pool::new(2, Duration::from_secs(5), BusyPoll::new(Duration::ZERO));
         runtime().block_on(async {
             for i in 1..=3 {
                 let sent = send(&pool, reqwest::Method::GET, &format!("{url}/x?i={i}")).await;
@@ -548,7 +574,7 @@ mod tests {
     #[test]
     fn a_connection_the_target_closed_is_not_reused_and_nothing_is_lost() {
         let (url, seen) = server(true);
-        let pool = Pool::new(2, Duration::from_secs(5));
+        let pool = Pool::new(2, Duration::from_secs(5), BusyPoll::new(Duration::ZERO));
         runtime().block_on(async {
             for _ in 0..4 {
                 let sent = send(&pool, reqwest::Method::GET, &format!("{url}/x")).await;
@@ -620,7 +646,7 @@ mod tests {
     #[test]
     fn a_body_over_the_limit_is_refused() {
         let (url, _) = server(false);
-        let pool = Pool::new(2, Duration::from_secs(5));
+        let pool = Pool::new(2, Duration::from_secs(5), BusyPoll::new(Duration::ZERO));
         let sent = runtime().block_on(pool.send(
             request(reqwest::Method::GET, &url),
             Duration::from_secs(5),

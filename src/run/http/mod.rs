@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
+mod busy_poll;
 mod direct;
 
 /// What every request says it is.
@@ -110,7 +111,11 @@ impl Clients {
         Ok(Clients(std::sync::Arc::new(Shared {
             reqwest,
             settings,
-            direct: direct::Pool::new(idle_per_host(jobs), connect_timeout),
+            direct: direct::Pool::new(
+                idle_per_host(jobs),
+                connect_timeout,
+                busy_poll::BusyPoll::for_jobs(jobs),
+            ),
         })))
     }
 
