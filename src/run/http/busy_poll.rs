@@ -104,6 +104,14 @@ impl Exchange {
         self.0.store(IDLE, Ordering::Relaxed);
     }
 
+    /// Passes a write's result through, noting that bytes went out.
+    fn after_write(&self, polled: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.written();
+        }
+        polled
+    }
+
     fn written(&self) {
         let _ = self
             .0
@@ -161,11 +169,8 @@ impl Write for Socket {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.io).poll_write(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            this.exchange.written();
-        }
-        polled
+        this.exchange
+            .after_write(Pin::new(&mut this.io).poll_write(cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -186,11 +191,8 @@ impl Write for Socket {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            this.exchange.written();
-        }
-        polled
+        this.exchange
+            .after_write(Pin::new(&mut this.io).poll_write_vectored(cx, bufs))
     }
 }
 
