@@ -19,8 +19,6 @@
 use std::io::{self, ErrorKind};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -78,69 +76,28 @@ impl BusyPoll {
 pub(super) struct Socket {
     io: TokioIo<TcpStream>,
     poll: BusyPoll,
-    exchange: Arc<Exchange>,
-}
-
-/// Where the connection's current exchange is, shared by the sender
-/// (which arms it for one request) and the socket (which sees the
-/// request go out). Only a written request's response is polled for:
-/// hyper also reads before it writes, and while the connection is idle.
-#[derive(Debug, Default)]
-pub(super) struct Exchange(AtomicU8);
-
-const IDLE: u8 = 0;
-const ARMED: u8 = 1;
-const SENT: u8 = 2;
-
-impl Exchange {
-    /// A request is about to go out; until [`Exchange::end`], the socket
-    /// polls for its response once it is written.
-    pub fn arm(&self) {
-        self.0.store(ARMED, Ordering::Relaxed);
-    }
-
-    /// The response is read (or the attempt gave up).
-    pub fn end(&self) {
-        self.0.store(IDLE, Ordering::Relaxed);
-    }
-
-    /// Passes a write's result through, noting that bytes went out.
-    fn after_write(&self, polled: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.written();
-        }
-        polled
-    }
-
-    fn written(&self) {
-        let _ = self
-            .0
-            .compare_exchange(ARMED, SENT, Ordering::Relaxed, Ordering::Relaxed);
-    }
-
-    /// Bytes of the response came in: the rest of it (rarely in a second
-    /// segment) and hyper's read for the next message are not polled for.
-    fn received(&self) {
-        let _ = self
-            .0
-            .compare_exchange(SENT, ARMED, Ordering::Relaxed, Ordering::Relaxed);
-    }
-
-    fn response_due(&self) -> bool {
-        self.0.load(Ordering::Relaxed) == SENT
-    }
+    /// A request went out and no byte has come back since. hyper also
+    /// reads before it writes and while the connection is idle; only
+    /// this wait is polled, and only until the first bytes (the rest of
+    /// a response, rarely in a second segment, is not).
+    response_due: bool,
 }
 
 impl Socket {
-    /// The socket, and the exchange state the sender arms per request.
-    pub fn new(tcp: TcpStream, poll: BusyPoll) -> (Socket, Arc<Exchange>) {
-        let exchange = Arc::new(Exchange::default());
-        let socket = Socket {
+    pub fn new(tcp: TcpStream, poll: BusyPoll) -> Socket {
+        Socket {
             io: TokioIo::new(tcp),
             poll,
-            exchange: exchange.clone(),
-        };
-        (socket, exchange)
+            response_due: false,
+        }
+    }
+
+    /// Passes a write's result through, noting that bytes went out.
+    fn after_write(&mut self, polled: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.response_due = true;
+        }
+        polled
     }
 }
 
@@ -153,8 +110,8 @@ impl Read for Socket {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.io).poll_read(cx, buf);
         if polled.is_ready() {
-            this.exchange.received();
-        } else if this.poll.active() && this.exchange.response_due() {
+            this.response_due = false;
+        } else if this.poll.active() && this.response_due {
             let hit = wait_readable(this.io.inner(), this.poll.window);
             this.poll.record(hit);
         }
@@ -169,8 +126,8 @@ impl Write for Socket {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        this.exchange
-            .after_write(Pin::new(&mut this.io).poll_write(cx, buf))
+        let polled = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.after_write(polled)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -191,8 +148,8 @@ impl Write for Socket {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        this.exchange
-            .after_write(Pin::new(&mut this.io).poll_write_vectored(cx, bufs))
+        let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.after_write(polled)
     }
 }
 
@@ -235,24 +192,32 @@ mod tests {
         assert!(!BusyPoll::new(Duration::ZERO).active());
     }
 
-    #[test]
-    fn only_a_written_request_makes_a_response_due() {
-        let x = Exchange::default();
-        x.written();
-        assert!(!x.response_due(), "a write outside an exchange");
-        x.arm();
-        assert!(!x.response_due(), "armed, nothing written yet");
-        x.written();
-        assert!(x.response_due());
-        x.received();
-        assert!(
-            !x.response_due(),
-            "what follows the first bytes is not polled for"
-        );
-        x.written();
-        assert!(x.response_due());
-        x.end();
-        assert!(!x.response_due());
+    #[tokio::test]
+    async fn only_a_written_request_makes_a_response_due_until_its_first_bytes() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let tcp = TcpStream::connect(listener.local_addr().expect("addr"))
+            .await
+            .expect("connect");
+        let (mut server, _) = listener.accept().await.expect("accept");
+        let mut socket = Socket::new(tcp, BusyPoll::new(BusyPoll::WINDOW));
+        assert!(!socket.response_due);
+
+        let wrote = std::future::poll_fn(|cx| Pin::new(&mut socket).poll_write(cx, b"GET"));
+        assert_eq!(wrote.await.expect("write"), 3);
+        assert!(socket.response_due);
+
+        let mut got = [0u8; 3];
+        server.read_exact(&mut got).await.expect("server read");
+        server.write_all(b"200").await.expect("server write");
+        let mut storage = [MaybeUninit::<u8>::uninit(); 8];
+        let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+        std::future::poll_fn(|cx| Pin::new(&mut socket).poll_read(cx, buf.unfilled()))
+            .await
+            .expect("read");
+        assert!(!socket.response_due, "the first bytes end the wait");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ use hyper::client::conn::http1::{Connection, SendRequest};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use tokio::net::TcpStream;
 
-use super::busy_poll::{BusyPoll, Exchange, Socket};
+use super::busy_poll::{BusyPoll, Socket};
 use super::{
     HttpResponse, IDLE_TIMEOUT, SendError, Sent, USER_AGENT_VALUE, body_timed_out, decode_body,
     is_dropped, is_idempotent, no_response, not_resent, retried_note,
@@ -45,9 +45,6 @@ struct Conn {
     sender: SendRequest<Full<Bytes>>,
     driver: Option<Pin<Box<Driver>>>,
     idle_since: Instant,
-    /// The current request's progress, so the socket polls only for a
-    /// written request's response.
-    exchange: Arc<Exchange>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -178,7 +175,6 @@ impl Pool {
         }
         let started = Instant::now();
         let request = out.request();
-        let armed = Armed::new(&conn.exchange);
         let head = drive(&mut conn.driver, conn.sender.try_send_request(request));
         let response = match tokio::time::timeout_at(limits.deadline, head).await {
             Err(_) => return no_response(),
@@ -200,7 +196,6 @@ impl Pool {
             Ok(result) => result,
             Err(_) => Err(SendError::Body(body_timed_out(limits.timeout))),
         };
-        drop(armed);
         if result.is_ok() {
             self.put_idle(out.key(), conn);
         }
@@ -228,16 +223,14 @@ impl Pool {
         };
         // Small requests must not wait for Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
-        let (socket, exchange) = Socket::new(tcp, self.busy_poll);
         let (sender, driver) = hyper::client::conn::http1::Builder::new()
-            .handshake(socket)
+            .handshake(Socket::new(tcp, self.busy_poll))
             .await
             .map_err(|e| cannot(causes(&e)))?;
         Ok(Conn {
             sender,
             driver: Some(Box::pin(driver)),
             idle_since: Instant::now(),
-            exchange,
         })
     }
 
@@ -268,23 +261,6 @@ impl Pool {
                 idle.insert(key.to_string(), vec![conn]);
             }
         }
-    }
-}
-
-/// Arms a connection's exchange for one request until dropped
-/// (whichever way the attempt ends).
-struct Armed(Arc<Exchange>);
-
-impl Armed {
-    fn new(exchange: &Arc<Exchange>) -> Armed {
-        exchange.arm();
-        Armed(exchange.clone())
-    }
-}
-
-impl Drop for Armed {
-    fn drop(&mut self) {
-        self.0.end();
     }
 }
 
@@ -464,6 +440,7 @@ mod tests {
     use super::super::tests::one_shot;
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
 
     /// A raw HTTP/1.1 server on 127.0.0.1 answering `{"n":N}` to each
     /// request; records each request head with its connection's number.
