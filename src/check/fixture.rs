@@ -104,6 +104,7 @@ fn run(
         headers,
         json,
         generated: None,
+        looked_up: Default::default(),
     };
     (def.run)(&x)
 }
@@ -216,6 +217,7 @@ fn a_body_the_loader_validated_passes_the_request_check_without_validating_again
         headers: &h,
         json: None,
         generated: None,
+        looked_up: Default::default(),
     };
     let check = super::schema::request_schema_conformance;
     assert_eq!(check(&exchange(true)), Outcome::Pass);

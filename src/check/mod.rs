@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::generate::Rule;
 use crate::generate::plan::{ChainRole, Phase};
-use crate::spec::{Operation, Spec};
+use crate::spec::{MediaType, Operation, Response, Spec};
 
 /// What a check sees: the operation, the request it sent, the response.
 pub struct Exchange<'a> {
@@ -45,6 +45,18 @@ pub struct Exchange<'a> {
     /// Set only for requests from a generated phase; `None` for hand-written
     /// cases, where the generated-only checks skip.
     pub generated: Option<&'a Generated<'a>>,
+    /// What several checks look up in the spec, found once per exchange
+    /// (construct with `Default::default()`).
+    pub looked_up: LookedUp<'a>,
+}
+
+/// The documented response for an exchange's status and the media type its
+/// `Content-Type` selects: found on first use and kept, since the status,
+/// content-type, schema and header checks each need them.
+#[derive(Default)]
+pub struct LookedUp<'a> {
+    response: std::cell::OnceCell<Option<&'a Response>>,
+    media: std::cell::OnceCell<Option<&'a MediaType>>,
 }
 
 /// What a generated phase adds to an exchange: the phase, the method really
@@ -93,11 +105,31 @@ fn generated<'x>(x: &'x Exchange<'_>) -> Result<&'x Generated<'x>, Outcome> {
         .ok_or_else(|| Outcome::Skip("only for generated requests".into()))
 }
 
-impl Exchange<'_> {
-    pub fn content_type(&self) -> Option<&str> {
+impl<'a> Exchange<'a> {
+    pub fn content_type(&self) -> Option<&'a str> {
         self.headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
+    }
+
+    /// The response documented for the status (exact, range or `default`).
+    pub fn documented(&self) -> Option<&'a Response> {
+        *self
+            .looked_up
+            .response
+            .get_or_init(|| self.operation.response_for(self.status))
+    }
+
+    /// The documented media type of the response: the one its
+    /// `Content-Type` names, or the first documented when it sends none.
+    pub fn documented_media(&self) -> Option<&'a MediaType> {
+        *self.looked_up.media.get_or_init(|| {
+            let response = self.documented()?;
+            match self.content_type() {
+                Some(ct) => response.media_type(ct),
+                None => response.content.first(),
+            }
+        })
     }
 }
 
@@ -332,6 +364,32 @@ impl CheckSet {
         }
     }
 
+    /// The checks in both sets.
+    pub fn and(self, other: CheckSet) -> CheckSet {
+        CheckSet(self.0 & other.0)
+    }
+
+    /// How many checks the set holds.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Registry indices of the checks in the set, in registry order.
+    pub fn indices(self) -> impl Iterator<Item = usize> {
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            let i = bits.trailing_zeros();
+            (bits != 0).then(|| {
+                bits &= bits - 1;
+                i as usize
+            })
+        })
+    }
+
     pub fn is_enabled(&self, name: &str) -> bool {
         index_of(name).is_some_and(|i| self.contains(i))
     }
@@ -434,6 +492,7 @@ pub(crate) mod testkit {
             headers,
             json: None,
             generated,
+            looked_up: Default::default(),
         };
         check(&x)
     }
@@ -462,6 +521,19 @@ mod tests {
             "$._pagination['total Count']"
         );
         assert_eq!(pointer_to_path("/a~1b"), "$['a/b']");
+    }
+
+    #[test]
+    fn a_set_lists_its_indices_in_order_and_intersects() {
+        let a = CheckSet::none().with(0, true).with(3, true).with(14, true);
+        let b = CheckSet::none().with(3, true).with(14, true).with(5, true);
+        assert_eq!(a.indices().collect::<Vec<_>>(), vec![0, 3, 14]);
+        assert_eq!(a.and(b).indices().collect::<Vec<_>>(), vec![3, 14]);
+        assert_eq!(CheckSet::none().indices().count(), 0);
+        assert!(CheckSet::none().is_empty());
+        assert_eq!(a.len(), 3);
+        let every = CheckSet::with_generated();
+        assert_eq!(every.indices().count(), REGISTRY.len());
     }
 
     #[test]

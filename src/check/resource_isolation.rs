@@ -142,6 +142,7 @@ mod tests {
             headers: &h,
             json: Some(&json),
             generated: Some(&g),
+            looked_up: Default::default(),
         };
         resource_isolation(&x)
     }

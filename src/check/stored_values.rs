@@ -108,11 +108,7 @@ fn request_schema<'s>(r: &Resolver<'s>, spec: &'s Spec, op: &Operation) -> Optio
 
 /// The flattened schema documented for the read's status and media type.
 fn response_schema<'s>(r: &Resolver<'s>, x: &Exchange<'s>) -> Option<Node<'s>> {
-    let response = x.operation.response_for(x.status)?;
-    let media = match x.content_type() {
-        Some(ct) => response.media_type(ct),
-        None => response.content.first(),
-    }?;
+    let media = x.documented_media()?;
     if !media.json {
         return None;
     }
@@ -463,6 +459,7 @@ mod tests {
             headers: &h,
             json: Some(&json),
             generated: Some(&g),
+            looked_up: Default::default(),
         };
         stored_values(&x)
     }

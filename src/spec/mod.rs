@@ -247,6 +247,10 @@ impl Response {
     /// The documented media type matching a response `Content-Type`
     /// (parameters such as `charset` ignored; `type/*` and `*/*` ranges allowed).
     pub fn media_type(&self, content_type: &str) -> Option<&MediaType> {
+        // The usual header names a documented type exactly.
+        if let Some(m) = self.content.iter().find(|m| m.name == content_type) {
+            return Some(m);
+        }
         let essence = essence(content_type);
         self.content.iter().find(|m| m.name == essence).or_else(|| {
             self.content
@@ -308,6 +312,9 @@ pub fn json_type(v: &Value) -> &'static str {
 
 /// Whether a media type carries JSON (`application/json`, `application/problem+json`, ...).
 pub fn is_json(media: &str) -> bool {
+    if media == "application/json" {
+        return true;
+    }
     let essence = essence(media);
     essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
 }
