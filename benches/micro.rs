@@ -57,7 +57,7 @@ fn interpolate_step(c: &mut Criterion) {
         ("tag".into(), json!("good-boy")),
         ("pets_token".into(), json!("test-token")),
     ]);
-    let locals: HashMap<String, Value> = HashMap::from([
+    let locals: rustc_hash::FxHashMap<String, Value> = [
         (
             "pet_id".into(),
             json!("3f2c1a9e-7b4d-4c1e-9a8b-2d6f0e5c4b3a"),
@@ -66,7 +66,9 @@ fn interpolate_step(c: &mut Criterion) {
             "location".into(),
             json!("/pets/3f2c1a9e-7b4d-4c1e-9a8b-2d6f0e5c4b3a"),
         ),
-    ]);
+    ]
+    .into_iter()
+    .collect();
     let scope = Layered {
         local: &locals,
         shared: &globals,

@@ -2,8 +2,6 @@
 //! its first case (lazily, by whichever case needs it first) and teardown
 //! after the run's last case. Setup captures seed every case's variables.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 use super::step::{CaseState, Stages, SuiteContext};
@@ -16,7 +14,7 @@ use crate::suite::{Step, Suite};
 /// teardown can remove what setup made), the redactor with secret ones,
 /// its step results, and why it failed.
 pub(super) struct SetupOutcome {
-    locals: HashMap<String, Value>,
+    locals: rustc_hash::FxHashMap<String, Value>,
     redactor: Option<Redactor>,
     pub steps: Vec<StepResult>,
     pub failed: Option<String>,

@@ -56,7 +56,10 @@ impl Gate {
         }
         for c in &step.captures {
             if defined(&c.name) {
-                self.missing.remove(&c.name);
+                // Nothing missing is the usual case: no hashing then.
+                if !self.missing.is_empty() {
+                    self.missing.remove(&c.name);
+                }
             } else if !c.optional {
                 self.missing.entry(c.name.clone()).or_insert(position);
             }

@@ -71,7 +71,7 @@ impl Scope for HashMap<String, Value> {
 
 /// A case-local layer (captures, case variables) over shared variables.
 pub struct Layered<'a> {
-    pub local: &'a HashMap<String, Value>,
+    pub local: &'a rustc_hash::FxHashMap<String, Value>,
     pub shared: &'a HashMap<String, Value>,
 }
 

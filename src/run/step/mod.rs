@@ -50,15 +50,14 @@ pub(super) struct SuiteContext {
 /// Mutable per-attempt state of a case: its variables and captures.
 #[derive(Default)]
 pub(super) struct CaseState {
-    pub locals: HashMap<String, Value>,
+    /// Looked up by every template and capture of a step: Fx-hashed
+    /// (the keys are the case's own variable names).
+    pub locals: FxHashMap<String, Value>,
     /// The suite's redactor plus secret captures, once there are any.
     pub redactor: Option<Redactor>,
     /// A generated chain's earlier exchanges, for the stateful checks.
     pub history: Vec<crate::check::Prior>,
 }
-
-/// A value a step captured: name, value, whether it is secret.
-pub(super) type Captured = (String, Value, bool);
 
 impl CaseState {
     /// Variables as templates see them: the case's over the suite's.
@@ -74,15 +73,13 @@ impl CaseState {
         self.redactor.as_ref().unwrap_or(&ctx.redactor)
     }
 
-    /// Stores captured values; a secret one joins the redactor.
-    pub fn apply(&mut self, captures: Vec<Captured>, base: &Redactor) {
-        for (name, value, secret) in captures {
-            if secret {
-                let r = self.redactor.get_or_insert_with(|| base.clone());
-                r.add_value_named(&name, &value);
-            }
-            self.locals.insert(name, value);
+    /// Stores a captured value; a secret one joins the redactor.
+    pub fn store(&mut self, name: String, value: Value, secret: bool, base: &Redactor) {
+        if secret {
+            let r = self.redactor.get_or_insert_with(|| base.clone());
+            r.add_value_named(&name, &value);
         }
+        self.locals.insert(name, value);
     }
 }
 

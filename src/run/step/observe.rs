@@ -5,7 +5,7 @@
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use super::{Captured, CaseState, Stages, StepCx};
+use super::{CaseState, Stages, StepCx};
 use crate::check::{self, Exchange, Outcome, Subject};
 use crate::result::CheckResult;
 use crate::suite::template::Scope;
@@ -27,13 +27,10 @@ pub(super) fn automatic_checks(
     exchange: &Exchange<'_>,
     subject: Subject,
 ) {
-    for (i, def) in check::REGISTRY.iter().enumerate() {
-        if def.subject != subject
-            || !cx.step.checks.contains(i)
-            || !st.config.check_mask.contains(i)
-        {
+    for i in cx.step.checks.and(st.config.check_mask).indices() {
+        let Some(def) = check::REGISTRY.get(i).filter(|d| d.subject == subject) else {
             continue;
-        }
+        };
         cx.result
             .checks
             .push(check_result(def.name, (def.run)(exchange)));
@@ -60,10 +57,9 @@ pub(super) fn check_result(name: &'static str, outcome: Outcome) -> CheckResult 
 /// A missing value fails the step, unless the capture is `optional`: then
 /// the variable stays unset and a skipped check says why.
 pub(super) fn captures(cx: &mut StepCx<'_>, seen: &Observation<'_>, state: &mut CaseState) {
-    let mut new: Vec<Captured> = Vec::new();
     for c in &cx.step.captures {
         let check = || format!("capture {}", c.name);
-        let loc = c.at.clone();
+        let loc = || c.at.clone();
         match capture_value(c, seen) {
             Ok(v) => {
                 let shown = if c.secret {
@@ -72,18 +68,17 @@ pub(super) fn captures(cx: &mut StepCx<'_>, seen: &Observation<'_>, state: &mut 
                     v.clone()
                 };
                 cx.result.captures.push((c.name.clone(), shown));
-                new.push((c.name.clone(), v, c.secret));
+                state.store(c.name.clone(), v, c.secret, &cx.ctx.redactor);
             }
             Err(m) if c.optional => cx.result.checks.push(
-                CheckResult::skipped(check(), format!("optional, not captured: {m}")).at(loc),
+                CheckResult::skipped(check(), format!("optional, not captured: {m}")).at(loc()),
             ),
             Err(m) => cx
                 .result
                 .checks
-                .push(CheckResult::failed(check(), m).at(loc)),
+                .push(CheckResult::failed(check(), m).at(loc())),
         }
     }
-    state.apply(new, &cx.ctx.redactor);
 }
 
 /// The value one capture selects, or why there is none.

@@ -95,6 +95,7 @@ fn observe(
             headers: &no_headers,
             json: None,
             generated: None,
+            looked_up: Default::default(),
         };
         observe::automatic_checks(st, cx, &exchange, Subject::Webhook);
     }

@@ -17,7 +17,8 @@ pub struct RenderedRequest<'a> {
     pub url: String,
     pub headers: Vec<(HeaderName, String)>,
     pub json_body: Option<Cow<'a, Value>>,
-    pub body: Option<(bytes::Bytes, String)>,
+    /// The bytes on the wire and their content type (the step's own).
+    pub body: Option<(bytes::Bytes, &'a str)>,
 }
 
 /// Why a request could not be rendered.
@@ -155,7 +156,7 @@ fn render_url(base_url: &str, req: &RequestStep, scope: &dyn Scope) -> Result<St
     Ok(url)
 }
 
-type RenderedBody<'a> = (Option<Cow<'a, Value>>, Option<(bytes::Bytes, String)>);
+type RenderedBody<'a> = (Option<Cow<'a, Value>>, Option<(bytes::Bytes, &'a str)>);
 
 /// The JSON value sent (for the request check) and the bytes on the wire;
 /// a static body reuses the bytes serialized at load time.
@@ -167,18 +168,18 @@ fn render_body<'a>(
         None => (None, None),
         Some(Body::Json(ValueTemplate::Static(v), ct, Some(prepared))) => (
             Some(Cow::Borrowed(v)),
-            Some((prepared.bytes.clone(), ct.clone())),
+            Some((prepared.bytes.clone(), ct.as_str())),
         ),
         Some(Body::Json(vt, ct, _)) => {
             let v = vt.render(scope)?;
             let bytes = bytes::Bytes::from(serde_json::to_vec(&v)?);
-            (Some(Cow::Owned(v)), Some((bytes, ct.clone())))
+            (Some(Cow::Owned(v)), Some((bytes, ct.as_str())))
         }
         Some(Body::Raw(t, ct)) => (
             None,
             Some((
                 bytes::Bytes::from(t.render_string(scope)?.into_bytes()),
-                ct.clone(),
+                ct.as_str(),
             )),
         ),
     })

@@ -204,7 +204,7 @@ mod tests {
                 (HeaderName::from_static("x-api-key"), "k".into()),
             ],
             json_body: None,
-            body: body.map(|b| (bytes::Bytes::from(b.to_string()), "application/json".into())),
+            body: body.map(|b| (bytes::Bytes::from(b.to_string()), "application/json")),
         }
     }
 

@@ -36,11 +36,13 @@ pub(super) async fn run(
         cx.skip(reason);
         return;
     }
-    let Some(rendered) = render::stage(cx, req, state) else {
+    let Some(mut rendered) = render::stage(cx, req, state) else {
         return;
     };
-    // One allocation for the usual results: every check, status, time, body.
-    let expected = crate::check::REGISTRY.len() + 2 + req.expect.body.len();
+    // One allocation for the usual results: the step's checks, its status,
+    // time and body expectations (a small block: the enabled checks only).
+    let checks = cx.step.checks.and(st.config.check_mask).len();
+    let expected = checks + 2 + req.expect.body.len();
     cx.result.checks.reserve(expected);
     let sent = sent_headers(st, cx, req, &rendered, state);
     let mut notes = Vec::new();
@@ -58,7 +60,8 @@ pub(super) async fn run(
         Err(message) => {
             let redactor = state.redactor(cx.ctx);
             cx.fail(redactor.redact(&message).into_owned());
-            let mut record = record::request(&req.method, redactor, true, &sent, &rendered);
+            let url = rendered.url.clone();
+            let mut record = record::request(&req.method, redactor, true, &sent, &rendered, url);
             reproduction(st, cx, req, &rendered, redactor, &mut record);
             cx.result.request = Some(record);
             return;
@@ -69,7 +72,13 @@ pub(super) async fn run(
     let redactor = state.redactor(cx.ctx);
     let failed = record::settle(cx);
     let full = failed || st.config.record == Record::Everything;
-    let mut record = record::request(&req.method, redactor, full, &sent, &rendered);
+    // The URL moves into the record unless a reproduction still needs it.
+    let url = if failed {
+        rendered.url.clone()
+    } else {
+        std::mem::take(&mut rendered.url)
+    };
+    let mut record = record::request(&req.method, redactor, full, &sent, &rendered, url);
     if failed {
         reproduction(st, cx, req, &rendered, redactor, &mut record);
     }
@@ -360,6 +369,7 @@ fn observe(
             headers: &response.headers,
             json,
             generated: Some(&context),
+            looked_up: Default::default(),
         };
         observe::automatic_checks(st, cx, &exchange, Subject::Response);
         let sent = rendered.json_body.as_deref();
@@ -376,6 +386,7 @@ fn observe(
         headers: &response.headers,
         json,
         generated: None,
+        looked_up: Default::default(),
     };
     observe::automatic_checks(st, cx, &exchange, Subject::Response);
     let seen = Observation {
