@@ -10,7 +10,7 @@
 //! Prints the time of each phase and the peak RSS.
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: apiconform::alloc::MiMalloc = apiconform::alloc::MiMalloc;
 
 #[path = "support/graph_shape.rs"]
 mod graph_shape;

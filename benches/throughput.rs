@@ -9,7 +9,7 @@
 //! All traffic goes to 127.0.0.1; every loop is bounded by `--steps`.
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: apiconform::alloc::MiMalloc = apiconform::alloc::MiMalloc;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -30,6 +30,7 @@ macro_rules! eprint {
     }};
 }
 
+pub mod alloc;
 pub mod baseline;
 pub mod check;
 pub mod cli;

@@ -2,7 +2,7 @@
 // workers and dropped on the reporter thread) cost less than with glibc's
 // allocator; measured in benches/throughput.rs.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: apiconform::alloc::MiMalloc = apiconform::alloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     apiconform::cli::main()
