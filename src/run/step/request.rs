@@ -540,5 +540,53 @@ fn parse_json(response: &HttpResponse, needed: bool) -> Option<Result<Value, Str
     if !json_type && !needed {
         return None;
     }
-    Some(serde_json::from_slice::<Value>(&response.body).map_err(|e| e.to_string()))
+    // Checking UTF-8 once over the whole body is cheaper than serde_json
+    // checking each string it reads; a body that is not UTF-8 gets
+    // serde_json's own error (with its position).
+    let parsed = match std::str::from_utf8(&response.body) {
+        Ok(text) => serde_json::from_str::<Value>(text),
+        Err(_) => serde_json::from_slice::<Value>(&response.body),
+    };
+    Some(parsed.map_err(|e| e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(content_type: &str, body: &'static [u8]) -> HttpResponse {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(CONTENT_TYPE, content_type.parse().expect("header"));
+        HttpResponse {
+            status: 200,
+            headers,
+            body: bytes::Bytes::from_static(body),
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_json_body_parses_and_a_broken_one_says_where() {
+        let ok = parse_json(&response("application/json", br#"{"a":["b",1]}"#), false);
+        assert_eq!(ok, Some(Ok(serde_json::json!({"a": ["b", 1]}))));
+        let broken = parse_json(&response("application/json", br#"{"a": }"#), false);
+        let Some(Err(e)) = broken else {
+            panic!("expected an error, got {broken:?}")
+        };
+        assert!(e.contains("line 1 column 7"), "{e}");
+        // Not UTF-8: serde_json's own message for the bytes.
+        let bytes = parse_json(&response("application/json", b"\"\xff\""), false);
+        assert!(
+            matches!(bytes, Some(Err(ref e)) if e.contains("line 1")),
+            "{bytes:?}"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_parsed_only_when_the_step_needs_it() {
+        let text = response("text/plain", b"hello");
+        assert_eq!(parse_json(&text, false), None);
+        assert!(matches!(parse_json(&text, true), Some(Err(_))));
+        assert_eq!(parse_json(&response("application/json", b""), true), None);
+    }
 }
