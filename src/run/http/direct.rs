@@ -120,14 +120,20 @@ impl Pool {
             timeout,
             max_body,
         };
+        // Connecting is the rare path (once per connection): its futures
+        // are boxed, so this future, and every step future that awaits
+        // it, is the size of one attempt on a kept connection (a large
+        // future is copied each time it is created).
         while let Some(conn) = self.take_idle(out.key()) {
             match self.attempt(conn, true, &out, &limits).await {
                 Attempt::Done(response) => return sent(response, None),
                 Attempt::Unsent => continue,
-                Attempt::Stale(text) => return self.after_stale(&out, &limits, text).await,
+                Attempt::Stale(text) => {
+                    return Box::pin(self.after_stale(&out, &limits, text)).await;
+                }
             }
         }
-        sent(self.on_new_connection(&out, &limits).await, None)
+        sent(Box::pin(self.on_new_connection(&out, &limits)).await, None)
     }
 
     /// A stale reused connection: resend an idempotent request once on a

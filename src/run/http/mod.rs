@@ -147,7 +147,14 @@ impl Clients {
             return self.0.direct.send(request, timeout, max_body).await;
         }
         match self.reqwest() {
-            Ok(r) => send_once_more_if_stale(&r.pooled, &r.fresh, request, timeout, max_body).await,
+            // Boxed: reqwest's future is the largest here, and without the
+            // box every caller's future would carry its size.
+            Ok(r) => {
+                Box::pin(send_once_more_if_stale(
+                    &r.pooled, &r.fresh, request, timeout, max_body,
+                ))
+                .await
+            }
             Err(e) => Sent {
                 response: Err(e),
                 retried: None,
