@@ -247,10 +247,6 @@ impl Response {
     /// The documented media type matching a response `Content-Type`
     /// (parameters such as `charset` ignored; `type/*` and `*/*` ranges allowed).
     pub fn media_type(&self, content_type: &str) -> Option<&MediaType> {
-        // The usual header names a documented type exactly.
-        if let Some(m) = self.content.iter().find(|m| m.name == content_type) {
-            return Some(m);
-        }
         let essence = essence(content_type);
         self.content.iter().find(|m| m.name == essence).or_else(|| {
             self.content

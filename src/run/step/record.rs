@@ -79,21 +79,19 @@ pub(crate) fn redact_step(redactor: &Redactor, step: &mut StepResult) {
     }
 }
 
-/// The request as sent (`url` is the rendered one); headers and body only
-/// when `full`.
+/// The request as sent; headers and body only when `full`.
 pub(super) fn request(
     method: &reqwest::Method,
     redactor: &Redactor,
     full: bool,
     headers: &[(String, String)],
     rendered: &RenderedRequest,
-    url: String,
 ) -> RequestRecord {
     RequestRecord {
         method: method.as_str().to_owned(),
         // Redacted with everything else in `redact_step`, which every
         // step result passes through before anything can show it.
-        url,
+        url: rendered.url.clone(),
         headers: if full { headers.to_vec() } else { Vec::new() },
         body: if full {
             rendered

@@ -36,7 +36,7 @@ pub(super) async fn run(
         cx.skip(reason);
         return;
     }
-    let Some(mut rendered) = render::stage(cx, req, state) else {
+    let Some(rendered) = render::stage(cx, req, state) else {
         return;
     };
     // One allocation for the usual results: the step's checks, its status,
@@ -60,8 +60,7 @@ pub(super) async fn run(
         Err(message) => {
             let redactor = state.redactor(cx.ctx);
             cx.fail(redactor.redact(&message).into_owned());
-            let url = rendered.url.clone();
-            let mut record = record::request(&req.method, redactor, true, &sent, &rendered, url);
+            let mut record = record::request(&req.method, redactor, true, &sent, &rendered);
             reproduction(st, cx, req, &rendered, redactor, &mut record);
             cx.result.request = Some(record);
             return;
@@ -72,13 +71,7 @@ pub(super) async fn run(
     let redactor = state.redactor(cx.ctx);
     let failed = record::settle(cx);
     let full = failed || st.config.record == Record::Everything;
-    // The URL moves into the record unless a reproduction still needs it.
-    let url = if failed {
-        rendered.url.clone()
-    } else {
-        std::mem::take(&mut rendered.url)
-    };
-    let mut record = record::request(&req.method, redactor, full, &sent, &rendered, url);
+    let mut record = record::request(&req.method, redactor, full, &sent, &rendered);
     if failed {
         reproduction(st, cx, req, &rendered, redactor, &mut record);
     }
