@@ -483,6 +483,17 @@ fn a_credential_with_its_own_certificate_passes_where_others_fail() {
     let key = std::fs::read_to_string(&p.client_key).expect("key");
     let body = key.lines().nth(1).unwrap_or("-");
     assert!(!json.contains(body));
+    // Nor is a report ever written over the credential's key.
+    let key_path = p.client_key.display().to_string();
+    let (out, _) = run(
+        &f,
+        &server.url,
+        &["--cacert", &ca, "--junit", &key_path],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(stderr(&out).contains("--junit"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&p.client_key).expect("key"), key);
 }
 
 #[test]

@@ -239,6 +239,57 @@ fn a_report_never_overwrites_an_input_of_the_run_or_another_report() {
 }
 
 #[test]
+fn a_report_never_overwrites_a_shared_step_file_or_a_rows_file() {
+    let server = TestServer::start(Mode::Good);
+    let dir = out_dir("report-over-shared");
+    let shared_text = "steps:\n  list:\n    - operation: listPets\n      expect: {status: 200}\n";
+    let rows_text = "- {n: 1}\n- {n: 2}\n";
+    let shared = dir.join("_steps.shared.yaml");
+    let rows = dir.join("rows.yaml");
+    std::fs::write(&shared, shared_text).expect("write shared");
+    std::fs::write(&rows, rows_text).expect("write rows");
+    let suite = dir.join("suite.yaml");
+    let suite_text = format!(
+        "spec: {}\nname: inputs\ncredentials:\n  owner: {{bearer: test-token}}\ndefault_credential: owner\n\
+         shared: [_steps.shared.yaml]\ncases:\n  - name: listed {{{{ row.n }}}}\n    rows: rows.yaml\n\
+         \x20   steps:\n      - use: list\n",
+        fixture("pets-api.yaml").display()
+    );
+    std::fs::write(&suite, &suite_text).expect("write suite");
+    // A report aimed at the shared file through a symlink elsewhere, as
+    // a user's shell alias or CI artifact path might.
+    let elsewhere = out_dir("report-over-shared-link");
+    let link = elsewhere.join("report.json");
+    std::os::unix::fs::symlink(&shared, &link).expect("symlink");
+    let (suite_s, shared_s, rows_s, link_s) = (
+        suite.display().to_string(),
+        shared.display().to_string(),
+        rows.display().to_string(),
+        link.display().to_string(),
+    );
+    let url = server.url();
+    // The suite runs as written (so the refusals below are about the paths).
+    let o = run(&["run", &suite_s, "--base-url", &url, "--no-progress"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("listed 2"), "{}", stdout(&o));
+    for (flag, path) in [
+        ("--json", link_s.as_str()),
+        ("--junit", shared_s.as_str()),
+        ("--html", rows_s.as_str()),
+    ] {
+        let o = run(&["run", &suite_s, "--base-url", &url, flag, path]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {path}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
+        assert!(!stdout(&o).contains("PASS"), "{flag} ran cases");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&shared).expect("shared"),
+        shared_text
+    );
+    assert_eq!(std::fs::read_to_string(&rows).expect("rows"), rows_text);
+}
+
+#[test]
 fn merge_with_a_missing_shard_needs_allow_partial() {
     let server = TestServer::start(Mode::Good);
     let dir = out_dir("merge-partial");

@@ -342,6 +342,7 @@ fn fuzz_suite(
         teardown: Vec::new(),
         cases,
         client_certs: Vec::new(),
+        read_files: Vec::new(),
     }
 }
 

@@ -105,12 +105,17 @@ pub(super) fn add_reporters(
 }
 
 /// Every file the run read that a report could be pointed at by mistake:
-/// the suite files, each spec's documents, and the caller's others (vars
-/// files, a baseline).
+/// the suite files, their shared step and rows files, their client
+/// certificates and keys, each spec's documents, and the caller's others
+/// (vars files, a baseline).
 pub(super) fn run_inputs(suites: &[Arc<Suite>], others: &[&Path]) -> Vec<PathBuf> {
     let mut inputs: Vec<PathBuf> = others.iter().map(|p| p.to_path_buf()).collect();
     for s in suites {
         inputs.push(s.file.clone());
+        inputs.extend(s.read_files.iter().cloned());
+        for (_, cert) in &s.client_certs {
+            inputs.extend([cert.cert.clone(), cert.key.clone()]);
+        }
         inputs.extend(s.spec.documents.iter().map(|d| d.file.clone()));
     }
     inputs

@@ -130,6 +130,7 @@ fn probe_suite(suite: &Suite, case: Case) -> Suite {
         teardown: Vec::new(),
         cases: vec![case],
         client_certs: suite.client_certs.clone(),
+        read_files: suite.read_files.clone(),
     }
 }
 

@@ -488,6 +488,7 @@ impl<'a> Compiler<'a> {
             teardown: Vec::new(),
             cases: Vec::new(),
             client_certs: Vec::new(),
+            read_files: Vec::new(),
         };
         // Variables that cannot resolve yet (an unset `env.` value) are not
         // an error here: `list` and `check` work without them, and a run
@@ -586,7 +587,21 @@ impl<'a> Compiler<'a> {
             teardown,
             cases,
             client_certs,
+            read_files: self.read_files(&model),
         }
+    }
+
+    /// The shared and rows files the suite file names.
+    fn read_files(&self, model: &model::SuiteFile) -> Vec<PathBuf> {
+        let rows = model
+            .cases
+            .iter()
+            .filter_map(|c| rows::file_of(self.file, c));
+        self.shared
+            .paths()
+            .map(Path::to_path_buf)
+            .chain(rows)
+            .collect()
     }
 
     /// A credential's `tls:` files, relative to the declaring file, read

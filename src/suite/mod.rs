@@ -52,6 +52,10 @@ pub struct Suite {
     pub cases: Vec<Case>,
     /// Client certificates of credentials with `tls:`, by credential name.
     pub client_certs: Vec<(String, crate::tls::ClientCert)>,
+    /// Files the suite read besides itself, its spec and its client
+    /// certificates: `shared:` step files and `rows:` files (a report must
+    /// never be written over one).
+    pub read_files: Vec<PathBuf>,
 }
 
 impl Suite {

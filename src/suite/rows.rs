@@ -3,7 +3,7 @@
 //! variables `row.FIELD`; the case name is a template over them.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -143,10 +143,22 @@ fn inline(file: &Path, items: &[Sp<Node>], diagnostics: &mut Diagnostics) -> Vec
     out
 }
 
+/// The file a case's `rows:` names, if it names one (relative to `file`).
+pub fn file_of(file: &Path, case: &model::Case) -> Option<PathBuf> {
+    match &case.rows.as_ref()?.value {
+        Node::String(rel) => Some(rows_path(file, rel)),
+        _ => None,
+    }
+}
+
+fn rows_path(file: &Path, rel: &str) -> PathBuf {
+    file.parent().unwrap_or(Path::new(".")).join(rel)
+}
+
 /// Rows from a `.yaml`/`.yml`/`.json` file (a list of mappings) or a
 /// `.csv` file (a header line of field names; every value a string).
 fn from_file(file: &Path, rel: &str, pos: Pos, diagnostics: &mut Diagnostics) -> Vec<Table> {
-    let path = file.parent().unwrap_or(Path::new(".")).join(rel);
+    let path = rows_path(file, rel);
     let text = match crate::input::read(&path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,

@@ -32,6 +32,11 @@ impl SharedFiles {
             .flat_map(|steps| steps.value.iter())
     }
 
+    /// The shared files' paths, as read.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|(p, _)| p.as_path())
+    }
+
     /// Reads every `shared:` path (relative to the suite file's folder).
     pub fn load(suite_file: &Path, paths: &[Sp<String>]) -> Result<SharedFiles, Diagnostics> {
         let dir = suite_file.parent().unwrap_or(Path::new("."));
